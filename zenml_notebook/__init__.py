@@ -1,0 +1,41 @@
+"""zenml-notebook: a Jupyter-native MLOps stack manager.
+
+Importing the package is cheap (no pydantic, SQLAlchemy, ml_metadata, ...):
+the public names below load on first use.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+__all__ = ["Stack", "ZenMLError", "__version__", "api", "load_ipython_extension"]
+
+if TYPE_CHECKING:
+    from . import api
+    from .exceptions import ZenMLError
+    from .stack import Stack
+
+
+def load_ipython_extension(ipython: Any) -> None:
+    """``%load_ext zenml_notebook``: register the ``%zenml`` magics, nothing else."""
+    from .magics import ZenMLMagics
+
+    ipython.register_magics(ZenMLMagics)
+
+
+def __getattr__(name: str) -> Any:
+    if name == "Stack":
+        from .stack import Stack
+
+        return Stack
+    if name == "ZenMLError":
+        from .exceptions import ZenMLError
+
+        return ZenMLError
+    if name == "api":
+        import importlib
+
+        return importlib.import_module(".api", __name__)
+    raise AttributeError(f"module 'zenml_notebook' has no attribute {name!r}")

@@ -1,0 +1,550 @@
+"""The facade every front end (magic, CLI, forms, server) calls.
+
+Functions take and return plain data (records); front ends turn them into
+display objects. Every change is one registry transaction; validation happens
+before anything is written, so a refused change leaves no trace.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from . import secrets
+from .constants import ENV_STACK
+from .exceptions import AlreadyExistsError, InUseError, NotFoundError, UsageError, remember_secret
+from .flavors import KIND_LABELS, KINDS, check_dependency, config_model, did_you_mean, flavors_of
+from .registry import ComponentRecord, Registry, Session, StackRecord
+from .repository import Repository, find_repository
+from .secrets import ZenMLWarning
+from .validation import check_name, validate_stack
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel, ValidationError
+
+__all__ = [
+    "ConfigChange",
+    "StackDescription",
+    "active_stack_name",
+    "config_get",
+    "config_set",
+    "copy_stack",
+    "delete_component",
+    "delete_stack",
+    "describe_stack",
+    "export_stack",
+    "get_component",
+    "get_stack_record",
+    "import_stack",
+    "init",
+    "list_components",
+    "list_stacks",
+    "open_repository",
+    "register_component",
+    "register_stack",
+    "rename_stack",
+    "set_active_stack",
+    "update_component",
+    "update_stack",
+]
+
+COMMAND_OF_KIND = {"metadata_store": "metadata", "artifact_store": "artifacts", "orchestrator": "orchestrator"}
+DEFAULT_NAME = "default"
+_LOCAL_PATH_FIELDS = {("metadata_store", "sqlite"): "uri", ("artifact_store", "local"): "path"}
+
+
+# -- repository --------------------------------------------------------------
+def _seed_defaults(session: Session) -> None:
+    session.add_component("metadata_store", DEFAULT_NAME, "sqlite", {"uri": ".zenml/metadata.db"})
+    session.add_component("artifact_store", DEFAULT_NAME, "local", {"path": ".zenml/artifacts"})
+    session.add_component("orchestrator", DEFAULT_NAME, "local", {})
+    session.add_stack(DEFAULT_NAME, dict.fromkeys(KINDS, DEFAULT_NAME))
+    session.set_active(DEFAULT_NAME)
+
+
+def _create(repo: Repository) -> bool:
+    repo.create_dir()
+    return Registry.open(repo.registry_path).create(seed=_seed_defaults)
+
+
+def init(path: str | Path | None = None) -> tuple[Repository, bool]:
+    """Create a repository at ``path`` (default: cwd); False when one was already there."""
+    root = Path(path).expanduser().resolve() if path else Path.cwd().resolve()
+    repo = Repository(root)
+    if repo.exists():
+        Registry.open(repo.registry_path).create()  # migrates; validates the file
+        return repo, False
+    return repo, _create(repo)
+
+
+def open_repository() -> tuple[Repository, Registry]:
+    """The repository of the working directory, initialised (with a notice) if missing."""
+    repo, exists = find_repository()
+    if not exists and _create(repo):
+        warnings.warn(
+            f"initialised a new zenml-notebook repository in {repo.root} "
+            "(stack 'default': sqlite metadata, local artifacts, local orchestrator)",
+            ZenMLWarning,
+            stacklevel=2,
+        )
+    return repo, Registry.open(repo.registry_path)
+
+
+def _registry() -> Registry:
+    return open_repository()[1]
+
+
+# -- lookups -------------------------------------------------------------------
+def _missing_component(session: Session, kind: str, name: str) -> NotFoundError:
+    names = [c.name for c in session.list_components(kind)]
+    return NotFoundError(
+        f"{KIND_LABELS[kind]} {name!r} does not exist{did_you_mean(name, names)}; register it "
+        f"with `{COMMAND_OF_KIND[kind]} register {name} --flavor "
+        f"{'|'.join(flavors_of(kind))} ...` (registered: {', '.join(names) or 'none'})"
+    )
+
+
+def _component(session: Session, kind: str, name: str) -> ComponentRecord:
+    record = session.get_component(kind, name)
+    if record is None:
+        raise _missing_component(session, kind, name)
+    return record
+
+
+def _stack(session: Session, name: str) -> StackRecord:
+    record = session.get_stack(name)
+    if record is None:
+        names = [s.name for s in session.list_stacks()]
+        raise NotFoundError(
+            f"stack {name!r} does not exist{did_you_mean(name, names)}; "
+            f"registered stacks: {', '.join(names) or 'none'}"
+        )
+    return record
+
+
+def _active(session: Session) -> str:
+    return os.environ.get(ENV_STACK) or session.get_active() or DEFAULT_NAME
+
+
+def active_stack_name() -> str:
+    """``$ZENML_NOTEBOOK_STACK`` if set, else the registry's active stack."""
+    with _registry().read() as session:
+        return _active(session)
+
+
+def get_stack_record(name: str | None = None) -> StackRecord:
+    with _registry().read() as session:
+        return _stack(session, name or _active(session))
+
+
+@dataclass(frozen=True)
+class StackDescription:
+    stack: StackRecord
+    components: dict[str, ComponentRecord]
+    active: bool
+
+
+def list_stacks() -> tuple[list[StackRecord], str]:
+    """All stacks and the name of the active one."""
+    with _registry().read() as session:
+        return session.list_stacks(), _active(session)
+
+
+def describe_stack(name: str | None = None) -> StackDescription:
+    with _registry().read() as session:
+        active = _active(session)
+        record = _stack(session, name or active)
+        components = {k: _component(session, k, record.components[k]) for k in KINDS}
+        return StackDescription(record, components, record.name == active)
+
+
+# -- configs -------------------------------------------------------------------
+def _format_validation(model: type[BaseModel], exc: ValidationError) -> str:
+    from .components.configs import secret_fields
+
+    hidden = set(secret_fields(model))
+    problems = []
+    for err in exc.errors():
+        loc = ".".join(str(p) for p in err["loc"]) or "settings"
+        kind, msg = err["type"], str(err["msg"]).removeprefix("Value error, ")
+        if kind == "missing":
+            problems.append(f"{loc} is required (--{loc.replace('_', '-')})")
+        elif kind == "extra_forbidden":
+            problems.append(f"unknown setting {loc!r} (valid: {', '.join(model.model_fields)})")
+        elif kind == "value_error" or loc in hidden or loc == "settings":
+            problems.append(f"{loc}: {msg}")
+        else:
+            problems.append(f"{loc}: {msg[0].lower()}{msg[1:]} (got {err.get('input')!r})")
+    return "; ".join(problems)
+
+
+def _validate_config(
+    kind: str, flavor: str, name: str, raw: Mapping[str, Any]
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """A validated JSON config (secrets as placeholders) and the plain secrets to store."""
+    from pydantic import ValidationError
+
+    from .components.configs import secret_fields
+
+    model = config_model(kind, flavor)
+    hidden = set(secret_fields(model))
+    pending: dict[str, str] = {}
+    data: dict[str, Any] = {}
+    for key, value in raw.items():
+        if value is None:
+            continue
+        if key in hidden and isinstance(value, str):
+            remember_secret(value)
+            pending[key] = value
+            data[key] = {"$secret": "pending", "store": "file"}
+        else:
+            data[key] = value
+    try:
+        validated = model.model_validate(data)
+    except ValidationError as exc:
+        raise UsageError(
+            f"invalid {flavor} {KIND_LABELS[kind]} {name!r}: {_format_validation(model, exc)}"
+        ) from None
+    return validated.model_dump(mode="json", exclude_none=True), pending
+
+
+def _store_pending(config: dict[str, Any], pending: dict[str, str]) -> dict[str, Any]:
+    for key, value in pending.items():
+        config[key] = secrets.store_secret(value)
+    return config
+
+
+def _drop_secrets(config: Mapping[str, Any], keep: Mapping[str, Any] | None = None) -> None:
+    """Delete the stored secrets of ``config`` that ``keep`` no longer references."""
+    kept = [v for v in (keep or {}).values() if secrets.is_ref(v)]
+    for value in config.values():
+        if secrets.is_ref(value) and value not in kept:
+            secrets.delete_secret(value)
+
+
+def _local_paths(kind: str, flavor: str, repo: Repository, raw: dict[str, Any]) -> dict[str, Any]:
+    key = _LOCAL_PATH_FIELDS.get((kind, flavor))
+    if key and isinstance(raw.get(key), str) and raw[key].strip():
+        value = raw[key].strip()
+        if value.startswith("file://"):
+            value = value[len("file://") :]
+        raw = {**raw, key: repo.store_path(value)}
+    return raw
+
+
+def _check_flavor(kind: str, flavor: str) -> None:
+    config_model(kind, flavor)  # raises NotFoundError with a suggestion
+    hint = check_dependency(kind, flavor)
+    if hint:
+        warnings.warn(f"{hint} before using it", ZenMLWarning, stacklevel=3)
+
+
+# -- components ------------------------------------------------------------------
+def list_components(kind: str) -> tuple[list[ComponentRecord], dict[str, list[str]], str]:
+    """Components of ``kind``, which stacks use each, and the active stack's one."""
+    with _registry().read() as session:
+        records = session.list_components(kind)
+        usage = {r.name: session.stacks_using(kind, r.name) for r in records}
+        active = session.get_stack(_active(session))
+        return records, usage, active.components[kind] if active else ""
+
+
+def get_component(kind: str, name: str | None = None) -> tuple[ComponentRecord, list[str]]:
+    """A component (default: the active stack's) and the stacks that use it."""
+    with _registry().read() as session:
+        if name is None:
+            name = _stack(session, _active(session)).components[kind]
+        return _component(session, kind, name), session.stacks_using(kind, name)
+
+
+def register_component(
+    kind: str, name: str, flavor: str, config: Mapping[str, Any] | None = None
+) -> ComponentRecord:
+    """Register a component; plain values of secret fields go to the secret store."""
+    check_name(KIND_LABELS[kind], name)
+    _check_flavor(kind, flavor)
+    repo, registry = open_repository()
+    raw = _local_paths(kind, flavor, repo, dict(config or {}))
+    validated, pending = _validate_config(kind, flavor, name, raw)
+    with registry.write() as session:
+        if session.get_component(kind, name) is not None:
+            raise AlreadyExistsError(
+                f"{KIND_LABELS[kind]} {name!r} already exists; pick another name or change it "
+                f"with `{COMMAND_OF_KIND[kind]} update {name} ...`"
+            )
+        stored = _store_pending(validated, pending)
+        try:
+            session.add_component(kind, name, flavor, stored)
+        except BaseException:
+            _drop_secrets(stored)
+            raise
+        record = session.get_component(kind, name)
+    assert record is not None
+    return record
+
+
+def update_component(
+    kind: str, name: str, changes: Mapping[str, Any], *, flavor: str | None = None
+) -> tuple[ComponentRecord, ComponentRecord]:
+    """Change some settings (``None`` leaves a setting as it is); returns (before, after)."""
+    repo, registry = open_repository()
+    with registry.write() as session:
+        before = _component(session, kind, name)
+        new_flavor = flavor or before.flavor
+        if new_flavor != before.flavor:
+            _check_flavor(kind, new_flavor)
+        base = dict(before.config) if new_flavor == before.flavor else {}
+        raw = _local_paths(kind, new_flavor, repo, {k: v for k, v in changes.items() if v is not None})
+        validated, pending = _validate_config(kind, new_flavor, name, {**base, **raw})
+        candidate = ComponentRecord(kind, name, new_flavor, validated)
+        for stack_name in session.stacks_using(kind, name):
+            stack = _stack(session, stack_name)
+            parts = {k: _component(session, k, stack.components[k]) for k in KINDS}
+            validate_stack(stack_name, {**parts, kind: candidate})
+        stored = _store_pending(validated, pending)
+        try:
+            session.update_component(kind, name, new_flavor, stored)
+        except BaseException:
+            _drop_secrets(stored, before.config)
+            raise
+        after = _component(session, kind, name)
+    _drop_secrets(before.config, after.config)
+    return before, after
+
+
+def delete_component(kind: str, name: str) -> ComponentRecord:
+    with _registry().write() as session:
+        record = _component(session, kind, name)
+        users = session.stacks_using(kind, name)
+        if users:
+            raise InUseError(
+                f"{KIND_LABELS[kind]} {name!r} is used by stack(s) {', '.join(users)}; point them "
+                f"at another with `stack update STACK --{kind} OTHER` or delete them first"
+            )
+        session.delete_component(kind, name)
+    _drop_secrets(record.config)
+    return record
+
+
+# -- stacks --------------------------------------------------------------------
+def _resolve_parts(session: Session, components: Mapping[str, str]) -> dict[str, ComponentRecord | None]:
+    return {k: _component(session, k, components[k]) if components.get(k) else None for k in KINDS}
+
+
+def register_stack(
+    name: str,
+    metadata_store: str,
+    artifact_store: str,
+    orchestrator: str,
+    *,
+    activate: bool = False,
+) -> StackRecord:
+    check_name("stack", name)
+    wanted = {"metadata_store": metadata_store, "artifact_store": artifact_store, "orchestrator": orchestrator}
+    with _registry().write() as session:
+        if session.get_stack(name) is not None:
+            raise AlreadyExistsError(
+                f"stack {name!r} already exists; pick another name, or change it with "
+                f"`stack update {name} ...`"
+            )
+        validate_stack(name, _resolve_parts(session, wanted))
+        session.add_stack(name, wanted)
+        if activate:
+            session.set_active(name)
+        return _stack(session, name)
+
+
+def update_stack(name: str, **changes: str | None) -> tuple[StackRecord, StackRecord]:
+    unknown = set(changes) - set(KINDS)
+    if unknown:
+        raise UsageError(f"unknown stack part(s) {', '.join(sorted(unknown))}; use {', '.join(KINDS)}")
+    with _registry().write() as session:
+        before = _stack(session, name)
+        wanted = {**before.components, **{k: v for k, v in changes.items() if v}}
+        validate_stack(name, _resolve_parts(session, wanted))
+        session.update_stack(name, wanted)
+        return before, _stack(session, name)
+
+
+def set_active_stack(name: str) -> StackRecord:
+    with _registry().write() as session:
+        record = _stack(session, name)
+        validate_stack(name, _resolve_parts(session, record.components))
+        session.set_active(name)
+    override = os.environ.get(ENV_STACK)
+    if override and override != name:
+        warnings.warn(
+            f"${ENV_STACK}={override} still overrides the active stack in this process; "
+            f"unset it to use {name!r}",
+            ZenMLWarning,
+            stacklevel=2,
+        )
+    return record
+
+
+def rename_stack(old: str, new: str) -> StackRecord:
+    check_name("stack", new)
+    with _registry().write() as session:
+        _stack(session, old)
+        if session.get_stack(new) is not None:
+            raise AlreadyExistsError(f"stack {new!r} already exists; pick another name")
+        session.rename_stack(old, new)
+        return _stack(session, new)
+
+
+def copy_stack(source: str, target: str) -> StackRecord:
+    check_name("stack", target)
+    with _registry().write() as session:
+        record = _stack(session, source)
+        if session.get_stack(target) is not None:
+            raise AlreadyExistsError(f"stack {target!r} already exists; pick another name")
+        session.add_stack(target, record.components)
+        return _stack(session, target)
+
+
+def delete_stack(name: str) -> StackRecord:
+    with _registry().write() as session:
+        record = _stack(session, name)
+        if name in (session.get_active(), os.environ.get(ENV_STACK)):
+            raise InUseError(
+                f"stack {name!r} is the active stack; switch to another with "
+                "`stack set OTHER` before deleting it"
+            )
+        session.delete_stack(name)
+        return record
+
+
+# -- export / import -------------------------------------------------------------
+EXPORT_VERSION = 1
+
+
+def export_stack(name: str | None = None) -> str:
+    """YAML for a stack and its components; secrets stay references."""
+    import yaml
+
+    desc = describe_stack(name)
+    doc = {
+        "zenml_notebook_stack": EXPORT_VERSION,
+        "name": desc.stack.name,
+        "components": {
+            kind: {"name": c.name, "flavor": c.flavor, "config": c.config}
+            for kind, c in desc.components.items()
+        },
+    }
+    text: str = yaml.safe_dump(doc, sort_keys=False, default_flow_style=False)
+    return text
+
+
+def import_stack(text: str, source: str, *, name: str | None = None) -> StackRecord:
+    """Create a stack (and the components it needs) from an export; all or nothing."""
+    from ._import import parse_export
+
+    doc = parse_export(text, source)
+    stack_name = check_name("stack", name or doc.name)
+    with _registry().write() as session:
+        if session.get_stack(stack_name) is not None:
+            raise AlreadyExistsError(
+                f"stack {stack_name!r} already exists; import under another name with --name"
+            )
+        for kind, part in doc.components.items():
+            where = f"{source}: components.{kind}"
+            existing = session.get_component(kind, part.name)
+            validated, pending = _validate_config_in(where, kind, part.flavor, part.name, part.config)
+            if pending:
+                raise UsageError(
+                    f"{where}.config holds a plain secret ({', '.join(pending)}); exports carry "
+                    "references only - set the value with the component's `update` command"
+                )
+            if existing is None:
+                session.add_component(kind, part.name, part.flavor, validated)
+            elif (existing.flavor, existing.config) != (part.flavor, validated):
+                raise AlreadyExistsError(
+                    f"{where}: {KIND_LABELS[kind]} {part.name!r} already exists with other "
+                    "settings; rename it in the file or delete the existing one"
+                )
+        wanted = {k: p.name for k, p in doc.components.items()}
+        validate_stack(stack_name, _resolve_parts(session, wanted))
+        session.add_stack(stack_name, wanted)
+        return _stack(session, stack_name)
+
+
+def _validate_config_in(
+    where: str, kind: str, flavor: str, name: str, config: Mapping[str, Any]
+) -> tuple[dict[str, Any], dict[str, str]]:
+    try:
+        check_name(KIND_LABELS[kind], name)
+        config_model(kind, flavor)
+        return _validate_config(kind, flavor, name, config)
+    except (UsageError, NotFoundError) as exc:
+        raise UsageError(f"{where}: {exc}") from None
+
+
+# -- the seed's `config` commands ---------------------------------------------------
+@dataclass(frozen=True)
+class ConfigChange:
+    stack: str
+    kind: str
+    before: ComponentRecord
+    after: ComponentRecord
+    action: str  # "registered", "updated", "reused", "unchanged"
+
+
+def config_get(kind: str) -> ComponentRecord:
+    return get_component(kind)[0]
+
+
+def config_set(kind: str, flavor: str, config: Mapping[str, Any]) -> ConfigChange:
+    """Point the active stack's ``kind`` at a component with these settings.
+
+    Reuses an identical component; updates ``<stack>-<flavor>`` in place when only
+    this stack uses it; otherwise registers a new component, so stacks that share
+    the current one are never changed behind their back.
+    """
+    _check_flavor(kind, flavor)
+    repo, registry = open_repository()
+    with registry.write() as session:
+        stack = _stack(session, _active(session))
+        before = _component(session, kind, stack.components[kind])
+        raw = _local_paths(kind, flavor, repo, dict(config))
+        validated, pending = _validate_config(kind, flavor, f"{stack.name}-{flavor}", raw)
+        target: ComponentRecord | None = None
+        action = "registered"
+        if not pending:
+            same = [c for c in session.list_components(kind) if (c.flavor, c.config) == (flavor, validated)]
+            target = next((c for c in same if c.name == before.name), same[0] if same else None)
+            if target is not None:
+                action = "unchanged" if target.name == before.name else "reused"
+        replaced: ComponentRecord | None = None
+        if target is None:
+            base, suffix = f"{stack.name}-{flavor}", 1
+            name = base
+            while (existing := session.get_component(kind, name)) is not None:
+                if session.stacks_using(kind, name) in ([], [stack.name]):
+                    replaced, action = existing, "updated"
+                    break
+                suffix += 1
+                name = f"{base}-{suffix}"
+            candidate = ComponentRecord(kind, name, flavor, validated)
+        else:
+            candidate = target
+        parts = _resolve_parts(session, {k: v for k, v in stack.components.items() if k != kind})
+        validate_stack(stack.name, {**parts, kind: candidate})
+        if target is None:
+            stored = _store_pending(validated, pending)
+            try:
+                if replaced is None:
+                    session.add_component(kind, candidate.name, flavor, stored)
+                else:
+                    session.update_component(kind, candidate.name, flavor, stored)
+            except BaseException:
+                _drop_secrets(stored)
+                raise
+        target = _component(session, kind, candidate.name)
+        session.update_stack(stack.name, {**stack.components, kind: target.name})
+    if replaced is not None:
+        _drop_secrets(replaced.config, target.config)
+    return ConfigChange(stack.name, kind, before, target, action)

@@ -1,0 +1,427 @@
+"""One argparse command tree for the ``%zenml`` magic and the ``zenml-notebook`` CLI.
+
+Each sub-command is one small handler: parse, call one ``api`` function, return a
+display object (or None). Nothing here imports IPython.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import shlex
+import sys
+import warnings
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, NoReturn
+
+from . import api
+from .display import Details, Message, Table
+from .exceptions import UsageError, ZenMLError
+from .flavors import KIND_LABELS, KINDS, did_you_mean
+from .registry import ComponentRecord
+from .secrets import ZenMLWarning, env_ref, mask_config
+
+__all__ = ["execute", "parse_cell", "split_line"]
+
+Handler = Callable[[argparse.Namespace], Any]
+_PROMPT = object()  # `--passwd` given without a value: ask with getpass
+
+
+class HelpShown(Exception):
+    """``--help`` was printed; nothing else to do."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """Raises instead of exiting, so a mistake never kills the kernel."""
+
+    def error(self, message: str) -> NoReturn:
+        match = re.search(r"invalid choice: '([^']*)' \(choose from (.*)\)", message)
+        if match:
+            choices = re.findall(r"'([^']*)'", match.group(2))
+            message = (
+                f"unknown command {match.group(1)!r}{did_you_mean(match.group(1), choices)}; "
+                f"choose from {', '.join(choices)}"
+            )
+        raise UsageError(f"{self.prog}: {message} (see `{self.prog} --help`)")
+
+    def exit(self, status: int = 0, message: str | None = None) -> NoReturn:
+        if message:
+            raise UsageError(message.strip())
+        raise HelpShown()
+
+
+# -- shared option groups --------------------------------------------------------
+def _secret_option(parser: argparse.ArgumentParser, *flags: str, dest: str, what: str) -> None:
+    parser.add_argument(
+        *flags, dest=dest, nargs="?", const=_PROMPT, metavar="VALUE",
+        help=f"{what}; without VALUE you are prompted (keeps it out of cells and history)",
+    )
+    parser.add_argument(
+        f"{flags[0]}-env", dest=f"{dest}_env", metavar="VAR",
+        help=f"read the {what} from environment variable VAR when needed",
+    )
+
+
+def _metadata_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--uri", help="sqlite: database file (default .zenml/metadata.db)")
+    p.add_argument("--host", help="mysql: server host")
+    p.add_argument("--port", help="mysql: server port (default 3306)")
+    p.add_argument("--username", "--user", dest="username", help="mysql: user name")
+    _secret_option(p, "--passwd", "--password", dest="password", what="mysql password")
+    p.add_argument("--database", help="mysql: database name")
+    p.add_argument("--ssl-ca", "--ssl_ca", dest="ssl_ca", help="mysql: CA certificate file")
+    p.add_argument("--connect-timeout", dest="connect_timeout", help="mysql: seconds (default 5)")
+
+
+def _artifact_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--credentials-file", dest="credentials_file", help="gcs: service-account JSON")
+    p.add_argument("--anonymous", action="store_true", default=None, help="gcs: no credentials")
+    p.add_argument("--endpoint-url", dest="endpoint_url", help="gcs/s3: custom endpoint")
+    p.add_argument("--project", help="gcs: project id")
+    p.add_argument("--region", help="s3: region")
+    _secret_option(p, "--key", dest="key", what="s3 access key id")
+    _secret_option(p, "--secret", dest="secret", what="s3 secret access key")
+
+
+def _orchestrator_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--scheduler-address", "--scheduler_address", dest="scheduler_address",
+                   help="dask: tcp://host:8786 of a running scheduler")
+    p.add_argument("--n-workers", "--n_workers", dest="n_workers",
+                   help="dask: start a local cluster with N workers (default 2)")
+
+
+_OPTIONS = {
+    "metadata_store": (_metadata_options, ("uri", "host", "port", "username", "password", "database", "ssl_ca", "connect_timeout")),
+    "artifact_store": (_artifact_options, ("path", "credentials_file", "anonymous", "endpoint_url", "project", "region", "key", "secret")),
+    "orchestrator": (_orchestrator_options, ("scheduler_address", "n_workers")),
+}
+_SECRET_OPTIONS = {"password": "--passwd", "key": "--key", "secret": "--secret"}
+
+
+def _settings(kind: str, args: argparse.Namespace) -> dict[str, Any]:
+    """The config values given on the command line; secrets prompted or referenced."""
+    values: dict[str, Any] = {}
+    for field in _OPTIONS[kind][1]:
+        value = getattr(args, field, None)
+        env_var = getattr(args, f"{field}_env", None)
+        if field in _SECRET_OPTIONS:
+            if env_var is not None:
+                if value is not None:
+                    raise UsageError(f"give {_SECRET_OPTIONS[field]} or {_SECRET_OPTIONS[field]}-env, not both")
+                value = env_ref(env_var)
+            elif value is _PROMPT:
+                import getpass
+
+                value = getpass.getpass(f"{field}: ")
+            elif value is not None:
+                warnings.warn(
+                    f"{_SECRET_OPTIONS[field]} typed inline is now in this cell or your shell "
+                    f"history; next time give {_SECRET_OPTIONS[field]} without a value to be "
+                    f"prompted, or {_SECRET_OPTIONS[field]}-env VAR to read it from the environment",
+                    ZenMLWarning, stacklevel=2,
+                )
+        if value is not None:
+            values[field] = value
+    return values
+
+
+# -- rendering ---------------------------------------------------------------------
+def _summary(record: ComponentRecord) -> str:
+    return ", ".join(f"{k}={v}" for k, v in mask_config(record.config).items())
+
+
+def _component_details(record: ComponentRecord, used_by: list[str]) -> Details:
+    items = [("flavor", record.flavor), *mask_config(record.config).items()]
+    items += [("used by", ", ".join(used_by) or "(no stack)"), ("updated", record.updated)]
+    return Details(f"{KIND_LABELS[record.kind]} {record.name!r}", [("", items)])
+
+
+def _stack_details(desc: api.StackDescription) -> Details:
+    title = f"stack {desc.stack.name!r}" + (" (active)" if desc.active else "")
+    sections = []
+    for kind in KINDS:
+        c = desc.components[kind]
+        sections.append((f"{KIND_LABELS[kind]}: {c.name}", [("flavor", c.flavor), *mask_config(c.config).items()]))
+    return Details(title, sections)
+
+
+# -- stack -----------------------------------------------------------------------------
+def _stack_list(args: argparse.Namespace) -> Table:
+    stacks, active = api.list_stacks()
+    rows = [[s.name, *(s.components[k] for k in KINDS)] for s in stacks]
+    idx = next((i for i, s in enumerate(stacks) if s.name == active), None)
+    return Table(["STACK", "METADATA STORE", "ARTIFACT STORE", "ORCHESTRATOR"], rows, active=idx)
+
+
+def _stack_register(args: argparse.Namespace) -> Message:
+    s = api.register_stack(args.name, args.metadata_store, args.artifact_store, args.orchestrator, activate=args.set)
+    note = "; it is now the active stack" if args.set else f"; activate it with `stack set {s.name}`"
+    return Message(f"registered stack {s.name!r}{note}")
+
+
+def _stack_update(args: argparse.Namespace) -> Message:
+    before, after = api.update_stack(args.name, metadata_store=args.metadata_store, artifact_store=args.artifact_store, orchestrator=args.orchestrator)
+    changes = [f"{KIND_LABELS[k]} {before.components[k]!r} -> {after.components[k]!r}" for k in KINDS if before.components[k] != after.components[k]]
+    return Message(f"updated stack {args.name!r}: {'; '.join(changes) or 'no change'}")
+
+
+def _stack_export(args: argparse.Namespace) -> Message:
+    text = api.export_stack(args.name)
+    if not args.file:
+        return Message(text.rstrip())
+    try:
+        Path(args.file).write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot write {args.file}: {exc.strerror}; pick a writable path") from None
+    return Message(f"exported stack {args.name or api.active_stack_name()!r} to {args.file}")
+
+
+def _stack_import(args: argparse.Namespace) -> Message:
+    try:
+        text = Path(args.file).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot read {args.file}: {exc.strerror}; check the path") from None
+    except UnicodeDecodeError:
+        raise UsageError(f"{args.file} is not a UTF-8 text file; give a YAML stack export") from None
+    record = api.import_stack(text, args.file, name=args.new_name)
+    if args.set:
+        api.set_active_stack(record.name)
+    return Message(f"imported stack {record.name!r}" + ("; it is now the active stack" if args.set else ""))
+
+
+_STACK: dict[str, Handler] = {
+    "list": _stack_list,
+    "register": _stack_register,
+    "describe": lambda a: _stack_details(api.describe_stack(a.name)),
+    "set": lambda a: Message(f"active stack: {api.set_active_stack(a.name).name!r}"),
+    "get": lambda a: Message(f"active stack: {api.active_stack_name()!r}"),
+    "update": _stack_update,
+    "rename": lambda a: Message(f"renamed stack {a.old!r} to {api.rename_stack(a.old, a.new).name!r}"),
+    "copy": lambda a: Message(f"copied stack {a.source!r} to {api.copy_stack(a.source, a.target).name!r}"),
+    "delete": lambda a: Message(f"deleted stack {api.delete_stack(a.name).name!r}"),
+    "export": _stack_export,
+    "import": _stack_import,
+}
+
+
+# -- components ----------------------------------------------------------------------------
+def _component_handlers(kind: str) -> dict[str, Handler]:
+    label = KIND_LABELS[kind]
+
+    def list_(args: argparse.Namespace) -> Table:
+        records, usage, active = api.list_components(kind)
+        rows = [[r.name, r.flavor, _summary(r), ", ".join(usage[r.name])] for r in records]
+        idx = next((i for i, r in enumerate(records) if r.name == active), None)
+        return Table([label.upper(), "FLAVOR", "SETTINGS", "STACKS"], rows, active=idx)
+
+    def register(args: argparse.Namespace) -> Message:
+        flavor = args.flavor
+        if kind == "artifact_store" and args.path is not None:
+            from .uris import parse_artifact_uri
+
+            flavor = flavor or parse_artifact_uri(args.path).flavor
+        if not flavor:
+            raise UsageError(f"give --flavor for the {label} {args.name!r}")
+        record = api.register_component(kind, args.name, flavor, _settings(kind, args))
+        return Message(f"registered {label} {record.name!r} ({record.flavor}: {_summary(record) or 'defaults'})")
+
+    def update(args: argparse.Namespace) -> Message:
+        before, after = api.update_component(kind, args.name, _settings(kind, args), flavor=args.flavor)
+        return Message(f"updated {label} {after.name!r} ({after.flavor}: {_summary(after) or 'defaults'})")
+
+    return {
+        "list": list_,
+        "register": register,
+        "describe": lambda a: _component_details(*api.get_component(kind, a.name)),
+        "update": update,
+        "delete": lambda a: Message(f"deleted {label} {api.delete_component(kind, a.name).name!r}"),
+    }
+
+
+# -- config (the seed's commands) ------------------------------------------------------------
+def _config_set(kind: str) -> Handler:
+    def handler(args: argparse.Namespace) -> Message:
+        if kind == "artifact_store":
+            from .uris import parse_artifact_uri
+
+            args.path = args.location
+            flavor = parse_artifact_uri(args.location).flavor
+        else:
+            flavor = args.flavor
+        change = api.config_set(kind, flavor, _settings(kind, args))
+        a, b = change.before, change.after
+        head = f"active stack {change.stack!r}: {KIND_LABELS[kind]}"
+        if change.action == "unchanged":
+            return Message(f"{head} {b.name!r} already has these settings; nothing changed")
+        return Message(
+            f"{head} {a.name!r} ({a.flavor}) -> {b.name!r} ({b.flavor}: {_summary(b) or 'defaults'}), "
+            f"{change.action}"
+        )
+
+    return handler
+
+
+def _config_list(args: argparse.Namespace) -> Details:
+    return _stack_details(api.describe_stack(None))
+
+
+# -- the tree ---------------------------------------------------------------------------------
+def _add(sub: Any, name: str, help_: str, handler: Handler, aliases: Sequence[str] = ()) -> argparse.ArgumentParser:
+    p: argparse.ArgumentParser = sub.add_parser(name, help=help_, description=help_, aliases=list(aliases))
+    p.set_defaults(handler=handler)
+    return p
+
+
+def build_parser(prog: str) -> argparse.ArgumentParser:
+    root = _Parser(prog=prog, description="Manage zenml-notebook stacks: metadata store + artifact store + orchestrator.")
+    sub = root.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser, required=True)
+    _add(sub, "init", "create a .zenml repository here (or in PATH)", _init).add_argument("path", nargs="?")
+    _add(sub, "version", "print the version", _version)
+
+    stack = sub.add_parser("stack", help="register, list, switch and share stacks", description="Stacks: one metadata store, artifact store and orchestrator each.")
+    ss = stack.add_subparsers(dest="action", metavar="ACTION", parser_class=_Parser, required=True)
+    for name, help_ in (("register", "register a stack"), ("update", "change a stack's components")):
+        p = _add(ss, name, help_, _STACK[name])
+        p.add_argument("name", metavar="NAME")
+        required = name == "register"
+        for short, kind in (("-m", "metadata_store"), ("-a", "artifact_store"), ("-o", "orchestrator")):
+            dashed = kind.replace("_", "-")
+            p.add_argument(short, f"--{kind}", f"--{dashed}", dest=kind, required=required, metavar=dashed.upper(), help=f"name of a registered {KIND_LABELS[kind]}")
+        if required:
+            p.add_argument("--set", action="store_true", help="also make it the active stack")
+    _add(ss, "list", "list stacks (* marks the active one)", _STACK["list"], ["ls"])
+    _add(ss, "describe", "show a stack's components and settings", _STACK["describe"]).add_argument("name", nargs="?", metavar="NAME")
+    _add(ss, "set", "make a stack the active one", _STACK["set"], ["activate"]).add_argument("name", metavar="NAME")
+    _add(ss, "get", "print the active stack's name", _STACK["get"])
+    p = _add(ss, "rename", "rename a stack", _STACK["rename"])
+    p.add_argument("old", metavar="OLD")
+    p.add_argument("new", metavar="NEW")
+    p = _add(ss, "copy", "copy a stack under a new name", _STACK["copy"])
+    p.add_argument("source", metavar="SOURCE")
+    p.add_argument("target", metavar="TARGET")
+    _add(ss, "delete", "delete a stack (not the active one)", _STACK["delete"], ["rm"]).add_argument("name", metavar="NAME")
+    p = _add(ss, "export", "print or write a stack as YAML (secrets as references)", _STACK["export"])
+    p.add_argument("name", nargs="?", metavar="NAME")
+    p.add_argument("file", nargs="?", metavar="FILE")
+    p = _add(ss, "import", "create a stack from a YAML export", _STACK["import"])
+    p.add_argument("file", metavar="FILE")
+    p.add_argument("--name", dest="new_name", help="import under this stack name")
+    p.add_argument("--set", action="store_true", help="also make it the active stack")
+
+    for kind, command in api.COMMAND_OF_KIND.items():
+        label = KIND_LABELS[kind]
+        handlers = _component_handlers(kind)
+        aliases = {"metadata_store": ["metadata-store"], "artifact_store": ["artifact-store"], "orchestrator": []}[kind]
+        kp = sub.add_parser(command, aliases=aliases, help=f"manage {label}s", description=f"Register, list, describe, update and delete {label}s.")
+        ks = kp.add_subparsers(dest="action", metavar="ACTION", parser_class=_Parser, required=True)
+        add_options = _OPTIONS[kind][0]
+        for action in ("register", "update"):
+            p = _add(ks, action, f"{action} a {label}", handlers[action])
+            p.add_argument("name", metavar="NAME")
+            p.add_argument("--flavor", "-f", required=(action == "register" and kind != "artifact_store"), help=f"one of: {', '.join(api.flavors_of(kind))}")
+            if kind == "artifact_store":
+                p.add_argument("--path", "--uri", dest="path", required=action == "register", help="local path, file://, gs://bucket/prefix or s3://bucket/prefix")
+            add_options(p)
+        _add(ks, "list", f"list {label}s (* marks the active stack's)", handlers["list"], ["ls"] if kind != "artifact_store" else [])
+        _add(ks, "describe", f"show a {label}'s settings (default: the active stack's)", handlers["describe"]).add_argument("name", nargs="?", metavar="NAME")
+        _add(ks, "delete", f"delete a {label} no stack uses", handlers["delete"], ["rm"]).add_argument("name", metavar="NAME")
+
+    config = sub.add_parser("config", help="the active stack's components (the seed's commands)", description="Show or change the active stack's components.")
+    cs = config.add_subparsers(dest="target", metavar="TARGET", parser_class=_Parser, required=True)
+    _add(cs, "list", "show the active stack's components", _config_list)
+    for kind, command in (("metadata_store", "metadata"), ("artifact_store", "artifacts"), ("orchestrator", "orchestrator")):
+        cp = cs.add_parser(command, help=f"the active stack's {KIND_LABELS[kind]}", description=f"Get or set the active stack's {KIND_LABELS[kind]}.")
+        ca = cp.add_subparsers(dest="action", metavar="ACTION", parser_class=_Parser, required=True)
+        _add(ca, "get", f"show the active stack's {KIND_LABELS[kind]}", lambda a, k=kind: _component_details(*api.get_component(k)))
+        p = _add(ca, "set", f"point the active stack at a {KIND_LABELS[kind]} with these settings", _config_set(kind))
+        if kind == "artifact_store":
+            p.add_argument("location", metavar="PATH_OR_URI", help="local path, file://, gs://bucket/prefix or s3://bucket/prefix")
+        else:
+            p.add_argument("flavor", metavar="FLAVOR", help=" or ".join(api.flavors_of(kind)))
+        _OPTIONS[kind][0](p)
+    return root
+
+
+def _init(args: argparse.Namespace) -> Message:
+    repo, created = api.init(args.path)
+    if created:
+        return Message(f"initialised zenml-notebook repository in {repo.root} with stack 'default' (sqlite metadata, local artifacts, local orchestrator)")
+    return Message(f"{repo.root} is already a zenml-notebook repository; nothing changed")
+
+
+def _version(args: argparse.Namespace) -> Message:
+    from . import __version__
+
+    return Message(f"zenml-notebook {__version__}")
+
+
+# -- entry points -------------------------------------------------------------------------------
+_PARSERS: dict[str, argparse.ArgumentParser] = {}
+
+
+def _parser(prog: str) -> argparse.ArgumentParser:
+    if prog not in _PARSERS:
+        _PARSERS[prog] = build_parser(prog)
+    return _PARSERS[prog]
+
+
+def split_line(line: str) -> list[str]:
+    """Split a command line like a POSIX shell would (quotes), without running one."""
+    try:
+        return shlex.split(line, comments=True)
+    except ValueError as exc:
+        raise UsageError(f"cannot read the command line: {exc}; check its quotes") from None
+
+
+def parse_cell(text: str) -> list[list[str]]:
+    """Commands in a ``%%zenml`` cell: one per line; ``\\`` continues a line, and a line
+    starting with ``-`` continues the previous command (so the seed's blocks paste as is).
+    A leading ``zenml`` or ``zenml-notebook`` word is dropped."""
+    commands: list[str] = []
+    joining = False
+    for raw in text.splitlines():
+        line = raw.strip()
+        cont = bool(re.search(r"\\\s*$", line))
+        line = re.sub(r"\\\s*$", "", line).strip()
+        if not line or line.startswith("#"):
+            joining = joining and cont
+            continue
+        if commands and (joining or line.startswith("-")):
+            commands[-1] += " " + line
+        else:
+            commands.append(line)
+        joining = cont
+    result = []
+    for command in commands:
+        argv = split_line(command)
+        if argv and argv[0] in ("zenml", "zenml-notebook", "%zenml"):
+            argv = argv[1:]
+        if argv:
+            result.append(argv)
+    return result
+
+
+def execute(argv: Sequence[str], prog: str = "zenml-notebook", err: Any = None) -> Any:
+    """Run one command; warnings go to ``err`` (stderr) as ``warning: ...`` lines.
+
+    Returns the display object (or None after ``--help``); raises ZenMLError.
+    """
+    err = err or sys.stderr
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ZenMLWarning)
+        try:
+            args = _parser(prog).parse_args(list(argv))
+            result = args.handler(args)
+        except HelpShown:
+            result = None
+        finally:
+            for w in caught:
+                if issubclass(w.category, ZenMLWarning):
+                    print(f"warning: {w.message}", file=err)
+                else:
+                    warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    return result
+
+
+__all__ += ["HelpShown", "ZenMLError", "build_parser"]

@@ -1,0 +1,1 @@
+"""Stack components: config models now, implementations as their issues land."""

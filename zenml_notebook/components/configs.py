@@ -1,0 +1,174 @@
+"""Frozen pydantic config models, one per flavor (``extra="forbid"``).
+
+Secret fields hold references (see :mod:`zenml_notebook.secrets`), never values;
+they are marked ``json_schema_extra={"secret": True}`` so the API knows which
+plain values to move into the secret store before validation.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any
+from urllib.parse import urlsplit
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+
+from ..secrets import is_ref
+from ..uris import is_remote_address, parse_artifact_uri
+
+__all__ = [
+    "DaskOrchestratorConfig",
+    "GCSArtifactStoreConfig",
+    "LocalArtifactStoreConfig",
+    "LocalOrchestratorConfig",
+    "MySQLMetadataStoreConfig",
+    "S3ArtifactStoreConfig",
+    "SQLiteMetadataStoreConfig",
+    "secret_fields",
+]
+
+_HOST = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9.-]{0,252}[A-Za-z0-9])?$|^\[?[0-9A-Fa-f:.]+\]?$")
+_DB = re.compile(r"^[A-Za-z0-9_$]{1,64}$")
+
+
+def _port(value: Any) -> int:
+    try:
+        port = int(str(value).strip())
+    except ValueError:
+        raise ValueError(f"must be an integer from 1 to 65535 (got {value!r})") from None
+    if not 1 <= port <= 65535:
+        raise ValueError(f"must be an integer from 1 to 65535 (got {port})")
+    return port
+
+
+def _host(value: str) -> str:
+    if not _HOST.match(value):
+        raise ValueError(f"{value!r} is not a host name or IP address")
+    return value
+
+
+def _database(value: str) -> str:
+    if not _DB.match(value):
+        raise ValueError(f"{value!r} is not a database name: use up to 64 letters, digits, '_', '$'")
+    return value
+
+
+def _ref(value: Any) -> Any:
+    if value is not None and not is_ref(value):
+        raise ValueError("must be a secret reference (the API stores plain values for you)")
+    return value
+
+
+def _non_empty(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must not be empty")
+    return value
+
+
+Port = Annotated[int, BeforeValidator(_port)]
+Host = Annotated[str, AfterValidator(_host)]
+SecretRef = Annotated[dict[str, str] | None, AfterValidator(_ref)]
+NonEmpty = Annotated[str, AfterValidator(_non_empty)]
+
+
+def _secret(description: str) -> Any:
+    return Field(None, description=description, json_schema_extra={"secret": True})
+
+
+class _Config(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+def secret_fields(model: type[BaseModel]) -> list[str]:
+    """Names of the fields of ``model`` that hold secret references."""
+    return [
+        name
+        for name, info in model.model_fields.items()
+        if isinstance(info.json_schema_extra, dict) and info.json_schema_extra.get("secret")
+    ]
+
+
+# -- metadata stores -------------------------------------------------------
+class SQLiteMetadataStoreConfig(_Config):
+    """ml-metadata on a SQLite file; relative paths are relative to the repository."""
+
+    uri: NonEmpty = ".zenml/metadata.db"
+
+
+class MySQLMetadataStoreConfig(_Config):
+    """ml-metadata on a MySQL (>= 5.6) or MariaDB server."""
+
+    host: Host
+    port: Port = 3306
+    username: NonEmpty
+    password: SecretRef = _secret("the user's password")
+    database: Annotated[str, AfterValidator(_database)]
+    ssl_ca: str | None = None
+    connect_timeout: float = Field(5.0, gt=0, le=300)
+
+
+# -- artifact stores -------------------------------------------------------
+def _location(flavor: str) -> Any:
+    def check(value: str) -> str:
+        parsed = parse_artifact_uri(value)  # raises a UsageError naming the problem
+        if parsed.flavor != flavor:
+            raise ValueError(f"{value!r} is a {parsed.flavor} location, not {flavor}")
+        return value if flavor == "local" else str(parsed)
+
+    return AfterValidator(check)
+
+
+class LocalArtifactStoreConfig(_Config):
+    """A folder; relative paths are relative to the repository."""
+
+    path: Annotated[str, _location("local")] = ".zenml/artifacts"
+
+
+class GCSArtifactStoreConfig(_Config):
+    """A ``gs://bucket/prefix`` location through gcsfs."""
+
+    path: Annotated[str, _location("gcs")]
+    credentials_file: str | None = Field(None, description="service-account JSON file")
+    anonymous: bool = False
+    endpoint_url: str | None = None
+    project: str | None = None
+
+
+class S3ArtifactStoreConfig(_Config):
+    """An ``s3://bucket/prefix`` location through s3fs."""
+
+    path: Annotated[str, _location("s3")]
+    key: SecretRef = _secret("access key id")
+    secret: SecretRef = _secret("secret access key")
+    endpoint_url: str | None = None
+    region: str | None = None
+
+
+# -- orchestrators ---------------------------------------------------------
+class LocalOrchestratorConfig(_Config):
+    """Runs steps in the current process, in topological order."""
+
+
+class DaskOrchestratorConfig(_Config):
+    """A Dask scheduler at ``scheduler_address``, or a LocalCluster of ``n_workers``."""
+
+    scheduler_address: str | None = None
+    n_workers: int | None = Field(None, ge=1, le=256)
+
+    @model_validator(mode="after")
+    def _one_of(self) -> DaskOrchestratorConfig:
+        if self.scheduler_address is not None and self.n_workers is not None:
+            raise ValueError("give either scheduler_address or n_workers, not both")
+        if self.scheduler_address is not None:
+            parts = urlsplit(self.scheduler_address)
+            if parts.scheme not in ("tcp", "tls") or not parts.hostname or parts.port is None:
+                raise ValueError(
+                    f"scheduler_address {self.scheduler_address!r} must look like "
+                    "tcp://host:8786"
+                )
+        return self
+
+    @property
+    def is_remote(self) -> bool:
+        """True when the scheduler is on another machine (not loopback)."""
+        return is_remote_address(self.scheduler_address)

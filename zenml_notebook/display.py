@@ -1,0 +1,131 @@
+"""Results that render as aligned text (``__repr__``) and as HTML (``_repr_html_``).
+
+Everything user-supplied is escaped in HTML: names may come from hand-edited
+registries or imports even though commands refuse markup in names.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from collections.abc import Sequence
+from typing import Any
+
+__all__ = ["Details", "Message", "Table"]
+
+_CSS = "border-collapse:collapse;font-family:var(--jp-code-font-family,monospace);font-size:12px"
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, sort_keys=True)
+    return str(value)
+
+
+class Message:
+    """A line (or a few) of plain text."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __repr__(self) -> str:
+        return self.text
+
+    def __str__(self) -> str:
+        return self.text
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Message) and other.text == self.text
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+class Table:
+    """Rows under a header; ``active`` marks one row with ``*`` / bold."""
+
+    def __init__(
+        self,
+        columns: Sequence[str],
+        rows: Sequence[Sequence[Any]],
+        *,
+        title: str = "",
+        active: int | None = None,
+        empty: str = "(none)",
+    ) -> None:
+        self.columns = list(columns)
+        self.rows = [[_cell(v) for v in row] for row in rows]
+        self.title = title
+        self.active = active
+        self.empty = empty
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __repr__(self) -> str:
+        lines = [self.title] if self.title else []
+        if not self.rows:
+            return "\n".join([*lines, self.empty])
+        header = ["", *self.columns]
+        body = [["*" if i == self.active else "", *row] for i, row in enumerate(self.rows)]
+        widths = [max(len(r[c]) for r in [header, *body]) for c in range(len(header))]
+        for row in [header, *body]:
+            lines.append("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        esc = html.escape
+        parts = []
+        if self.title:
+            parts.append(f"<div style='font-weight:bold;margin:4px 0'>{esc(self.title)}</div>")
+        if not self.rows:
+            parts.append(f"<div><i>{esc(self.empty)}</i></div>")
+            return "".join(parts)
+        parts.append(f"<table class='zenml-notebook' style='{_CSS}'><thead><tr><th></th>")
+        parts.extend(f"<th style='text-align:left'>{esc(c)}</th>" for c in self.columns)
+        parts.append("</tr></thead><tbody>")
+        for i, row in enumerate(self.rows):
+            active = i == self.active
+            style = " style='font-weight:bold'" if active else ""
+            mark = "<span title='active'>&#9679;</span>" if active else ""
+            parts.append(f"<tr{style}><td>{mark}</td>")
+            parts.extend(f"<td style='text-align:left'>{esc(v)}</td>" for v in row)
+            parts.append("</tr>")
+        parts.append("</tbody></table>")
+        return "".join(parts)
+
+
+class Details:
+    """A titled list of ``key: value`` lines, optionally in sections."""
+
+    def __init__(self, title: str, sections: Sequence[tuple[str, Sequence[tuple[str, Any]]]]):
+        self.title = title
+        self.sections = [(name, [(k, _cell(v)) for k, v in items]) for name, items in sections]
+
+    def __repr__(self) -> str:
+        lines = [self.title]
+        for name, items in self.sections:
+            indent = "  "
+            if name:
+                lines.append(f"  {name}")
+                indent = "    "
+            width = max((len(k) for k, _ in items), default=0)
+            lines.extend(f"{indent}{k.ljust(width)}  {v}".rstrip() for k, v in items)
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        esc = html.escape
+        parts = [f"<div class='zenml-notebook' style='{_CSS}'><b>{esc(self.title)}</b>"]
+        for name, items in self.sections:
+            if name:
+                parts.append(f"<div style='margin-top:4px'><i>{esc(name)}</i></div>")
+            parts.append("<table style='margin-left:12px'>")
+            parts.extend(
+                f"<tr><td style='text-align:left;padding-right:12px'>{esc(k)}</td>"
+                f"<td style='text-align:left'>{esc(v)}</td></tr>"
+                for k, v in items
+            )
+            parts.append("</table>")
+        parts.append("</div>")
+        return "".join(parts)

@@ -1,0 +1,90 @@
+"""One root exception; every subclass also inherits the matching built-in.
+
+Every message names the object that failed and how to fix it. Messages pass
+through :func:`redact` so a secret typed in this process never reaches a user
+through an error.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "AlreadyExistsError",
+    "InUseError",
+    "MissingDependencyError",
+    "NotFoundError",
+    "RegistryError",
+    "RepositoryError",
+    "SecretError",
+    "StackValidationError",
+    "UsageError",
+    "ZenMLError",
+    "redact",
+    "remember_secret",
+]
+
+MASK = "********"
+_KNOWN_SECRETS: set[str] = set()
+
+
+def remember_secret(value: str) -> None:
+    """Register a secret value so that any later error message masks it."""
+    if value:
+        _KNOWN_SECRETS.add(value)
+
+
+def redact(text: str) -> str:
+    """Replace every secret value seen in this process by ``********``."""
+    for secret in sorted(_KNOWN_SECRETS, key=len, reverse=True):
+        if secret in text:
+            text = text.replace(secret, MASK)
+    return text
+
+
+class ZenMLError(Exception):
+    """Root of every error zenml-notebook raises on purpose."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(redact(message))
+        self.message = redact(message)
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class UsageError(ZenMLError, ValueError):
+    """A command line or argument the user typed is wrong."""
+
+
+class NotFoundError(ZenMLError, KeyError):
+    """A stack, component, flavor or secret does not exist."""
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return self.message
+
+
+class AlreadyExistsError(ZenMLError, ValueError):
+    """A name is already taken."""
+
+
+class InUseError(ZenMLError, ValueError):
+    """An object cannot be removed because something still uses it."""
+
+
+class StackValidationError(ZenMLError, ValueError):
+    """A stack's components do not work together."""
+
+
+class RepositoryError(ZenMLError, OSError):
+    """The ``.zenml`` folder is missing, unreadable or not writable."""
+
+
+class RegistryError(ZenMLError, RuntimeError):
+    """The registry database is corrupted, too new, or cannot be written."""
+
+
+class SecretError(ZenMLError, ValueError):
+    """A secret cannot be stored or resolved."""
+
+
+class MissingDependencyError(ZenMLError, ImportError):
+    """An optional dependency needed by a flavor is not installed."""

@@ -1,0 +1,129 @@
+"""The flavor table: ``(kind, flavor) -> config model``, imported on first use.
+
+Like fsspec's registry: a sorted table of strings, exposed read-only, so that
+listing flavors costs nothing and a flavor's dependencies load only when used.
+"""
+
+from __future__ import annotations
+
+import difflib
+import importlib
+import importlib.util
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any
+
+from .exceptions import NotFoundError, UsageError
+from .registry import KINDS
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
+__all__ = [
+    "FLAVORS",
+    "KIND_LABELS",
+    "KINDS",
+    "check_dependency",
+    "config_model",
+    "did_you_mean",
+    "flavors_of",
+    "normalize_kind",
+]
+
+_CONFIGS = "zenml_notebook.components.configs"
+
+FLAVORS: MappingProxyType[tuple[str, str], MappingProxyType[str, str]] = MappingProxyType(
+    {
+        ("artifact_store", "gcs"): MappingProxyType(
+            {"config": f"{_CONFIGS}:GCSArtifactStoreConfig", "module": "gcsfs", "extra": ""}
+        ),
+        ("artifact_store", "local"): MappingProxyType(
+            {"config": f"{_CONFIGS}:LocalArtifactStoreConfig", "module": "", "extra": ""}
+        ),
+        ("artifact_store", "s3"): MappingProxyType(
+            {"config": f"{_CONFIGS}:S3ArtifactStoreConfig", "module": "s3fs", "extra": "s3"}
+        ),
+        ("metadata_store", "mysql"): MappingProxyType(
+            {"config": f"{_CONFIGS}:MySQLMetadataStoreConfig", "module": "pymysql", "extra": ""}
+        ),
+        ("metadata_store", "sqlite"): MappingProxyType(
+            {"config": f"{_CONFIGS}:SQLiteMetadataStoreConfig", "module": "", "extra": ""}
+        ),
+        ("orchestrator", "dask"): MappingProxyType(
+            {"config": f"{_CONFIGS}:DaskOrchestratorConfig", "module": "distributed", "extra": "dask"}
+        ),
+        ("orchestrator", "local"): MappingProxyType(
+            {"config": f"{_CONFIGS}:LocalOrchestratorConfig", "module": "", "extra": ""}
+        ),
+    }
+)
+
+KIND_LABELS = MappingProxyType(
+    {"metadata_store": "metadata store", "artifact_store": "artifact store", "orchestrator": "orchestrator"}
+)
+
+_KIND_ALIASES = MappingProxyType(
+    {
+        "metadata": "metadata_store",
+        "metadata_store": "metadata_store",
+        "metadata-store": "metadata_store",
+        "artifacts": "artifact_store",
+        "artifact": "artifact_store",
+        "artifact_store": "artifact_store",
+        "artifact-store": "artifact_store",
+        "orchestrator": "orchestrator",
+        "orchestrators": "orchestrator",
+    }
+)
+
+
+def did_you_mean(word: str, choices: list[str] | tuple[str, ...]) -> str:
+    """`` (did you mean 'x'?)`` or an empty string."""
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.5)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def normalize_kind(kind: str) -> str:
+    try:
+        return _KIND_ALIASES[kind]
+    except KeyError:
+        raise UsageError(
+            f"unknown component kind {kind!r}{did_you_mean(kind, list(_KIND_ALIASES))}; "
+            f"use one of: {', '.join(KINDS)}"
+        ) from None
+
+
+def flavors_of(kind: str) -> list[str]:
+    return sorted(f for k, f in FLAVORS if k == kind)
+
+
+def _entry(kind: str, flavor: str) -> MappingProxyType[str, str]:
+    try:
+        return FLAVORS[(kind, flavor)]
+    except KeyError:
+        known = flavors_of(kind)
+        raise NotFoundError(
+            f"unknown {KIND_LABELS[kind]} flavor {flavor!r}{did_you_mean(flavor, known)}; "
+            f"available: {', '.join(known)}"
+        ) from None
+
+
+def config_model(kind: str, flavor: str) -> type[BaseModel]:
+    """The frozen pydantic config class of a flavor (imports pydantic on first use)."""
+    module_name, _, attr = _entry(kind, flavor)["config"].partition(":")
+    model: type[BaseModel] = getattr(importlib.import_module(module_name), attr)
+    return model
+
+
+def check_dependency(kind: str, flavor: str) -> str | None:
+    """None when the flavor's optional dependency is importable, else the install hint."""
+    entry = _entry(kind, flavor)
+    module = entry["module"]
+    if not module or importlib.util.find_spec(module) is not None:
+        return None
+    extra = entry["extra"]
+    target = f"'zenml-notebook[{extra}]'" if extra else module
+    return f"the {flavor} {KIND_LABELS[kind]} needs {module}; run `pip install {target}`"
+
+
+def describe_flavors() -> dict[str, Any]:
+    return {kind: flavors_of(kind) for kind in KINDS}
