@@ -209,6 +209,14 @@ _STACK: dict[str, Handler] = {
 def _component_handlers(kind: str) -> dict[str, Handler]:
     label = KIND_LABELS[kind]
 
+    def _flavor(args: argparse.Namespace) -> str | None:
+        """``--flavor``, or for artifact stores the flavor the ``--path`` implies."""
+        if kind == "artifact_store" and args.path is not None and args.flavor is None:
+            from .uris import parse_artifact_uri
+
+            return parse_artifact_uri(args.path).flavor
+        return str(args.flavor) if args.flavor else None
+
     def list_(args: argparse.Namespace) -> Table:
         records, usage, active = api.list_components(kind)
         rows = [[r.name, r.flavor, _summary(r), ", ".join(usage[r.name])] for r in records]
@@ -216,18 +224,14 @@ def _component_handlers(kind: str) -> dict[str, Handler]:
         return Table([label.upper(), "FLAVOR", "SETTINGS", "STACKS"], rows, active=idx)
 
     def register(args: argparse.Namespace) -> Message:
-        flavor = args.flavor
-        if kind == "artifact_store" and args.path is not None:
-            from .uris import parse_artifact_uri
-
-            flavor = flavor or parse_artifact_uri(args.path).flavor
+        flavor = _flavor(args)
         if not flavor:
             raise UsageError(f"give --flavor for the {label} {args.name!r}")
         record = api.register_component(kind, args.name, flavor, _settings(kind, args))
         return Message(f"registered {label} {record.name!r} ({record.flavor}: {_summary(record) or 'defaults'})")
 
     def update(args: argparse.Namespace) -> Message:
-        before, after = api.update_component(kind, args.name, _settings(kind, args), flavor=args.flavor)
+        before, after = api.update_component(kind, args.name, _settings(kind, args), flavor=_flavor(args))
         return Message(f"updated {label} {after.name!r} ({after.flavor}: {_summary(after) or 'defaults'})")
 
     return {
