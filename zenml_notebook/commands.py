@@ -412,20 +412,21 @@ def execute(argv: Sequence[str], prog: str = "zenml-notebook", err: Any = None) 
     Returns the display object (or None after ``--help``); raises ZenMLError.
     """
     err = err or sys.stderr
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", ZenMLWarning)
-        try:
-            args = _parser(prog).parse_args(list(argv))
-            result = args.handler(args)
-        except HelpShown:
-            result = None
-        finally:
-            for w in caught:
-                if issubclass(w.category, ZenMLWarning):
-                    print(f"warning: {w.message}", file=err)
-                else:
-                    warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
-    return result
+    caught: list[warnings.WarningMessage] = []
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", ZenMLWarning)
+            try:
+                args = _parser(prog).parse_args(list(argv))
+                return args.handler(args)
+            except HelpShown:
+                return None
+    finally:
+        for w in caught:
+            if issubclass(w.category, ZenMLWarning):
+                print(f"warning: {w.message}", file=err)
+            else:  # not ours: hand it back to the normal warning machinery
+                warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
 
 
 __all__ += ["HelpShown", "ZenMLError", "build_parser"]
