@@ -1,0 +1,36 @@
+# Two commands set up a fresh machine:
+#   make lab    - JupyterLab with zenml-notebook on the default stack (SQLite + local folder + in-process)
+#   make test   - installs everything the suite needs, starts its services, runs every test
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PORT ?= 8888
+ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
+PYTEST_ARGS ?=
+
+.PHONY: venv lab test lint bench clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[test,dev]"
+	touch $@
+
+venv: $(VENV)/.installed
+
+lab: venv
+	$(VENV)/bin/jupyter lab $(ROOT_FLAG) --ip=127.0.0.1 --port=$(PORT) notebooks/quickstart.ipynb
+
+test: venv
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: venv
+	$(VENV)/bin/ruff check zenml_notebook tests benchmarks
+	$(VENV)/bin/mypy
+
+bench: venv
+	$(PY) benchmarks/bench_cli.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

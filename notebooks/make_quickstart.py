@@ -1,0 +1,56 @@
+"""Regenerate quickstart.ipynb (kept as a script so the notebook diff stays reviewable)."""
+
+import nbformat
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+cells = [
+    new_markdown_cell(
+        "# zenml-notebook quickstart\n\n"
+        "A **stack** is a metadata store + an artifact store + an orchestrator. "
+        "This notebook registers components and stacks, switches between them, and uses the "
+        "seed's `config` commands. Everything here also works as `zenml-notebook ...` in a terminal."
+    ),
+    new_code_cell("%load_ext zenml_notebook"),
+    new_markdown_cell("The first command creates a `.zenml` repository (if there is none above this folder) with a `default` stack: SQLite metadata, a local artifact folder, the in-process orchestrator."),
+    new_code_cell("%zenml stack list"),
+    new_code_cell("%zenml stack describe"),
+    new_markdown_cell("## Register components and a stack\n`%zenml <kind> register NAME --flavor ...` for `metadata`, `artifacts` and `orchestrator`."),
+    new_code_cell(
+        "%zenml metadata register experiments --flavor sqlite --uri experiments.db\n"
+        "%zenml artifacts register scratch --path ./scratch-artifacts\n"
+        "%zenml orchestrator register cluster --flavor dask --n-workers 2"
+    ),
+    new_markdown_cell("The seed's own spelling works as is in a `%%zenml` cell (one command per line; `\\` continues a line):"),
+    new_code_cell(
+        "%%zenml\n"
+        "zenml stack register experiments\n"
+        "    --metadata_store experiments \\\n"
+        "    --artifact_store scratch \\\n"
+        "    --orchestrator default"
+    ),
+    new_code_cell("%zenml stack set experiments\n%zenml stack list"),
+    new_markdown_cell(
+        "## The seed's `config` commands\n"
+        "`config ... set` changes the **active** stack's component. It registers a new component "
+        "instead of changing one other stacks share, and prints what changed.\n\n"
+        "Never type a password into a cell: `--passwd` without a value prompts for it, and "
+        "`--passwd-env VAR` reads it from the environment when needed. Secrets are kept outside "
+        "`.zenml/` (OS keyring, or a 0600 file in your config folder) and always shown as `********`."
+    ),
+    new_code_cell(
+        "%zenml config metadata set mysql --host 127.0.0.1 --port 3306 --username USER "
+        "--passwd-env MYSQL_PASSWORD --database DATABASE"
+    ),
+    new_code_cell("%zenml config artifacts set gs://your-bucket/sub/dir"),
+    new_code_cell("%zenml config list"),
+    new_markdown_cell("Results are objects too: keep them, or render them as HTML tables."),
+    new_code_cell("stacks = %zenml stack list\nprint(len(stacks), 'stacks')\nstacks"),
+    new_markdown_cell("Mistakes get one line saying what is wrong and how to fix it:"),
+    new_code_cell("%zenml stack set experimnts", metadata={"tags": ["raises-exception"]}),
+    new_markdown_cell("## Share a stack\n`stack export` writes YAML with secret *references*, never values."),
+    new_code_cell("%zenml stack export experiments"),
+    new_code_cell("%zenml stack set default"),
+]
+
+nb = new_notebook(cells=cells, metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})
+nbformat.write(nb, "quickstart.ipynb")

@@ -1,0 +1,62 @@
+"""The shipped notebooks, executed in a real kernel (nbclient), outputs checked."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+
+NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+
+
+def execute(name: str, workdir: Path) -> nbformat.NotebookNode:
+    shutil.copy(NOTEBOOKS / name, workdir / name)
+    nb = nbformat.read(workdir / name, as_version=4)
+    NotebookClient(nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(workdir)}}).execute()
+    nbformat.write(nb, workdir / name)
+    return nb
+
+
+def text_of(cell: nbformat.NotebookNode) -> str:
+    parts = []
+    for out in cell.get("outputs", []):
+        if out["output_type"] == "stream":
+            parts.append(out["text"])
+        elif out["output_type"] in ("execute_result", "display_data"):
+            parts.append(out["data"].get("text/plain", ""))
+        elif out["output_type"] == "error":
+            parts.append(f"{out['ename']}: {out['evalue']}")
+    return "".join(parts)
+
+
+def test_quickstart(workdir: Path) -> None:
+    nb = execute("quickstart.ipynb", workdir)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    by_source = {c.source.splitlines()[0]: text_of(c) for c in code}
+    # a user mistake is one red line (a stderr stream), never a traceback
+    assert [c.source for c in code if any(o["output_type"] == "error" for o in c.outputs)] == []
+    assert by_source["%zenml stack set experimnts"] == (
+        "UsageError: stack 'experimnts' does not exist (did you mean 'experiments'?); "
+        "registered stacks: default, experiments\n"
+    )
+    assert all("Traceback" not in text_of(c) for c in code)
+    assert by_source["%zenml stack list"].startswith("warning: initialised a new zenml-notebook repository in")
+    assert "*  default  default         default         default" in by_source["%zenml stack list"]
+    assert by_source["%%zenml"] == "registered stack 'experiments'; activate it with `stack set experiments`\n"
+    assert "*  experiments  experiments     scratch         default" in by_source["%zenml stack set experiments"]
+    assert by_source["%zenml config metadata set mysql --host 127.0.0.1 --port 3306 --username USER --passwd-env MYSQL_PASSWORD --database DATABASE"] == (
+        "active stack 'experiments': metadata store 'experiments' (sqlite) -> 'experiments-mysql' (mysql: "
+        "connect_timeout=5.0, database=DATABASE, host=127.0.0.1, password=******** (env $MYSQL_PASSWORD), "
+        "port=3306, username=USER), registered\n"
+    )
+    assert "'experiments-gcs' (gcs: anonymous=False, path=gs://your-bucket/sub/dir), registered" in by_source["%zenml config artifacts set gs://your-bucket/sub/dir"]
+    config = by_source["%zenml config list"]
+    assert config.startswith("stack 'experiments' (active)") and "metadata store: experiments-mysql" in config
+    stacks_cell = next(c for c in code if c.source.startswith("stacks = "))
+    assert text_of(stacks_cell).startswith("2 stacks\n")
+    assert any("text/html" in o.get("data", {}) for o in stacks_cell.outputs)
+    assert "$env: MYSQL_PASSWORD" in by_source["%zenml stack export experiments"]
+    assert by_source["%zenml stack set default"] == "active stack: 'default'\n"
+    assert (workdir / ".zenml" / "zenml.db").is_file() and (workdir / "scratch-artifacts").exists() is False
