@@ -18,7 +18,7 @@ from typing import Any, NoReturn
 from . import api
 from .display import Details, Message, Table
 from .exceptions import UsageError, ZenMLError
-from .flavors import KIND_LABELS, KINDS, did_you_mean
+from .flavors import KIND_LABELS, KINDS, did_you_mean, flavors_of
 from .registry import ComponentRecord
 from .secrets import ZenMLWarning, env_ref, mask_config
 
@@ -231,7 +231,7 @@ def _component_handlers(kind: str) -> dict[str, Handler]:
         return Message(f"registered {label} {record.name!r} ({record.flavor}: {_summary(record) or 'defaults'})")
 
     def update(args: argparse.Namespace) -> Message:
-        before, after = api.update_component(kind, args.name, _settings(kind, args), flavor=_flavor(args))
+        _, after = api.update_component(kind, args.name, _settings(kind, args), flavor=_flavor(args))
         return Message(f"updated {label} {after.name!r} ({after.flavor}: {_summary(after) or 'defaults'})")
 
     return {
@@ -264,6 +264,10 @@ def _config_set(kind: str) -> Handler:
         )
 
     return handler
+
+
+def _config_get(kind: str) -> Handler:
+    return lambda args: _component_details(*api.get_component(kind))
 
 
 def _config_list(args: argparse.Namespace) -> Details:
@@ -323,7 +327,7 @@ def build_parser(prog: str) -> argparse.ArgumentParser:
         for action in ("register", "update"):
             p = _add(ks, action, f"{action} a {label}", handlers[action])
             p.add_argument("name", metavar="NAME")
-            p.add_argument("--flavor", "-f", required=(action == "register" and kind != "artifact_store"), help=f"one of: {', '.join(api.flavors_of(kind))}")
+            p.add_argument("--flavor", "-f", required=(action == "register" and kind != "artifact_store"), help=f"one of: {', '.join(flavors_of(kind))}")
             if kind == "artifact_store":
                 p.add_argument("--path", "--uri", dest="path", required=action == "register", help="local path, file://, gs://bucket/prefix or s3://bucket/prefix")
             add_options(p)
@@ -337,12 +341,12 @@ def build_parser(prog: str) -> argparse.ArgumentParser:
     for kind, command in (("metadata_store", "metadata"), ("artifact_store", "artifacts"), ("orchestrator", "orchestrator")):
         cp = cs.add_parser(command, help=f"the active stack's {KIND_LABELS[kind]}", description=f"Get or set the active stack's {KIND_LABELS[kind]}.")
         ca = cp.add_subparsers(dest="action", metavar="ACTION", parser_class=_Parser, required=True)
-        _add(ca, "get", f"show the active stack's {KIND_LABELS[kind]}", lambda a, k=kind: _component_details(*api.get_component(k)))
+        _add(ca, "get", f"show the active stack's {KIND_LABELS[kind]}", _config_get(kind))
         p = _add(ca, "set", f"point the active stack at a {KIND_LABELS[kind]} with these settings", _config_set(kind))
         if kind == "artifact_store":
             p.add_argument("location", metavar="PATH_OR_URI", help="local path, file://, gs://bucket/prefix or s3://bucket/prefix")
         else:
-            p.add_argument("flavor", metavar="FLAVOR", help=" or ".join(api.flavors_of(kind)))
+            p.add_argument("flavor", metavar="FLAVOR", help=" or ".join(flavors_of(kind)))
         _OPTIONS[kind][0](p)
     return root
 

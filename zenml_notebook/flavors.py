@@ -20,8 +20,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "FLAVORS",
-    "KIND_LABELS",
     "KINDS",
+    "KIND_LABELS",
     "check_dependency",
     "config_model",
     "did_you_mean",

@@ -11,10 +11,10 @@ __all__ = ["ZenMLMagics"]
 
 
 @magics_class
-class ZenMLMagics(Magics):  # type: ignore[misc]
+class ZenMLMagics(Magics):
     """``%zenml stack list`` runs one command; a ``%%zenml`` cell runs one per line."""
 
-    @line_cell_magic  # type: ignore[misc]
+    @line_cell_magic
     def zenml(self, line: str, cell: str | None = None) -> Any:
         """Manage stacks from a notebook; ``%zenml --help`` lists the commands."""
         from .commands import execute, parse_cell, split_line
@@ -35,7 +35,7 @@ class ZenMLMagics(Magics):  # type: ignore[misc]
                 if isinstance(result, Message):
                     print(result)
                 elif result is not None:
-                    display(result)
+                    display(result)  # type: ignore[no-untyped-call]
             return None
         except ZenMLError as exc:
             raise UsageError(str(exc)) from None

@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from .exceptions import RegistryError
 
@@ -216,8 +216,8 @@ class Session:
 class Registry:
     """One SQLite registry file, with a cached connection per process."""
 
-    _cache: dict[Path, Registry] = {}
-    _cache_lock = threading.Lock()
+    _cache: ClassVar[dict[Path, Registry]] = {}
+    _cache_lock: ClassVar[threading.Lock] = threading.Lock()
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -292,7 +292,7 @@ class Registry:
                     # can still surface on WAL upgrades, so retry with jitter.
                     if ("locked" not in str(exc) and "busy" not in str(exc)) or attempt == 4:
                         raise self._fail(exc) from None
-                    time.sleep(random.uniform(0.01, 0.1) * (attempt + 1))
+                    time.sleep(random.uniform(0.01, 0.1) * (attempt + 1))  # noqa: S311 - jitter, not crypto
             try:
                 yield Session(conn, self.path)
             except BaseException:

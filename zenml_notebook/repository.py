@@ -10,13 +10,14 @@ from .exceptions import RepositoryError
 
 __all__ = [
     "ENV_REPO",
-    "REPO_DIRNAME",
     "REGISTRY_FILENAME",
+    "REPO_DIRNAME",
     "Repository",
     "find_repository",
 ]
 
 from .constants import ENV_REPO
+
 REPO_DIRNAME = ".zenml"
 REGISTRY_FILENAME = "zenml.db"
 

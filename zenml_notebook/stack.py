@@ -16,7 +16,6 @@ from typing import Any
 
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-
 __all__ = ["Stack"]
 
 
