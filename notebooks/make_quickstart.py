@@ -37,10 +37,16 @@ cells = [
         "`--passwd-env VAR` reads it from the environment when needed. Secrets are kept outside "
         "`.zenml/` (OS keyring, or a 0600 file in your config folder) and always shown as `********`."
     ),
+    new_markdown_cell(
+        "A MySQL store is checked before it is saved (with a 5 s timeout, and a message that says "
+        "*which* failure it was). There is no MySQL server in this demo, so we save it with "
+        "`--no-verify` and then ask what is wrong with it:"
+    ),
     new_code_cell(
         "%zenml config metadata set mysql --host 127.0.0.1 --port 3306 --username USER "
-        "--passwd-env MYSQL_PASSWORD --database DATABASE"
+        "--passwd-env MYSQL_PASSWORD --database DATABASE --no-verify"
     ),
+    new_code_cell("%zenml metadata test", metadata={"tags": ["raises-exception"]}),
     new_code_cell("%zenml config artifacts set gs://your-bucket/sub/dir"),
     new_code_cell("%zenml config list"),
     new_markdown_cell("Results are objects too: keep them, or render them as HTML tables."),

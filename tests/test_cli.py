@@ -128,8 +128,8 @@ def test_update_rename_copy_delete(cli) -> None:
 
 def test_component_update_keeps_other_settings(cli) -> None:
     cli("init")
-    cli("metadata", "register", "db", "--flavor", "mysql", "--host", "db.example.com", "--username", "u", "--database", "d")
-    r = cli("metadata", "update", "db", "--port", "3307")
+    cli("metadata", "register", "db", "--flavor", "mysql", "--no-verify", "--host", "db.example.com", "--username", "u", "--database", "d")
+    r = cli("metadata", "update", "db", "--port", "3307", "--no-verify")
     assert r.out == "updated metadata store 'db' (mysql: connect_timeout=5.0, database=d, host=db.example.com, port=3307, username=u)\n"
     r = cli("metadata", "describe", "db")
     assert "host             db.example.com" in r.out and "port             3307" in r.out

@@ -46,7 +46,11 @@ def test_quickstart(workdir: Path) -> None:
     assert "*  default  default         default         default" in by_source["%zenml stack list"]
     assert by_source["%%zenml"] == "registered stack 'experiments'; activate it with `stack set experiments`\n"
     assert "*  experiments  experiments     scratch         default" in by_source["%zenml stack set experiments"]
-    assert by_source["%zenml config metadata set mysql --host 127.0.0.1 --port 3306 --username USER --passwd-env MYSQL_PASSWORD --database DATABASE"] == (
+    assert by_source["%zenml metadata test"] == (
+        "UsageError: the password of metadata store 'experiments-mysql' comes from $MYSQL_PASSWORD, "
+        "which is not set; export it\n"
+    )
+    assert by_source["%zenml config metadata set mysql --host 127.0.0.1 --port 3306 --username USER --passwd-env MYSQL_PASSWORD --database DATABASE --no-verify"] == (
         "active stack 'experiments': metadata store 'experiments' (sqlite) -> 'experiments-mysql' (mysql: "
         "connect_timeout=5.0, database=DATABASE, host=127.0.0.1, password=******** (env $MYSQL_PASSWORD), "
         "port=3306, username=USER), registered\n"

@@ -18,10 +18,10 @@ def all_files_under(path: Path) -> list[Path]:
 
 def test_password_is_nowhere_but_the_secrets_file(cli, repo: Path, tmp_path: Path) -> None:
     outputs = []
-    r = cli("metadata", "register", "db", "--flavor", "mysql", "--host", "127.0.0.1", "--username", "u", "--passwd", PASSWORD, "--database", "d")
+    r = cli("metadata", "register", "db", "--flavor", "mysql", "--no-verify", "--host", "127.0.0.1", "--username", "u", "--passwd", PASSWORD, "--database", "d")
     outputs += [r.out, r.err]
     assert r.code == 0
-    r = cli("config", "metadata", "set", "mysql", "--host", "127.0.0.1", "--username", "u", "--password", PASSWORD, "--database", "d")
+    r = cli("config", "metadata", "set", "mysql", "--no-verify", "--host", "127.0.0.1", "--username", "u", "--password", PASSWORD, "--database", "d")
     outputs += [r.out, r.err]
     for args in (["metadata", "list"], ["metadata", "describe", "db"], ["stack", "describe"], ["stack", "export"], ["config", "list"], ["config", "metadata", "get"]):
         r = cli(*args)
@@ -39,26 +39,26 @@ def test_password_is_nowhere_but_the_secrets_file(cli, repo: Path, tmp_path: Pat
 
 
 def test_fallback_file_warns_once(cli, repo: Path) -> None:
-    first = cli("metadata", "register", "a", "--flavor", "mysql", "--host", "h", "--username", "u", "--passwd-env", "X", "--database", "d")
+    first = cli("metadata", "register", "a", "--flavor", "mysql", "--no-verify", "--host", "h", "--username", "u", "--passwd-env", "X", "--database", "d")
     assert "no usable OS keyring" not in first.err  # an env reference stores nothing
-    second = cli("metadata", "register", "b", "--flavor", "mysql", "--host", "h", "--username", "u", "--passwd", "p1", "--database", "d")
+    second = cli("metadata", "register", "b", "--flavor", "mysql", "--no-verify", "--host", "h", "--username", "u", "--passwd", "p1", "--database", "d")
     assert "warning: no usable OS keyring: secrets are kept in" in second.err
-    third = cli("metadata", "register", "c", "--flavor", "mysql", "--host", "h", "--username", "u", "--passwd", "p2", "--database", "d")
+    third = cli("metadata", "register", "c", "--flavor", "mysql", "--no-verify", "--host", "h", "--username", "u", "--passwd", "p2", "--database", "d")
     assert "no usable OS keyring" not in third.err
 
 
 def test_group_readable_secrets_file_is_refused(cli, repo: Path, tmp_path: Path) -> None:
-    cli("metadata", "register", "b", "--flavor", "mysql", "--host", "h", "--username", "u", "--passwd", "p1", "--database", "d")
+    cli("metadata", "register", "b", "--flavor", "mysql", "--no-verify", "--host", "h", "--username", "u", "--passwd", "p1", "--database", "d")
     secrets_file = tmp_path / "config" / "secrets.json"
     os.chmod(secrets_file, 0o644)
-    r = cli("metadata", "register", "c", "--flavor", "mysql", "--host", "h", "--username", "u", "--passwd", "p2", "--database", "d")
+    r = cli("metadata", "register", "c", "--flavor", "mysql", "--no-verify", "--host", "h", "--username", "u", "--passwd", "p2", "--database", "d")
     assert r.code == 2
     assert r.err.endswith(f"zenml-notebook: error: secrets file {secrets_file} is readable by other users (mode 0644); run `chmod 600 {secrets_file}`\n")
     assert "'c'" not in cli("metadata", "list").out
 
 
 def test_prompted_password_never_echoes(cli, repo: Path, tmp_path: Path) -> None:
-    r = cli("metadata", "register", "db", "--flavor", "mysql", "--host", "h", "--username", "u", "--passwd", "--database", "d", input=PASSWORD + "\n")
+    r = cli("metadata", "register", "db", "--flavor", "mysql", "--no-verify", "--host", "h", "--username", "u", "--passwd", "--database", "d", input=PASSWORD + "\n")
     assert r.code == 0, r.err
     assert PASSWORD not in r.out + r.err
     assert "typed inline" not in r.err
@@ -69,7 +69,7 @@ def test_secrets_follow_component_lifecycle(shell, repo: Path, tmp_path: Path) -
     import json
 
     secrets_file = tmp_path / "config" / "secrets.json"
-    shell.run_line_magic("zenml", "metadata register db --flavor mysql --host h --username u --passwd one --database d")
+    shell.run_line_magic("zenml", "metadata register db --flavor mysql --no-verify --host h --username u --passwd one --database d")
     assert list(json.loads(secrets_file.read_text()).values()) == ["one"]
     shell.run_line_magic("zenml", "metadata update db --passwd two")
     assert list(json.loads(secrets_file.read_text()).values()) == ["two"]
@@ -81,7 +81,7 @@ def test_secrets_follow_component_lifecycle(shell, repo: Path, tmp_path: Path) -
 
 def test_secret_in_a_failed_command_is_masked_and_not_kept(shell, repo: Path, tmp_path: Path) -> None:
     with pytest.raises(UsageError) as info:
-        shell.run_line_magic("zenml", f"metadata register db --flavor mysql --host h --username u --passwd {PASSWORD} --database d --port 0")
+        shell.run_line_magic("zenml", f"metadata register db --flavor mysql --no-verify --host h --username u --passwd {PASSWORD} --database d --port 0")
     assert PASSWORD not in str(info.value)
     assert not (tmp_path / "config" / "secrets.json").exists()
 
@@ -108,7 +108,7 @@ def test_config_repr_masks_secret_fields(repo: Path) -> None:
     from zenml_notebook.flavors import config_model
 
     record = api.register_component(
-        "metadata_store", "db", "mysql", {"host": "h", "username": "u", "password": "plain-pw", "database": "d"}
+        "metadata_store", "db", "mysql", {"host": "h", "username": "u", "password": "plain-pw", "database": "d"}, verify=False
     )
     model = config_model("metadata_store", "mysql").model_validate(record.config)
     assert "plain-pw" not in repr(model) and "plain-pw" not in str(record)

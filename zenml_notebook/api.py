@@ -48,6 +48,7 @@ __all__ = [
     "register_stack",
     "rename_stack",
     "set_active_stack",
+    "test_component",
     "update_component",
     "update_stack",
 ]
@@ -68,7 +69,7 @@ def _seed_defaults(session: Session) -> None:
 
 def _create(repo: Repository) -> bool:
     repo.create_dir()
-    return Registry.open(repo.registry_path).create(seed=_seed_defaults)
+    return Registry.open(repo.registry_path).create_new(seed=_seed_defaults)
 
 
 def init(path: str | Path | None = None) -> tuple[Repository, bool]:
@@ -236,6 +237,14 @@ def _local_paths(kind: str, flavor: str, repo: Repository, raw: dict[str, Any]) 
     return raw
 
 
+def _verify(kind: str, flavor: str, name: str, config: dict[str, Any], pending: dict[str, str]) -> None:
+    """Reach the store before saving it (MySQL now; object stores join them)."""
+    if kind == "metadata_store" and flavor == "mysql":
+        from .components.metadata import mysql_preflight
+
+        mysql_preflight(ComponentRecord(kind, name, flavor, config), password=pending.get("password"))
+
+
 def _check_flavor(kind: str, flavor: str) -> None:
     config_model(kind, flavor)  # raises NotFoundError with a suggestion
     hint = check_dependency(kind, flavor)
@@ -262,14 +271,21 @@ def get_component(kind: str, name: str | None = None) -> tuple[ComponentRecord, 
 
 
 def register_component(
-    kind: str, name: str, flavor: str, config: Mapping[str, Any] | None = None
+    kind: str, name: str, flavor: str, config: Mapping[str, Any] | None = None, *, verify: bool = True
 ) -> ComponentRecord:
-    """Register a component; plain values of secret fields go to the secret store."""
+    """Register a component; plain values of secret fields go to the secret store.
+
+    With ``verify`` a store that can be reached (MySQL) is checked first, and a
+    failing one is not saved.
+    """
     check_name(KIND_LABELS[kind], name)
     _check_flavor(kind, flavor)
     repo, registry = open_repository()
     raw = _local_paths(kind, flavor, repo, dict(config or {}))
     validated, pending = _validate_config(kind, flavor, name, raw)
+    with registry.read() as session:
+        if session.get_component(kind, name) is None and verify:
+            _verify(kind, flavor, name, validated, pending)
     with registry.write() as session:
         if session.get_component(kind, name) is not None:
             raise AlreadyExistsError(
@@ -288,18 +304,27 @@ def register_component(
 
 
 def update_component(
-    kind: str, name: str, changes: Mapping[str, Any], *, flavor: str | None = None
+    kind: str, name: str, changes: Mapping[str, Any], *, flavor: str | None = None, verify: bool = True
 ) -> tuple[ComponentRecord, ComponentRecord]:
     """Change some settings (``None`` leaves a setting as it is); returns (before, after)."""
     repo, registry = open_repository()
-    with registry.write() as session:
+    raw = {k: v for k, v in changes.items() if v is not None}
+
+    def plan(session: Session) -> tuple[ComponentRecord, str, dict[str, Any], dict[str, str]]:
         before = _component(session, kind, name)
         new_flavor = flavor or before.flavor
         if new_flavor != before.flavor:
             _check_flavor(kind, new_flavor)
         base = dict(before.config) if new_flavor == before.flavor else {}
-        raw = _local_paths(kind, new_flavor, repo, {k: v for k, v in changes.items() if v is not None})
-        validated, pending = _validate_config(kind, new_flavor, name, {**base, **raw})
+        merged = {**base, **_local_paths(kind, new_flavor, repo, raw)}
+        return (before, new_flavor, *_validate_config(kind, new_flavor, name, merged))
+
+    if verify:  # before taking the write lock: a network check may take seconds
+        with registry.read() as session:
+            _, new_flavor, validated, pending = plan(session)
+        _verify(kind, new_flavor, name, validated, pending)
+    with registry.write() as session:
+        before, new_flavor, validated, pending = plan(session)
         candidate = ComponentRecord(kind, name, new_flavor, validated)
         for stack_name in session.stacks_using(kind, name):
             stack = _stack(session, stack_name)
@@ -328,6 +353,17 @@ def delete_component(kind: str, name: str) -> ComponentRecord:
         session.delete_component(kind, name)
     _drop_secrets(record.config)
     return record
+
+
+def test_component(kind: str, name: str | None = None) -> tuple[ComponentRecord, str, float]:
+    """Reach a store now: (component, what answered, milliseconds), or a classified error."""
+    repo, _ = open_repository()
+    record, _ = get_component(kind, name)
+    if kind == "metadata_store":
+        from .components.metadata import check_component
+
+        return (record, *check_component(record, repo))
+    raise UsageError(f"there is nothing to test for {KIND_LABELS[kind]}s yet")
 
 
 # -- stacks --------------------------------------------------------------------
@@ -497,7 +533,7 @@ def config_get(kind: str) -> ComponentRecord:
     return get_component(kind)[0]
 
 
-def config_set(kind: str, flavor: str, config: Mapping[str, Any]) -> ConfigChange:
+def config_set(kind: str, flavor: str, config: Mapping[str, Any], *, verify: bool = True) -> ConfigChange:
     """Point the active stack's ``kind`` at a component with these settings.
 
     Reuses an identical component; updates ``<stack>-<flavor>`` in place when only
@@ -506,11 +542,14 @@ def config_set(kind: str, flavor: str, config: Mapping[str, Any]) -> ConfigChang
     """
     _check_flavor(kind, flavor)
     repo, registry = open_repository()
+    raw = _local_paths(kind, flavor, repo, dict(config))
+    stack_name = active_stack_name()
+    validated, pending = _validate_config(kind, flavor, f"{stack_name}-{flavor}", raw)
+    if verify:  # before taking the write lock: a network check may take seconds
+        _verify(kind, flavor, f"{stack_name}-{flavor}", validated, pending)
     with registry.write() as session:
         stack = _stack(session, _active(session))
         before = _component(session, kind, stack.components[kind])
-        raw = _local_paths(kind, flavor, repo, dict(config))
-        validated, pending = _validate_config(kind, flavor, f"{stack.name}-{flavor}", raw)
         target: ComponentRecord | None = None
         action = "registered"
         if not pending:

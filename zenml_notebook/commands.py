@@ -227,14 +227,19 @@ def _component_handlers(kind: str) -> dict[str, Handler]:
         flavor = _flavor(args)
         if not flavor:
             raise UsageError(f"give --flavor for the {label} {args.name!r}")
-        record = api.register_component(kind, args.name, flavor, _settings(kind, args))
+        record = api.register_component(kind, args.name, flavor, _settings(kind, args), verify=not args.no_verify)
         return Message(f"registered {label} {record.name!r} ({record.flavor}: {_summary(record) or 'defaults'})")
 
     def update(args: argparse.Namespace) -> Message:
-        _, after = api.update_component(kind, args.name, _settings(kind, args), flavor=_flavor(args))
+        _, after = api.update_component(kind, args.name, _settings(kind, args), flavor=_flavor(args), verify=not args.no_verify)
         return Message(f"updated {label} {after.name!r} ({after.flavor}: {_summary(after) or 'defaults'})")
 
+    def test(args: argparse.Namespace) -> Message:
+        record, what, ms = api.test_component(kind, args.name)
+        return Message(f"{label} {record.name!r} ({record.flavor}): OK - {what}, {ms:.1f} ms")
+
     return {
+        "test": test,
         "list": list_,
         "register": register,
         "describe": lambda a: _component_details(*api.get_component(kind, a.name)),
@@ -253,7 +258,7 @@ def _config_set(kind: str) -> Handler:
             flavor = parse_artifact_uri(args.location).flavor
         else:
             flavor = args.flavor
-        change = api.config_set(kind, flavor, _settings(kind, args))
+        change = api.config_set(kind, flavor, _settings(kind, args), verify=not args.no_verify)
         a, b = change.before, change.after
         head = f"active stack {change.stack!r}: {KIND_LABELS[kind]}"
         if change.action == "unchanged":
@@ -331,6 +336,9 @@ def build_parser(prog: str) -> argparse.ArgumentParser:
             if kind == "artifact_store":
                 p.add_argument("--path", "--uri", dest="path", required=action == "register", help="local path, file://, gs://bucket/prefix or s3://bucket/prefix")
             add_options(p)
+            p.add_argument("--no-verify", dest="no_verify", action="store_true", help="save without reaching the store first")
+        if kind == "metadata_store":
+            _add(ks, "test", "reach the store now (default: the active stack's)", handlers["test"]).add_argument("name", nargs="?", metavar="NAME")
         _add(ks, "list", f"list {label}s (* marks the active stack's)", handlers["list"], ["ls"] if kind != "artifact_store" else [])
         _add(ks, "describe", f"show a {label}'s settings (default: the active stack's)", handlers["describe"]).add_argument("name", nargs="?", metavar="NAME")
         _add(ks, "delete", f"delete a {label} no stack uses", handlers["delete"], ["rm"]).add_argument("name", metavar="NAME")
@@ -348,6 +356,7 @@ def build_parser(prog: str) -> argparse.ArgumentParser:
         else:
             p.add_argument("flavor", metavar="FLAVOR", help=" or ".join(flavors_of(kind)))
         _OPTIONS[kind][0](p)
+        p.add_argument("--no-verify", dest="no_verify", action="store_true", help="save without reaching the store first")
     return root
 
 
@@ -426,9 +435,12 @@ def execute(argv: Sequence[str], prog: str = "zenml-notebook", err: Any = None) 
             except HelpShown:
                 return None
     finally:
+        seen: set[str] = set()
         for w in caught:
             if issubclass(w.category, ZenMLWarning):
-                print(f"warning: {w.message}", file=err)
+                if str(w.message) not in seen:
+                    seen.add(str(w.message))
+                    print(f"warning: {w.message}", file=err)
             else:  # not ours: hand it back to the normal warning machinery
                 warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
 

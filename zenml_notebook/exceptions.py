@@ -16,6 +16,7 @@ __all__ = [
     "RepositoryError",
     "SecretError",
     "StackValidationError",
+    "StoreConnectionError",
     "UsageError",
     "ZenMLError",
     "redact",
@@ -84,6 +85,10 @@ class RegistryError(ZenMLError, RuntimeError):
 
 class SecretError(ZenMLError, ValueError):
     """A secret cannot be stored or resolved."""
+
+
+class StoreConnectionError(ZenMLError, ConnectionError):
+    """A metadata or artifact store cannot be reached or refuses us; the message says which."""
 
 
 class MissingDependencyError(ZenMLError, ImportError):

@@ -338,6 +338,44 @@ class Registry:
                 "`pip install -U zenml-notebook`"
             )
 
+    def create_new(self, seed: Callable[[Session], None]) -> bool:
+        """Create the registry file atomically; False when another process got there first.
+
+        The schema and ``seed`` are written to a private temporary file that is then
+        hard-linked into place, so no process ever sees a registry without its schema.
+        """
+        if self.path.exists():
+            return self.create()
+        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+        try:
+            conn = sqlite3.connect(tmp, isolation_level=None)
+            try:
+                conn.execute("PRAGMA journal_mode = WAL")
+                conn.execute("BEGIN IMMEDIATE")
+                for statement in _SCHEMA.split(";"):
+                    if statement.strip():
+                        conn.execute(statement)
+                session = Session(conn, tmp)
+                session.set_meta("schema_version", str(SCHEMA_VERSION))
+                seed(session)
+                conn.execute("COMMIT")
+            finally:
+                conn.close()
+            try:
+                os.link(tmp, self.path)
+                return True
+            except FileExistsError:
+                return False
+        except sqlite3.Error as exc:
+            raise self._fail(exc) from None
+        except OSError as exc:
+            raise RegistryError(
+                f"cannot create the registry {self.path}: {exc.strerror}; make the .zenml folder writable"
+            ) from None
+        finally:
+            for leftover in (tmp, tmp.with_name(tmp.name + "-wal"), tmp.with_name(tmp.name + "-shm")):
+                leftover.unlink(missing_ok=True)
+
     def create(self, seed: Callable[[Session], None] | None = None) -> bool:
         """Create or migrate the schema; True when the registry was new.
 

@@ -1,0 +1,389 @@
+"""ml-metadata behind a small interface: the only module that imports ``ml_metadata``.
+
+Model: a ``zenml.Pipeline`` context per pipeline, a ``zenml.Run`` context per run, one
+``zenml.Step`` execution per step (parameters, code hash, cache key, start/end,
+state), ``zenml.Artifact`` artifacts (URI, data type, materializer, content hash) and
+INPUT/OUTPUT events between them.
+
+Resilience: a lost MySQL connection is retried once on a fresh connection; SQLite's
+"Concurrent writes aborted"/"database is locked" are retried with jittered back-off.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import threading
+import time
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+from ml_metadata import errors as mlmd_errors
+from ml_metadata.metadata_store import metadata_store
+from ml_metadata.proto import metadata_store_pb2 as pb
+
+from ...exceptions import NotFoundError, StoreConnectionError
+from .records import ArtifactInfo, ArtifactSpec, EventInfo, ExecutionInfo, LineageInfo, RunInfo
+
+__all__ = ["MLMDStore", "mysql_config", "sqlite_config"]
+
+T = TypeVar("T")
+PIPELINE, RUN, STEP, ARTIFACT = "zenml.Pipeline", "zenml.Run", "zenml.Step", "zenml.Artifact"
+S, D = pb.STRING, pb.DOUBLE
+_TYPES: dict[str, dict[str, int]] = {
+    PIPELINE: {},
+    RUN: {"pipeline": S, "state": S, "started": D, "ended": D, "stack": S, "host": S, "pid": pb.INT},
+    STEP: {"step": S, "parameters": S, "code_hash": S, "cache_key": S, "started": D, "ended": D, "run": S, "error": S},
+    ARTIFACT: {"name": S, "data_type": S, "materializer": S, "content_hash": S},
+}
+_STATE_TO_PB = {
+    "running": pb.Execution.RUNNING,
+    "complete": pb.Execution.COMPLETE,
+    "failed": pb.Execution.FAILED,
+    "cached": pb.Execution.CACHED,
+    "cancelled": pb.Execution.CANCELED,
+}
+_PB_TO_STATE = {v: k for k, v in _STATE_TO_PB.items()}
+_LOST = ("Lost connection", "gone away", "Broken pipe", "Connection reset", "Can't connect")
+_BUSY = ("Concurrent writes aborted", "database is locked", "database table is locked")
+
+
+def sqlite_config(path: str) -> pb.ConnectionConfig:
+    config = pb.ConnectionConfig()
+    config.sqlite.filename_uri = path
+    config.sqlite.connection_mode = pb.SqliteMetadataSourceConfig.READWRITE_OPENCREATE
+    return config
+
+
+def mysql_config(host: str, port: int, user: str, password: str, database: str, ssl_ca: str | None) -> pb.ConnectionConfig:
+    config = pb.ConnectionConfig()
+    config.mysql.host = host
+    config.mysql.port = port
+    config.mysql.user = user
+    config.mysql.password = password
+    config.mysql.database = database
+    if ssl_ca:
+        config.mysql.ssl_options.ca = ssl_ca
+    return config
+
+
+def _str(props: Any, key: str) -> str:
+    return str(props[key].string_value) if key in props else ""
+
+
+def _num(props: Any, key: str) -> float:
+    return float(props[key].double_value) if key in props else 0.0
+
+
+class MLMDStore:
+    """One metadata store; connections are made on first use and remade after a loss."""
+
+    def __init__(self, make_config: Callable[[], pb.ConnectionConfig], label: str) -> None:
+        self._make_config = make_config
+        self.label = label
+        self._store: metadata_store.MetadataStore | None = None
+        self._type_ids: dict[str, int] = {}
+        self._contexts: dict[tuple[str, str], pb.Context] = {}
+        self._run_contexts: dict[int, pb.Context] = {}
+        self._artifacts: dict[int, pb.Artifact] = {}
+        self._lock = threading.RLock()
+
+    # -- plumbing -----------------------------------------------------------
+    def _connect(self) -> metadata_store.MetadataStore:
+        if self._store is None:
+            try:
+                self._store = metadata_store.MetadataStore(self._make_config())
+            except mlmd_errors.StatusError as exc:
+                raise StoreConnectionError(f"{self.label}: ml-metadata cannot open the store ({_reason(exc)})") from None
+        return self._store
+
+    def _call(self, fn: Callable[[metadata_store.MetadataStore], T]) -> T:
+        """Run ``fn`` with retries: once after a lost connection, with back-off when busy."""
+        lost_retried = False
+        for attempt in range(12):
+            with self._lock:
+                store = self._connect()
+                try:
+                    return fn(store)
+                except mlmd_errors.StatusError as exc:
+                    reason = _reason(exc)
+                    if any(s in reason for s in _LOST) and not lost_retried:
+                        lost_retried = True
+                        self._store = None
+                        continue
+                    if not (isinstance(exc, mlmd_errors.AbortedError) or any(s in reason for s in _BUSY)) or attempt == 11:
+                        raise StoreConnectionError(f"{self.label}: ml-metadata failed ({reason})") from None
+            time.sleep(random.uniform(0.005, 0.05) * (attempt + 1))  # noqa: S311 - jitter
+        raise AssertionError("unreachable")
+
+    def _type_id(self, name: str) -> int:
+        """Get-or-create a type; safe when several processes do it at once."""
+        if name in self._type_ids:
+            return self._type_ids[name]
+        kind = pb.ContextType if name in (PIPELINE, RUN) else pb.ExecutionType if name == STEP else pb.ArtifactType
+        put = {pb.ContextType: "put_context_type", pb.ExecutionType: "put_execution_type", pb.ArtifactType: "put_artifact_type"}[kind]
+        proto = kind(name=name)
+        for key, value in _TYPES[name].items():
+            proto.properties[key] = value  # type: ignore[index]
+
+        def ensure(store: metadata_store.MetadataStore) -> int:
+            for _ in range(5):
+                try:
+                    return int(getattr(store, put)(proto, can_add_fields=True))
+                except mlmd_errors.AlreadyExistsError:  # another process won the race
+                    time.sleep(0.01)
+            return int(getattr(store, put)(proto, can_add_fields=True))
+
+        self._type_ids[name] = self._call(ensure)
+        return self._type_ids[name]
+
+    # -- writing ------------------------------------------------------------
+    def start_run(self, pipeline: str, run: str, stack: dict[str, Any], *, host: str = "", pid: int = 0) -> RunInfo:
+        """Create the pipeline context (if new) and the run context, state running."""
+        pipeline_ctx = self._context(PIPELINE, pipeline)
+        ctx = pb.Context(type_id=self._type_id(RUN), name=run)
+        now = time.time()
+        ctx.properties["pipeline"].string_value = pipeline
+        ctx.properties["state"].string_value = "running"
+        ctx.properties["started"].double_value = now
+        ctx.properties["stack"].string_value = json.dumps(stack, sort_keys=True)
+        ctx.properties["host"].string_value = host
+        ctx.properties["pid"].int_value = pid
+
+        def put(store: metadata_store.MetadataStore) -> int:
+            (ctx_id,) = store.put_contexts([ctx])
+            store.put_parent_contexts([pb.ParentContext(child_id=ctx_id, parent_id=pipeline_ctx.id)])
+            return int(ctx_id)
+
+        ctx.id = self._call(put)
+        self._run_contexts[ctx.id] = ctx
+        return _run(ctx)
+
+    def _run_context(self, run_id: int) -> pb.Context:
+        """The full run context (put_execution rewrites the contexts it is given)."""
+        if run_id not in self._run_contexts:
+            (ctx,) = self._call(lambda s: s.get_contexts_by_id([run_id]))
+            self._run_contexts[run_id] = ctx
+        return self._run_contexts[run_id]
+
+    def _context(self, type_name: str, name: str) -> pb.Context:
+        if (type_name, name) in self._contexts:
+            return self._contexts[(type_name, name)]
+        type_id = self._type_id(type_name)
+
+        def get_or_put(store: metadata_store.MetadataStore) -> pb.Context:
+            found = store.get_context_by_type_and_name(type_name, name)
+            if found is not None:
+                return found
+            try:
+                (ctx_id,) = store.put_contexts([pb.Context(type_id=type_id, name=name)])
+            except mlmd_errors.AlreadyExistsError:
+                return store.get_context_by_type_and_name(type_name, name)
+            return pb.Context(id=ctx_id, type_id=type_id, name=name)
+
+        self._contexts[(type_name, name)] = self._call(get_or_put)
+        return self._contexts[(type_name, name)]
+
+    def finish_run(self, run: RunInfo, state: str) -> RunInfo:
+        """Mark a run complete, failed or cancelled."""
+        def put(store: metadata_store.MetadataStore) -> pb.Context:
+            (ctx,) = store.get_contexts_by_id([run.id])
+            ctx.properties["state"].string_value = state
+            ctx.properties["ended"].double_value = time.time()
+            store.put_contexts([ctx])
+            return ctx
+
+        ctx = self._call(put)
+        self._run_contexts.pop(run.id, None)
+        return _run(ctx)
+
+    def record_step(
+        self,
+        run: RunInfo,
+        step: str,
+        *,
+        parameters: dict[str, Any],
+        code_hash: str,
+        cache_key: str,
+        inputs: dict[str, int],
+        outputs: Sequence[ArtifactSpec] | dict[str, int],
+        state: str,
+        started: float,
+        ended: float,
+        error: str = "",
+    ) -> ExecutionInfo:
+        """One execution with its INPUT/OUTPUT events, in one MLMD transaction.
+
+        ``outputs`` are new artifacts (specs), or for a cache hit the ids of the
+        artifacts being reused.
+        """
+        execution = pb.Execution(type_id=self._type_id(STEP), name=f"{run.name}.{step}", last_known_state=_STATE_TO_PB[state])
+        props = execution.properties
+        props["step"].string_value = step
+        props["parameters"].string_value = json.dumps(parameters, sort_keys=True, default=repr)
+        props["code_hash"].string_value = code_hash
+        props["cache_key"].string_value = cache_key
+        props["started"].double_value = started
+        props["ended"].double_value = ended
+        props["run"].string_value = run.name
+        if error:
+            props["error"].string_value = error[:2000]
+        artifact_type = self._type_id(ARTIFACT)
+        # put_execution rewrites existing artifacts it is given: pass them whole
+        existing = self._full_artifacts([*inputs.values(), *(outputs.values() if isinstance(outputs, dict) else ())])
+        pairs: list[tuple[pb.Artifact, pb.Event]] = []
+        for name, artifact_id in inputs.items():
+            pairs.append((existing[artifact_id], _event(pb.Event.INPUT, name)))
+        if isinstance(outputs, dict):
+            for name, artifact_id in outputs.items():
+                pairs.append((existing[artifact_id], _event(pb.Event.OUTPUT, name)))
+        else:
+            for spec in outputs:
+                art = pb.Artifact(type_id=artifact_type, uri=spec.uri, state=pb.Artifact.LIVE)
+                art.properties["name"].string_value = spec.name
+                art.properties["data_type"].string_value = spec.data_type
+                art.properties["materializer"].string_value = spec.materializer
+                art.properties["content_hash"].string_value = spec.content_hash
+                pairs.append((art, _event(pb.Event.OUTPUT, spec.name)))
+        contexts = [self._run_context(run.id)]  # the run is a child of its pipeline's context
+
+        def put(store: metadata_store.MetadataStore) -> tuple[int, list[int]]:
+            exec_id, artifact_ids, _ = store.put_execution(execution, pairs, contexts, reuse_context_if_already_exist=True)
+            return int(exec_id), [int(a) for a in artifact_ids]
+
+        exec_id, artifact_ids = self._call(put)
+        for (art, _), art_id in zip(pairs, artifact_ids, strict=True):
+            if not art.HasField("id"):
+                art.id = art_id
+            self._artifacts[art_id] = art
+        names = [(p[1].type, p[1].path.steps[0].key) for p in pairs]
+        ins = {n: a for (t, n), a in zip(names, artifact_ids, strict=True) if t == pb.Event.INPUT}
+        outs = {n: a for (t, n), a in zip(names, artifact_ids, strict=True) if t == pb.Event.OUTPUT}
+        return ExecutionInfo(exec_id, step, state, parameters, code_hash, cache_key, started, ended, run.name, error, ins, outs)
+
+    def _full_artifacts(self, ids: Sequence[int]) -> dict[int, pb.Artifact]:
+        missing = [i for i in ids if i not in self._artifacts]
+        if missing:
+            for art in self._call(lambda s: s.get_artifacts_by_id(missing)):
+                self._artifacts[art.id] = art
+        unknown = [i for i in ids if i not in self._artifacts]
+        if unknown:
+            raise NotFoundError(f"artifact(s) {unknown} do not exist in {self.label}")
+        return {i: self._artifacts[i] for i in ids}
+
+    # -- reading ------------------------------------------------------------
+    def runs(self, pipeline: str | None = None) -> list[RunInfo]:
+        """Runs, newest first (of one pipeline, or all)."""
+        self._type_id(RUN)
+        contexts = self._call(lambda s: s.get_contexts_by_type(RUN))
+        found = [_run(c) for c in contexts]
+        if pipeline is not None:
+            found = [r for r in found if r.pipeline == pipeline]
+        return sorted(found, key=lambda r: (r.started, r.id), reverse=True)
+
+    def pipelines(self) -> list[str]:
+        self._type_id(PIPELINE)
+        return sorted(c.name for c in self._call(lambda s: s.get_contexts_by_type(PIPELINE)))
+
+    def get_run(self, name: str) -> RunInfo:
+        self._type_id(RUN)
+        ctx = self._call(lambda s: s.get_context_by_type_and_name(RUN, name))
+        if ctx is None:
+            raise NotFoundError(f"run {name!r} does not exist in {self.label}; see `runs list`")
+        return _run(ctx)
+
+    def executions(self, run: RunInfo) -> list[ExecutionInfo]:
+        """The run's step executions in the order they were recorded, with their events."""
+        executions = self._call(lambda s: s.get_executions_by_context(run.id))
+        return self._with_events(sorted(executions, key=lambda e: e.id))
+
+    def _with_events(self, executions: Sequence[pb.Execution]) -> list[ExecutionInfo]:
+        ids = [e.id for e in executions]
+        events = self._call(lambda s: s.get_events_by_execution_ids(ids)) if ids else []
+        by_exec: dict[int, tuple[dict[str, int], dict[str, int]]] = {i: ({}, {}) for i in ids}
+        for ev in events:
+            key = ev.path.steps[0].key if ev.path.steps else ""
+            slot = by_exec[ev.execution_id][0 if ev.type == pb.Event.INPUT else 1]
+            slot[key] = ev.artifact_id
+        return [_execution(e, *by_exec[e.id]) for e in executions]
+
+    def artifacts(self, run: RunInfo) -> list[ArtifactInfo]:
+        """Every artifact the run's executions read or wrote."""
+        ids = sorted({a for e in self.executions(run) for a in (*e.inputs.values(), *e.outputs.values())})
+        return self.artifacts_by_id(ids)
+
+    def artifacts_by_id(self, ids: Sequence[int]) -> list[ArtifactInfo]:
+        if not ids:
+            return []
+        return [_artifact(a) for a in self._call(lambda s: s.get_artifacts_by_id(list(ids)))]
+
+    def artifacts_by_uri(self, uri: str) -> list[ArtifactInfo]:
+        return [_artifact(a) for a in self._call(lambda s: s.get_artifacts_by_uri(uri))]
+
+    def find_cached(self, cache_key: str) -> ExecutionInfo | None:
+        """The newest completed execution with this cache key, or None."""
+        self._type_id(STEP)
+        if not all(c in "0123456789abcdef" for c in cache_key):
+            raise ValueError("cache keys are hex digests")
+        options = metadata_store.ListOptions(
+            filter_query=f"properties.cache_key.string_value = '{cache_key}' AND last_known_state = COMPLETE",
+            order_by=metadata_store.OrderByField.ID,
+            is_asc=False,
+            limit=1,
+        )
+        found = self._call(lambda s: s.get_executions(list_options=options))
+        return self._with_events(found)[0] if found else None
+
+    def lineage(self, artifact_id: int, *, hops: int = 20) -> LineageInfo:
+        """Everything up- and downstream of an artifact."""
+        options = pb.LineageSubgraphQueryOptions(max_num_hops=hops)
+        options.starting_artifacts.filter_query = f"id = {int(artifact_id)}"
+        graph = self._call(lambda s: s.get_lineage_subgraph(options))
+        if not graph.artifacts:
+            raise NotFoundError(f"artifact {artifact_id} does not exist in {self.label}")
+        events = [
+            EventInfo(e.execution_id, e.artifact_id, "INPUT" if e.type == pb.Event.INPUT else "OUTPUT", e.path.steps[0].key if e.path.steps else "")
+            for e in graph.events
+        ]
+        return LineageInfo(
+            [_artifact(a) for a in graph.artifacts],
+            self._with_events(list(graph.executions)),
+            events,
+        )
+
+    def ping(self) -> float:
+        """Open the store and run a trivial query; returns milliseconds."""
+        started = time.perf_counter()
+        self._type_id(RUN)
+        self._call(lambda s: s.get_context_types())
+        return (time.perf_counter() - started) * 1000
+
+
+def _reason(exc: Exception) -> str:
+    return str(getattr(exc, "message", "") or exc).strip() or type(exc).__name__
+
+
+def _event(kind: int, name: str) -> pb.Event:
+    event = pb.Event(type=kind)
+    event.path.steps.add().key = name
+    return event
+
+
+def _run(ctx: pb.Context) -> RunInfo:
+    p = ctx.properties
+    stack = json.loads(p["stack"].string_value) if "stack" in p and p["stack"].string_value else {}
+    return RunInfo(ctx.id, ctx.name, _str(p, "pipeline"), _str(p, "state"), _num(p, "started"), _num(p, "ended"), stack, _str(p, "host"), int(p["pid"].int_value) if "pid" in p else 0)
+
+
+def _execution(e: pb.Execution, inputs: dict[str, int], outputs: dict[str, int]) -> ExecutionInfo:
+    p = e.properties
+    params = json.loads(p["parameters"].string_value) if "parameters" in p and p["parameters"].string_value else {}
+    return ExecutionInfo(
+        e.id, _str(p, "step"), _PB_TO_STATE.get(e.last_known_state, "unknown"), params, _str(p, "code_hash"),
+        _str(p, "cache_key"), _num(p, "started"), _num(p, "ended"), _str(p, "run"), _str(p, "error"), inputs, outputs,
+    )
+
+
+def _artifact(a: pb.Artifact) -> ArtifactInfo:
+    p = a.properties
+    return ArtifactInfo(a.id, _str(p, "name"), a.uri, _str(p, "data_type"), _str(p, "materializer"), _str(p, "content_hash"), a.create_time_since_epoch / 1000)

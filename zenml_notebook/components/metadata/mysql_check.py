@@ -1,0 +1,124 @@
+"""Pre-flight check of a MySQL server with PyMySQL, before ml-metadata sees it.
+
+ml-metadata's MySQL client reports every failure as ``mysql_real_connect failed:
+errno: , error: `` and can hang for minutes (or forever on a silent server). So we
+connect first with PyMySQL, with connect *and* read timeouts, and say which failure
+it is. No message ever contains the password.
+"""
+
+from __future__ import annotations
+
+import struct
+import time
+from dataclasses import dataclass
+
+from ...exceptions import StoreConnectionError
+
+__all__ = ["MySQLCheck", "check_mysql"]
+
+
+@dataclass(frozen=True)
+class MySQLCheck:
+    server_version: str
+    latency_ms: float
+    created_database: bool
+
+
+def _why(code: int, text: str, host: str, port: int, user: str, database: str, timeout: float) -> str:
+    where = f"{host}:{port}"
+    if code == 1045:
+        return (
+            f"MySQL server {where} refused user {user!r}: wrong user name or password; check "
+            "--username and set the password again (--passwd with no value prompts)"
+        )
+    if code == 2003 and "timed out" in text:
+        return (
+            f"no answer from {where} within {timeout:g} s (host unreachable, or a firewall drops "
+            "the traffic); check --host and --port, or raise --connect-timeout"
+        )
+    if code == 2003 and ("Name or service not known" in text or "getaddrinfo" in text or "nodename" in text):
+        return f"cannot resolve host name {host!r}; check --host"
+    if code == 2003:
+        return f"nothing is listening on {where} (connection refused); start the MySQL server or fix --host and --port"
+    if code == 2013:
+        return (
+            f"{where} accepted the connection but gave no MySQL answer within {timeout:g} s (not a "
+            "MySQL server, or it is overloaded); check --port, or raise --connect-timeout"
+        )
+    if code == 1044:
+        return (
+            f"user {user!r} has no rights on database {database!r}; as an administrator run "
+            f"GRANT ALL ON `{database}`.* TO '{user}'@'%'"
+        )
+    return f"MySQL server {where} refused the connection (error {code}); check the settings"
+
+
+def check_mysql(
+    host: str,
+    port: int,
+    user: str,
+    password: str,
+    database: str,
+    *,
+    timeout: float = 5.0,
+    ssl_ca: str | None = None,
+) -> MySQLCheck:
+    """Connect, read the server version, make sure ``database`` is usable (creating it
+    when missing and allowed). Raises StoreConnectionError saying which failure it was."""
+    import pymysql
+
+    started = time.perf_counter()
+    try:
+        conn = pymysql.connect(
+            host=host,
+            port=port,
+            user=user,
+            password=password,
+            connect_timeout=timeout,
+            read_timeout=timeout,
+            write_timeout=timeout,
+            ssl={"ca": ssl_ca} if ssl_ca else None,
+        )
+    except pymysql.err.OperationalError as exc:
+        code = int(exc.args[0]) if exc.args and isinstance(exc.args[0], int) else 0
+        text = str(exc.args[1]) if len(exc.args) > 1 else ""
+        raise StoreConnectionError(_why(code, text, host, port, user, database, timeout)) from None
+    except (pymysql.err.Error, struct.error, IndexError, ValueError, UnicodeDecodeError) as exc:
+        raise StoreConnectionError(
+            f"{host}:{port} does not speak the MySQL protocol ({type(exc).__name__}); check --port"
+        ) from None
+    except OSError as exc:  # TLS and other socket-level failures
+        raise StoreConnectionError(
+            f"connection to {host}:{port} failed ({exc.strerror or type(exc).__name__}); check "
+            "--host, --port and --ssl-ca"
+        ) from None
+    try:
+        version = str(conn.get_server_info())
+        created = False
+        with conn.cursor() as cur:
+            cur.execute("SELECT COUNT(*) FROM INFORMATION_SCHEMA.SCHEMATA WHERE SCHEMA_NAME = %s", (database,))
+            row = cur.fetchone()
+            exists = bool(row and row[0])
+            if not exists:
+                try:
+                    cur.execute(f"CREATE DATABASE `{database}`")  # name validated by the config model
+                    created = True
+                except pymysql.err.OperationalError as exc:
+                    if exc.args and exc.args[0] in (1044, 1227):
+                        raise StoreConnectionError(
+                            f"database {database!r} does not exist on {host}:{port} and user {user!r} may "
+                            f"not create it; as an administrator run CREATE DATABASE `{database}` and "
+                            f"GRANT ALL ON `{database}`.* TO '{user}'@'%'"
+                        ) from None
+                    raise
+        try:
+            conn.select_db(database)
+        except pymysql.err.OperationalError as exc:
+            code = int(exc.args[0]) if exc.args else 0
+            raise StoreConnectionError(_why(code, "", host, port, user, database, timeout)) from None
+    except pymysql.err.OperationalError as exc:
+        code = int(exc.args[0]) if exc.args and isinstance(exc.args[0], int) else 0
+        raise StoreConnectionError(_why(code, str(exc), host, port, user, database, timeout)) from None
+    finally:
+        conn.close()
+    return MySQLCheck(version, (time.perf_counter() - started) * 1000, created)

@@ -1,0 +1,74 @@
+"""Plain records the metadata-store interface returns (no protobuf leaks out)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["ArtifactInfo", "ArtifactSpec", "EventInfo", "ExecutionInfo", "LineageInfo", "RunInfo"]
+
+
+@dataclass(frozen=True)
+class ArtifactSpec:
+    """An output a step wrote: where, what, how, and the hash of its bytes."""
+
+    name: str
+    uri: str
+    data_type: str
+    materializer: str
+    content_hash: str
+
+
+@dataclass(frozen=True)
+class ArtifactInfo:
+    id: int
+    name: str
+    uri: str
+    data_type: str
+    materializer: str
+    content_hash: str
+    created: float
+
+
+@dataclass(frozen=True)
+class ExecutionInfo:
+    id: int
+    step: str
+    state: str  # running | complete | failed | cached | cancelled
+    parameters: dict[str, Any]
+    code_hash: str
+    cache_key: str
+    started: float
+    ended: float
+    run: str
+    error: str = ""
+    inputs: dict[str, int] = field(default_factory=dict)
+    outputs: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    id: int
+    name: str
+    pipeline: str
+    state: str  # running | complete | failed | cancelled
+    started: float
+    ended: float
+    stack: dict[str, Any]
+    host: str = ""
+    pid: int = 0
+
+
+@dataclass(frozen=True)
+class EventInfo:
+    execution_id: int
+    artifact_id: int
+    kind: str  # INPUT | OUTPUT
+    name: str
+
+
+@dataclass(frozen=True)
+class LineageInfo:
+    artifacts: list[ArtifactInfo]
+    executions: list[ExecutionInfo]
+    events: list[EventInfo]
