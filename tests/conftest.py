@@ -76,3 +76,29 @@ def repo(workdir: Path) -> Path:
 
     api.init(workdir)
     return workdir
+
+
+# -- real services -----------------------------------------------------------------
+@pytest.fixture(scope="session")
+def mariadb(tmp_path_factory: pytest.TempPathFactory):
+    """A real MariaDB: private on 127.0.0.1 (stopped by PID at the end), or external by env."""
+    from .services import MariaDB
+
+    external = MariaDB.external()
+    if external is not None:
+        yield external
+        return
+    server = MariaDB.private(tmp_path_factory.mktemp("mariadb"))
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def mysql_account(mariadb, request: pytest.FixtureRequest):
+    """A user with all rights on a fresh database of its own (created by our check)."""
+    import uuid
+
+    account = mariadb.account("zenml", grant="ALL PRIVILEGES", on="`zenml\\_%`.*")
+    return type(account)(account.host, account.port, account.user, account.password, f"zenml_{uuid.uuid4().hex[:10]}")

@@ -94,7 +94,9 @@ def test_seed_register_without_components_says_how(shell, repo: Path) -> None:
 
 
 def test_seed_mysql_block_line_and_cell(shell, repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    shell.run_cell_magic("zenml", "", SEED_MYSQL)
+    # the block as the seed writes it, saved without reaching a server (--no-verify); the same
+    # block against a real MariaDB runs in tests/components/test_metadata_mysql.py
+    shell.run_cell_magic("zenml", "", SEED_MYSQL.rstrip() + " --no-verify\n")
     captured = capsys.readouterr()
     assert captured.out == (
         "active stack 'default': metadata store 'default' (sqlite) -> 'default-mysql' (mysql: "
@@ -105,11 +107,17 @@ def test_seed_mysql_block_line_and_cell(shell, repo: Path, capsys: pytest.Captur
     assert "PASSWD" not in captured.out + captured.err.replace("--passwd", "")
     # the one-line form of the same command, as a line magic, with --password
     shell.run_line_magic(
-        "zenml", "config metadata set mysql --host 127.0.0.1 --port 3306 --username USER --password PASSWD2 --database DATABASE"
+        "zenml", "config metadata set mysql --host 127.0.0.1 --port 3306 --username USER --password PASSWD2 --database DATABASE --no-verify"
     )
     out = capsys.readouterr().out
     assert out.startswith("active stack 'default': metadata store 'default-mysql' (mysql) -> 'default-mysql'")
     assert out.endswith(", updated\n")
+    with pytest.raises(UsageError) as info:  # without --no-verify the store is checked first
+        shell.run_line_magic("zenml", "config metadata set mysql --host 127.0.0.1 --port 1 --username USER --password PASSWD3 --database DATABASE")
+    assert str(info.value) == (
+        "metadata store 'default-mysql': nothing is listening on 127.0.0.1:1 (connection refused); "
+        "start the MySQL server or fix --host and --port"
+    )
     got = shell.run_line_magic("zenml", "config metadata get")
     assert "password         ******** (file)" in repr(got)
     assert "PASSWD" not in repr(got) and "PASSWD" not in got._repr_html_()

@@ -71,9 +71,9 @@ def test_secrets_follow_component_lifecycle(shell, repo: Path, tmp_path: Path) -
     secrets_file = tmp_path / "config" / "secrets.json"
     shell.run_line_magic("zenml", "metadata register db --flavor mysql --no-verify --host h --username u --passwd one --database d")
     assert list(json.loads(secrets_file.read_text()).values()) == ["one"]
-    shell.run_line_magic("zenml", "metadata update db --passwd two")
+    shell.run_line_magic("zenml", "metadata update db --passwd two --no-verify")
     assert list(json.loads(secrets_file.read_text()).values()) == ["two"]
-    shell.run_line_magic("zenml", "metadata update db --port 3307")
+    shell.run_line_magic("zenml", "metadata update db --port 3307 --no-verify")
     assert list(json.loads(secrets_file.read_text()).values()) == ["two"]
     shell.run_line_magic("zenml", "metadata delete db")
     assert json.loads(secrets_file.read_text()) == {}

@@ -28,8 +28,12 @@ _KNOWN_SECRETS: set[str] = set()
 
 
 def remember_secret(value: str) -> None:
-    """Register a secret value so that any later error message masks it."""
-    if value:
+    """Register a secret value so that any later error message masks it.
+
+    Values shorter than 6 characters are not redacted: masking every "abc" would
+    garble ordinary messages, and our messages never quote a secret on purpose.
+    """
+    if len(value) >= 6:
         _KNOWN_SECRETS.add(value)
 
 

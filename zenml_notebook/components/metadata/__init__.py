@@ -7,7 +7,11 @@ ml-metadata is handed the connection, once per process and settings.
 from __future__ import annotations
 
 import json
+import os
 import threading
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ...exceptions import StoreConnectionError
@@ -41,7 +45,9 @@ def _label(record: ComponentRecord) -> str:
 
 def _password(record: ComponentRecord) -> str:
     ref = record.config.get("password")
-    return resolve(ref, f"the password of {_label(record)}") if is_ref(ref) else ""
+    if isinstance(ref, dict) and is_ref(ref):
+        return resolve(ref, f"the password of {_label(record)}")
+    return ""
 
 
 def check_component(record: ComponentRecord, repo: Repository) -> tuple[str, float]:
@@ -67,6 +73,37 @@ def mysql_preflight(record: ComponentRecord, password: str | None = None) -> MyS
         raise StoreConnectionError(f"{_label(record)}: {exc}") from None
 
 
+@contextmanager
+def _file_lock(path: Path) -> Iterator[object]:
+    import fcntl
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield None
+    finally:
+        os.close(fd)
+
+
+@contextmanager
+def _mysql_lock(record: ComponentRecord) -> Iterator[object]:
+    """A server-side named lock (GET_LOCK) held while ml-metadata creates its schema."""
+    import pymysql
+
+    c = record.config
+    conn = pymysql.connect(
+        host=c["host"], port=int(c.get("port", 3306)), user=c["username"], password=_password(record),
+        connect_timeout=float(c.get("connect_timeout", 5.0)), ssl={"ca": c["ssl_ca"]} if c.get("ssl_ca") else None,
+    )
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT GET_LOCK(%s, 60)", (f"zenml_notebook.init.{c['database']}",))
+        yield None
+    finally:
+        conn.close()  # releases the lock
+
+
 def sqlite_path(record: ComponentRecord, repo: Repository) -> str:
     return str(repo.resolve_path(str(record.config.get("uri", ".zenml/metadata.db"))))
 
@@ -83,10 +120,10 @@ def open_metadata_store(record: ComponentRecord, repo: Repository) -> MLMDStore:
         path = sqlite_path(record, repo)
 
         def make() -> Any:
-            from pathlib import Path
-
             Path(path).parent.mkdir(parents=True, exist_ok=True)
             return sqlite_config(path)
+
+        guard: Callable[[], AbstractContextManager[object]] = lambda: _file_lock(Path(path + ".lock"))  # noqa: E731
     else:
         mysql_preflight(record)
         c: dict[str, Any] = record.config
@@ -94,6 +131,8 @@ def open_metadata_store(record: ComponentRecord, repo: Repository) -> MLMDStore:
         def make() -> Any:
             return mysql_config(c["host"], int(c.get("port", 3306)), c["username"], _password(record), c["database"], c.get("ssl_ca"))
 
-    store = MLMDStore(make, _label(record))
+        guard = lambda: _mysql_lock(record)  # noqa: E731
+
+    store = MLMDStore(make, _label(record), guard)
     with _LOCK:
         return _STORES.setdefault(key, store)

@@ -16,6 +16,7 @@ import random
 import threading
 import time
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any, TypeVar
 
 from ml_metadata import errors as mlmd_errors
@@ -78,8 +79,14 @@ def _num(props: Any, key: str) -> float:
 class MLMDStore:
     """One metadata store; connections are made on first use and remade after a loss."""
 
-    def __init__(self, make_config: Callable[[], pb.ConnectionConfig], label: str) -> None:
+    def __init__(
+        self,
+        make_config: Callable[[], pb.ConnectionConfig],
+        label: str,
+        init_guard: Callable[[], AbstractContextManager[object]] | None = None,
+    ) -> None:
         self._make_config = make_config
+        self._init_guard = init_guard or nullcontext
         self.label = label
         self._store: metadata_store.MetadataStore | None = None
         self._type_ids: dict[str, int] = {}
@@ -92,7 +99,10 @@ class MLMDStore:
     def _connect(self) -> metadata_store.MetadataStore:
         if self._store is None:
             try:
-                self._store = metadata_store.MetadataStore(self._make_config())
+                # ml-metadata creates its schema on first open; processes opening a new
+                # store at once would race on CREATE TABLE, so the first open is guarded
+                with self._init_guard():
+                    self._store = metadata_store.MetadataStore(self._make_config())
             except mlmd_errors.StatusError as exc:
                 raise StoreConnectionError(f"{self.label}: ml-metadata cannot open the store ({_reason(exc)})") from None
         return self._store
@@ -124,7 +134,7 @@ class MLMDStore:
         put = {pb.ContextType: "put_context_type", pb.ExecutionType: "put_execution_type", pb.ArtifactType: "put_artifact_type"}[kind]
         proto = kind(name=name)
         for key, value in _TYPES[name].items():
-            proto.properties[key] = value  # type: ignore[index]
+            proto.properties[key] = value
 
         def ensure(store: metadata_store.MetadataStore) -> int:
             for _ in range(5):
@@ -336,11 +346,11 @@ class MLMDStore:
 
     def lineage(self, artifact_id: int, *, hops: int = 20) -> LineageInfo:
         """Everything up- and downstream of an artifact."""
+        if not self._call(lambda s: s.get_artifacts_by_id([int(artifact_id)])):
+            raise NotFoundError(f"artifact {artifact_id} does not exist in {self.label}")
         options = pb.LineageSubgraphQueryOptions(max_num_hops=hops)
         options.starting_artifacts.filter_query = f"id = {int(artifact_id)}"
         graph = self._call(lambda s: s.get_lineage_subgraph(options))
-        if not graph.artifacts:
-            raise NotFoundError(f"artifact {artifact_id} does not exist in {self.label}")
         events = [
             EventInfo(e.execution_id, e.artifact_id, "INPUT" if e.type == pb.Event.INPUT else "OUTPUT", e.path.steps[0].key if e.path.steps else "")
             for e in graph.events

@@ -47,8 +47,9 @@ def _why(code: int, text: str, host: str, port: int, user: str, database: str, t
         )
     if code == 1044:
         return (
-            f"user {user!r} has no rights on database {database!r}; as an administrator run "
-            f"GRANT ALL ON `{database}`.* TO '{user}'@'%'"
+            f"user {user!r} may not use database {database!r} on {where} (no rights on it, or it does "
+            f"not exist and may not be created); as an administrator run CREATE DATABASE IF NOT EXISTS "
+            f"`{database}` and GRANT ALL ON `{database}`.* TO '{user}'@'%'"
         )
     return f"MySQL server {where} refused the connection (error {code}); check the settings"
 
@@ -93,29 +94,26 @@ def check_mysql(
             "--host, --port and --ssl-ca"
         ) from None
     try:
-        version = str(conn.get_server_info())
+        version = str(conn.get_server_info()).removeprefix("5.5.5-")  # MariaDB's replication prefix
         created = False
-        with conn.cursor() as cur:
-            cur.execute("SELECT COUNT(*) FROM INFORMATION_SCHEMA.SCHEMATA WHERE SCHEMA_NAME = %s", (database,))
-            row = cur.fetchone()
-            exists = bool(row and row[0])
-            if not exists:
-                try:
-                    cur.execute(f"CREATE DATABASE `{database}`")  # name validated by the config model
-                    created = True
-                except pymysql.err.OperationalError as exc:
-                    if exc.args and exc.args[0] in (1044, 1227):
-                        raise StoreConnectionError(
-                            f"database {database!r} does not exist on {host}:{port} and user {user!r} may "
-                            f"not create it; as an administrator run CREATE DATABASE `{database}` and "
-                            f"GRANT ALL ON `{database}`.* TO '{user}'@'%'"
-                        ) from None
-                    raise
         try:
             conn.select_db(database)
         except pymysql.err.OperationalError as exc:
-            code = int(exc.args[0]) if exc.args else 0
-            raise StoreConnectionError(_why(code, "", host, port, user, database, timeout)) from None
+            if not exc.args or exc.args[0] != 1049:  # 1044: no rights (MySQL hides existence then)
+                raise
+            try:  # 1049: unknown database - create it, as ml-metadata would
+                with conn.cursor() as cur:
+                    cur.execute(f"CREATE DATABASE `{database}`")  # name validated by the config model
+                created = True
+                conn.select_db(database)
+            except pymysql.err.OperationalError as denied:
+                if denied.args and denied.args[0] in (1044, 1227):
+                    raise StoreConnectionError(
+                        f"database {database!r} does not exist on {host}:{port} and user {user!r} may "
+                        f"not create it; as an administrator run CREATE DATABASE `{database}` and "
+                        f"GRANT ALL ON `{database}`.* TO '{user}'@'%'"
+                    ) from None
+                raise
     except pymysql.err.OperationalError as exc:
         code = int(exc.args[0]) if exc.args and isinstance(exc.args[0], int) else 0
         raise StoreConnectionError(_why(code, str(exc), host, port, user, database, timeout)) from None

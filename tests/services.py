@@ -1,0 +1,158 @@
+"""Real services for the test suite, started privately on 127.0.0.1 and stopped by PID.
+
+MariaDB: a private instance with its own data directory and port (3306 when free, so the
+seed's `--host 127.0.0.1 --port 3306` block runs verbatim). Point the tests at an existing
+server instead with ZENML_NOTEBOOK_TEST_MYSQL_HOST / _PORT / _ADMIN_USER / _ADMIN_PASSWORD
+(an account allowed to create databases and users).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+def free_port(preferred: int | None = None) -> int:
+    if preferred is not None:
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", preferred))
+                return preferred
+            except OSError:
+                pass
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class MySQLAccount:
+    host: str
+    port: int
+    user: str
+    password: str
+    database: str
+
+
+@dataclass
+class MariaDB:
+    """A MariaDB server the tests may administer."""
+
+    host: str
+    port: int
+    admin_user: str
+    admin_password: str
+    socket_path: str = ""
+    datadir: Path | None = None
+    pid_file: Path | None = None
+    log_file: Path | None = None
+    accounts: dict[str, MySQLAccount] = field(default_factory=dict)
+
+    # -- lifecycle of a private instance ------------------------------------------
+    @classmethod
+    def private(cls, root: Path) -> MariaDB:
+        for tool in ("mariadbd", "mariadb-install-db", "mariadb-admin"):
+            if shutil.which(tool) is None and not Path("/usr/sbin", tool).exists():
+                raise RuntimeError(f"{tool} not found: run `make test` (it installs mariadb-server) or `apt-get install mariadb-server`")
+        root.mkdir(parents=True, exist_ok=True)
+        db = cls(
+            host="127.0.0.1",
+            port=free_port(3306),
+            admin_user="root",
+            admin_password="",
+            socket_path=str(root / "mysqld.sock"),
+            datadir=root / "data",
+            pid_file=root / "mysqld.pid",
+            log_file=root / "mysqld.log",
+        )
+        subprocess.run(
+            ["mariadb-install-db", "--no-defaults", f"--datadir={db.datadir}", "--user=root",
+             "--auth-root-authentication-method=socket", "--skip-test-db", "--skip-name-resolve"],
+            check=True, capture_output=True, timeout=120,
+        )
+        db.start()
+        return db
+
+    def start(self) -> None:
+        assert self.datadir is not None
+        mariadbd = shutil.which("mariadbd") or "/usr/sbin/mariadbd"
+        self._proc = subprocess.Popen(
+            [mariadbd, "--no-defaults", "--user=root", f"--datadir={self.datadir}", f"--socket={self.socket_path}",
+             f"--port={self.port}", "--bind-address=127.0.0.1", "--skip-name-resolve", f"--pid-file={self.pid_file}",
+             f"--log-error={self.log_file}", "--skip-log-bin", "--innodb-buffer-pool-size=64M", "--max-connections=300"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            ok = subprocess.run(["mariadb-admin", f"--socket={self.socket_path}", "-uroot", "ping"], capture_output=True)
+            if ok.returncode == 0:
+                return
+            time.sleep(0.1)
+        raise RuntimeError(f"MariaDB did not start; see {self.log_file}")
+
+    def stop(self) -> None:
+        proc = getattr(self, "_proc", None)
+        if proc is not None:  # our child: terminate and reap it (no zombie left behind)
+            proc.terminate()
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+            self._proc = None
+            return
+        if self.pid_file is None or not self.pid_file.exists():
+            return
+        pid = int(self.pid_file.read_text().strip())
+        os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                return
+            time.sleep(0.05)
+        os.kill(pid, signal.SIGKILL)
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+    # -- administration -------------------------------------------------------------
+    def sql(self, statement: str) -> str:
+        if self.socket_path:
+            cmd = ["mariadb", f"--socket={self.socket_path}", "-uroot", "-N", "-e", statement]
+        else:
+            cmd = ["mariadb", f"-h{self.host}", f"-P{self.port}", f"-u{self.admin_user}", f"-p{self.admin_password}", "-N", "-e", statement]
+        return subprocess.run(cmd, check=True, capture_output=True, text=True, timeout=30).stdout
+
+    def account(self, user: str, *, database: str | None = None, grant: str | None = "ALL PRIVILEGES", password: str | None = None, on: str | None = None) -> MySQLAccount:
+        """Create (once) a password user; ``grant`` on ``on`` (default: the database)."""
+        if user in self.accounts:
+            return self.accounts[user]
+        pw = password or secrets.token_urlsafe(12)
+        db = database or f"{user}_db"
+        self.sql(f"CREATE USER IF NOT EXISTS '{user}'@'%' IDENTIFIED BY '{pw}'; ALTER USER '{user}'@'%' IDENTIFIED BY '{pw}';")
+        if grant:
+            self.sql(f"GRANT {grant} ON {on or f'`{db}`.*'} TO '{user}'@'%'; FLUSH PRIVILEGES;")
+        self.accounts[user] = MySQLAccount(self.host, self.port, user, pw, db)
+        return self.accounts[user]
+
+    @classmethod
+    def external(cls) -> MariaDB | None:
+        host = os.environ.get("ZENML_NOTEBOOK_TEST_MYSQL_HOST")
+        if not host:
+            return None
+        return cls(
+            host=host,
+            port=int(os.environ.get("ZENML_NOTEBOOK_TEST_MYSQL_PORT", "3306")),
+            admin_user=os.environ.get("ZENML_NOTEBOOK_TEST_MYSQL_ADMIN_USER", "root"),
+            admin_password=os.environ.get("ZENML_NOTEBOOK_TEST_MYSQL_ADMIN_PASSWORD", ""),
+        )
