@@ -9,7 +9,7 @@ PORT ?= 8888
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 PYTEST_ARGS ?=
 
-.PHONY: venv lab test lint bench clean
+.PHONY: venv lab test lint bench clean system-deps
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,7 +22,10 @@ venv: $(VENV)/.installed
 lab: venv
 	$(VENV)/bin/jupyter lab $(ROOT_FLAG) --ip=127.0.0.1 --port=$(PORT) notebooks/quickstart.ipynb
 
-test: venv
+system-deps:
+	bash .ci/install-system-deps.sh
+
+test: venv system-deps
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: venv

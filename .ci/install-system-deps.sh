@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# System packages the test suite needs (Debian): installed only when missing.
+set -euo pipefail
+need=()
+[ -x /usr/sbin/mariadbd ] || command -v mariadbd >/dev/null 2>&1 || need+=(mariadb-server mariadb-client)
+if [ ${#need[@]} -eq 0 ]; then
+  exit 0
+fi
+SUDO=""
+if [ "$(id -u)" != "0" ]; then
+  command -v sudo >/dev/null 2>&1 || { echo "install ${need[*]} (needs root)" >&2; exit 1; }
+  SUDO="sudo"
+fi
+echo "installing system packages: ${need[*]}"
+$SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
