@@ -34,6 +34,7 @@ lint: venv
 
 bench: venv
 	$(PY) benchmarks/bench_cli.py
+	$(PY) benchmarks/bench_metadata.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
