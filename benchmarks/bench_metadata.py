@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 
-def bare_recorder(store, ctx, artifact_type, execution_type):  # noqa: ANN001, ANN201
+def bare_recorder(store, ctx, artifact_type, execution_type):
     from ml_metadata.proto import metadata_store_pb2 as pb
 
     inp = pb.Artifact(type_id=artifact_type, uri="/bare/in", state=pb.Artifact.LIVE)

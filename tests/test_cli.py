@@ -54,7 +54,7 @@ def test_register_set_describe_and_list(cli) -> None:
     assert cli("init").code == 0
     r = cli("metadata", "register", "meta2", "--flavor", "sqlite", "--uri", "data/meta2.db")
     assert r.out == "registered metadata store 'meta2' (sqlite: uri=data/meta2.db)\n"
-    r = cli("artifacts", "register", "art2", "--path", "gs://bucket-1/some/prefix/")
+    r = cli("artifacts", "register", "art2", "--path", "gs://bucket-1/some/prefix/", "--no-verify")
     assert r.out == "registered artifact store 'art2' (gcs: anonymous=False, path=gs://bucket-1/some/prefix)\n"
     r = cli("orchestrator", "register", "dask1", "--flavor", "dask", "--n-workers", "3")
     assert r.out == "registered orchestrator 'dask1' (dask: n_workers=3)\n"

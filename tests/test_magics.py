@@ -123,7 +123,13 @@ def test_seed_mysql_block_line_and_cell(shell, repo: Path, capsys: pytest.Captur
     assert "PASSWD" not in repr(got) and "PASSWD" not in got._repr_html_()
 
 
-def test_seed_gcs_line(shell, repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_seed_gcs_line(shell, repo: Path, gcs_server, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    import gcsfs
+
+    monkeypatch.setenv("STORAGE_EMULATOR_HOST", gcs_server.url)  # the real GCS emulator
+    fs = gcsfs.GCSFileSystem(token="anon", endpoint_url=gcs_server.url, skip_instance_cache=True)
+    if not fs.exists("your-bucket"):
+        fs.mkdir("your-bucket")
     shell.run_line_magic("zenml", SEED_GCS.removeprefix("zenml ").strip())
     assert capsys.readouterr().out == (
         "active stack 'default': artifact store 'default' (local) -> 'default-gcs' "
@@ -136,16 +142,16 @@ def test_seed_gcs_line(shell, repo: Path, capsys: pytest.CaptureFixture[str]) ->
 
 
 def test_config_set_never_changes_a_shared_component(shell, repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    shell.run_line_magic("zenml", "artifacts register shared --path gs://team-bucket/x")
+    shell.run_line_magic("zenml", "artifacts register shared --path gs://team-bucket/x --no-verify")
     shell.run_line_magic("zenml", "stack register other -m default -a shared -o default")
     shell.run_line_magic("zenml", "stack update default -a shared")
     capsys.readouterr()
-    shell.run_line_magic("zenml", "config artifacts set gs://team-bucket/y")
+    shell.run_line_magic("zenml", "config artifacts set gs://team-bucket/y --no-verify")
     assert capsys.readouterr().out.startswith("active stack 'default': artifact store 'shared' (gcs) -> 'default-gcs'")
     other = shell.run_line_magic("zenml", "stack describe other")
     assert "path       gs://team-bucket/x" in repr(other)
     shell.run_line_magic("zenml", "stack set other")
-    shell.run_line_magic("zenml", "config artifacts set gs://team-bucket/z")
+    shell.run_line_magic("zenml", "config artifacts set gs://team-bucket/z --no-verify")
     out = capsys.readouterr().out
     assert "-> 'other-gcs'" in out and out.endswith("registered\n")
 

@@ -55,7 +55,7 @@ def test_quickstart(workdir: Path) -> None:
         "connect_timeout=5.0, database=DATABASE, host=127.0.0.1, password=******** (env $MYSQL_PASSWORD), "
         "port=3306, username=USER), registered\n"
     )
-    assert "'experiments-gcs' (gcs: anonymous=False, path=gs://your-bucket/sub/dir), registered" in by_source["%zenml config artifacts set gs://your-bucket/sub/dir"]
+    assert "'experiments-gcs' (gcs: anonymous=False, path=gs://your-bucket/sub/dir), registered" in by_source["%zenml config artifacts set gs://your-bucket/sub/dir --no-verify"]
     config = by_source["%zenml config list"]
     assert config.startswith("stack 'experiments' (active)") and "metadata store: experiments-mysql" in config
     stacks_cell = next(c for c in code if c.source.startswith("stacks = "))

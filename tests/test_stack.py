@@ -11,7 +11,7 @@ from IPython.core.error import UsageError
 def test_from_registry_and_python(repo: Path) -> None:
     from zenml_notebook import Stack, api
 
-    api.register_component("artifact_store", "bucket", "gcs", {"path": "gs://bkt/p"})
+    api.register_component("artifact_store", "bucket", "gcs", {"path": "gs://bkt/p"}, verify=False)
     stack = Stack.from_registry()
     assert stack.model_dump() == {"name": "default", "metadata_store": "default", "artifact_store": "default", "orchestrator": "default"}
     built = Stack(name="mine", metadata_store="default", artifact_store="bucket", orchestrator="default")
@@ -23,7 +23,7 @@ def test_from_registry_and_python(repo: Path) -> None:
 def test_environment_overrides(repo: Path, monkeypatch: pytest.MonkeyPatch, shell, capsys) -> None:
     from zenml_notebook import Stack, api
 
-    api.register_component("artifact_store", "bucket", "gcs", {"path": "gs://bkt/p"})
+    api.register_component("artifact_store", "bucket", "gcs", {"path": "gs://bkt/p"}, verify=False)
     api.copy_stack("default", "ci")
     monkeypatch.setenv("ZENML_NOTEBOOK_ARTIFACT_STORE", "bucket")
     monkeypatch.setenv("ZENML_NOTEBOOK_NAME", "ignored")

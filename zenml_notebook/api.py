@@ -26,10 +26,13 @@ from .validation import check_name, validate_stack
 if TYPE_CHECKING:
     from pydantic import BaseModel, ValidationError
 
+    from .components.artifacts import ArtifactStore, Listing, Preview
+
 __all__ = [
     "ConfigChange",
     "StackDescription",
     "active_stack_name",
+    "artifact_store",
     "config_get",
     "config_set",
     "copy_stack",
@@ -41,9 +44,11 @@ __all__ = [
     "get_stack_record",
     "import_stack",
     "init",
+    "list_artifacts",
     "list_components",
     "list_stacks",
     "open_repository",
+    "preview_artifact",
     "register_component",
     "register_stack",
     "rename_stack",
@@ -237,12 +242,17 @@ def _local_paths(kind: str, flavor: str, repo: Repository, raw: dict[str, Any]) 
     return raw
 
 
-def _verify(kind: str, flavor: str, name: str, config: dict[str, Any], pending: dict[str, str]) -> None:
-    """Reach the store before saving it (MySQL now; object stores join them)."""
+def _verify(repo: Repository, kind: str, flavor: str, name: str, config: dict[str, Any], pending: dict[str, str]) -> None:
+    """Reach the store before saving it: a MySQL server, or an artifact folder/bucket."""
+    record = ComponentRecord(kind, name, flavor, config)
     if kind == "metadata_store" and flavor == "mysql":
         from .components.metadata import mysql_preflight
 
-        mysql_preflight(ComponentRecord(kind, name, flavor, config), password=pending.get("password"))
+        mysql_preflight(record, password=pending.get("password"))
+    elif kind == "artifact_store":
+        from .components.artifacts import verify_component
+
+        verify_component(record, repo, secrets=pending)
 
 
 def _check_flavor(kind: str, flavor: str) -> None:
@@ -285,7 +295,7 @@ def register_component(
     validated, pending = _validate_config(kind, flavor, name, raw)
     with registry.read() as session:
         if session.get_component(kind, name) is None and verify:
-            _verify(kind, flavor, name, validated, pending)
+            _verify(repo, kind, flavor, name, validated, pending)
     with registry.write() as session:
         if session.get_component(kind, name) is not None:
             raise AlreadyExistsError(
@@ -322,7 +332,7 @@ def update_component(
     if verify:  # before taking the write lock: a network check may take seconds
         with registry.read() as session:
             _, new_flavor, validated, pending = plan(session)
-        _verify(kind, new_flavor, name, validated, pending)
+        _verify(repo, kind, new_flavor, name, validated, pending)
     with registry.write() as session:
         before, new_flavor, validated, pending = plan(session)
         candidate = ComponentRecord(kind, name, new_flavor, validated)
@@ -363,7 +373,30 @@ def test_component(kind: str, name: str | None = None) -> tuple[ComponentRecord,
         from .components.metadata import check_component
 
         return (record, *check_component(record, repo))
-    raise UsageError(f"there is nothing to test for {KIND_LABELS[kind]}s yet")
+    if kind == "artifact_store":
+        from .components.artifacts import verify_component
+
+        return (record, *verify_component(record, repo))
+    raise UsageError(f"there is nothing to test for {KIND_LABELS[kind]}s: they run in this process")
+
+
+def artifact_store(name: str | None = None) -> ArtifactStore:
+    """The artifact store of the active stack (or the named component), ready to use."""
+    from .components.artifacts import open_artifact_store
+
+    repo, _ = open_repository()
+    record, _ = get_component("artifact_store", name)
+    return open_artifact_store(record, repo)
+
+
+def list_artifacts(path: str = "", *, offset: int = 0, limit: int = 100, store: str | None = None) -> Listing:
+    """One page of a folder in an artifact store (default: the active stack's)."""
+    return artifact_store(store).list(path, offset=offset, limit=limit)
+
+
+def preview_artifact(path: str, *, store: str | None = None) -> Preview:
+    """A size-capped preview of an artifact (never deserialised)."""
+    return artifact_store(store).preview(path)
 
 
 # -- stacks --------------------------------------------------------------------
@@ -546,7 +579,7 @@ def config_set(kind: str, flavor: str, config: Mapping[str, Any], *, verify: boo
     stack_name = active_stack_name()
     validated, pending = _validate_config(kind, flavor, f"{stack_name}-{flavor}", raw)
     if verify:  # before taking the write lock: a network check may take seconds
-        _verify(kind, flavor, f"{stack_name}-{flavor}", validated, pending)
+        _verify(repo, kind, flavor, f"{stack_name}-{flavor}", validated, pending)
     with registry.write() as session:
         stack = _stack(session, _active(session))
         before = _component(session, kind, stack.components[kind])

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from . import api
-from .display import Details, Message, Table
+from .display import ArtifactPreview, Details, Message, Table, human_size
 from .exceptions import UsageError, ZenMLError
 from .flavors import KIND_LABELS, KINDS, did_you_mean, flavors_of
 from .registry import ComponentRecord
@@ -127,6 +127,14 @@ def _settings(kind: str, args: argparse.Namespace) -> dict[str, Any]:
 
 
 # -- rendering ---------------------------------------------------------------------
+def _when(timestamp: float | None) -> str:
+    if timestamp is None:
+        return ""
+    from datetime import datetime
+
+    return datetime.fromtimestamp(timestamp).strftime("%Y-%m-%d %H:%M:%S")
+
+
 def _summary(record: ComponentRecord) -> str:
     return ", ".join(f"{k}={v}" for k, v in mask_config(record.config).items())
 
@@ -234,11 +242,28 @@ def _component_handlers(kind: str) -> dict[str, Handler]:
         _, after = api.update_component(kind, args.name, _settings(kind, args), flavor=_flavor(args), verify=not args.no_verify)
         return Message(f"updated {label} {after.name!r} ({after.flavor}: {_summary(after) or 'defaults'})")
 
+    def ls(args: argparse.Namespace) -> Table:
+        listing = api.list_artifacts(args.path or "", offset=args.offset, limit=args.limit, store=args.store)
+        rows = [[e.name + ("/" if e.kind == "folder" else ""), e.kind, human_size(e.size), _when(e.modified)] for e in listing.entries]
+        where = f"{listing.store.rstrip('/')}/{listing.path}".rstrip("/")
+        first, last = listing.offset + 1, listing.offset + len(listing.entries)
+        span = f"entries {first}-{last} of {listing.total}" if listing.entries else f"{listing.total} entries"
+        more = f"; next page: --offset {last}" if last < listing.total else ""
+        return Table(["NAME", "KIND", "SIZE", "MODIFIED"], rows, title=f"{where} ({span}{more})", empty="(empty folder)")
+
+    def preview(args: argparse.Namespace) -> ArtifactPreview:
+        p = api.preview_artifact(args.path, store=args.store)
+        meta = [("kind", p.kind), ("size", human_size(p.size)), ("modified", _when(p.modified))]
+        note = p.note or ("truncated" if p.truncated else "")
+        return ArtifactPreview(p.path, p.kind, meta, text=p.text, rows=p.rows, mime=p.mime, data_base64=p.data_base64, note=note)
+
     def test(args: argparse.Namespace) -> Message:
         record, what, ms = api.test_component(kind, args.name)
         return Message(f"{label} {record.name!r} ({record.flavor}): OK - {what}, {ms:.1f} ms")
 
     return {
+        "ls": ls,
+        "preview": preview,
         "test": test,
         "list": list_,
         "register": register,
@@ -337,8 +362,17 @@ def build_parser(prog: str) -> argparse.ArgumentParser:
                 p.add_argument("--path", "--uri", dest="path", required=action == "register", help="local path, file://, gs://bucket/prefix or s3://bucket/prefix")
             add_options(p)
             p.add_argument("--no-verify", dest="no_verify", action="store_true", help="save without reaching the store first")
-        if kind == "metadata_store":
+        if kind != "orchestrator":
             _add(ks, "test", "reach the store now (default: the active stack's)", handlers["test"]).add_argument("name", nargs="?", metavar="NAME")
+        if kind == "artifact_store":
+            p = _add(ks, "ls", "list a folder of the artifact store (default: the active stack's)", handlers["ls"])
+            p.add_argument("path", nargs="?", metavar="PATH", help="folder inside the store (default: its root)")
+            p.add_argument("--limit", type=int, default=100, help="entries per page (1-1000, default 100)")
+            p.add_argument("--offset", type=int, default=0, help="skip this many entries")
+            p.add_argument("--store", help="an artifact store by name instead of the active stack's")
+            p = _add(ks, "preview", "show the start of an artifact (text, JSON, CSV, images; never unpickled)", handlers["preview"])
+            p.add_argument("path", metavar="PATH")
+            p.add_argument("--store", help="an artifact store by name instead of the active stack's")
         _add(ks, "list", f"list {label}s (* marks the active stack's)", handlers["list"], ["ls"] if kind != "artifact_store" else [])
         _add(ks, "describe", f"show a {label}'s settings (default: the active stack's)", handlers["describe"]).add_argument("name", nargs="?", metavar="NAME")
         _add(ks, "delete", f"delete a {label} no stack uses", handlers["delete"], ["rm"]).add_argument("name", metavar="NAME")

@@ -129,3 +129,51 @@ class Details:
             parts.append("</table>")
         parts.append("</div>")
         return "".join(parts)
+
+
+def human_size(size: int | None) -> str:
+    if size is None:
+        return ""
+    value = float(size)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if value < 1024 or unit == "GiB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{size} B"
+
+
+class ArtifactPreview:
+    """A preview: text/JSON in a <pre>, CSV as a table, images inline, metadata otherwise."""
+
+    def __init__(self, title: str, kind: str, meta: Sequence[tuple[str, Any]], *, text: str | None = None,
+                 rows: Sequence[Sequence[str]] = (), mime: str | None = None, data_base64: str | None = None, note: str = "") -> None:
+        self.title, self.kind, self.meta = title, kind, [(k, _cell(v)) for k, v in meta]
+        self.text, self.rows, self.mime, self.data_base64, self.note = text, [list(r) for r in rows], mime, data_base64, note
+
+    def __repr__(self) -> str:
+        lines = [self.title, *(f"  {k}: {v}" for k, v in self.meta)]
+        if self.note:
+            lines.append(f"  ({self.note})")
+        if self.text is not None:
+            lines += ["", self.text.rstrip("\n")]
+        if self.rows:
+            lines += ["", repr(Table(self.rows[0], self.rows[1:])).replace("\n   ", "\n") if len(self.rows) > 1 else ", ".join(self.rows[0])]
+        if self.data_base64 is not None:
+            lines.append(f"  ({self.mime} image; shown in a notebook)")
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        esc = html.escape
+        parts = [f"<div class='zenml-notebook' style='{_CSS}'><b>{esc(self.title)}</b><div>"]
+        parts.append(" &middot; ".join(f"{esc(k)}: {esc(v)}" for k, v in self.meta))
+        parts.append("</div>")
+        if self.note:
+            parts.append(f"<div><i>{esc(self.note)}</i></div>")
+        if self.text is not None:
+            parts.append(f"<pre style='max-height:30em;overflow:auto'>{esc(self.text)}</pre>")
+        if self.rows:
+            parts.append(Table(self.rows[0], self.rows[1:])._repr_html_() if len(self.rows) > 1 else esc(", ".join(self.rows[0])))
+        if self.data_base64 is not None and self.mime in ("image/png", "image/jpeg", "image/gif", "image/webp"):
+            parts.append(f"<img style='max-width:100%' src='data:{self.mime};base64,{esc(self.data_base64)}'/>")
+        parts.append("</div>")
+        return "".join(parts)

@@ -1,0 +1,61 @@
+"""Artifact stores: a registered component becomes an :class:`ArtifactStore`."""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING, Any
+
+from ...exceptions import StoreConnectionError
+from ...secrets import is_ref, resolve
+from .store import ArtifactStore, Entry, Listing, Preview
+
+if TYPE_CHECKING:
+    from ...registry import ComponentRecord
+    from ...repository import Repository
+
+__all__ = ["ArtifactStore", "Entry", "Listing", "Preview", "open_artifact_store", "verify_component"]
+
+VERIFY_TIMEOUT = 10.0
+
+
+def _options(record: ComponentRecord, overrides: dict[str, str] | None = None) -> dict[str, Any]:
+    c = record.config
+    label = f"artifact store {record.name!r}"
+    if record.flavor == "gcs":
+        # STORAGE_EMULATOR_HOST is the emulator convention: no Google credentials there
+        emulated = bool(os.environ.get("STORAGE_EMULATOR_HOST"))
+        token = "anon" if c.get("anonymous") else c.get("credentials_file") or ("anon" if emulated else "google_default")
+        return {"token": token, "endpoint_url": c.get("endpoint_url"), "project": c.get("project")}
+    if record.flavor == "s3":
+        values: dict[str, Any] = {}
+        for field in ("key", "secret"):
+            if overrides and field in overrides:
+                values[field] = overrides[field]
+            elif is_ref(c.get(field)):
+                values[field] = resolve(c[field], f"the {field} of {label}")
+        return {**values, "endpoint_url": c.get("endpoint_url"), "region": c.get("region")}
+    return {}
+
+
+def open_artifact_store(record: ComponentRecord, repo: Repository, *, secrets: dict[str, str] | None = None) -> ArtifactStore:
+    """The store of a component; ``secrets`` are plain values not stored yet (verification)."""
+    location = str(repo.resolve_path(record.config.get("path", ".zenml/artifacts"))) if record.flavor == "local" else record.config["path"]
+    return ArtifactStore(record.flavor, location, _options(record, secrets), f"artifact store {record.name!r}")
+
+
+def verify_component(record: ComponentRecord, repo: Repository, *, secrets: dict[str, str] | None = None, timeout: float = VERIFY_TIMEOUT) -> tuple[str, float]:
+    """Check the store is there and writable: (what answered, milliseconds) or a classified error."""
+    from .verify import check_credentials_file, check_endpoint, verify_store
+
+    label = f"artifact store {record.name!r}"
+    try:
+        if record.config.get("credentials_file"):
+            check_credentials_file(record.config["credentials_file"])
+        endpoint = record.config.get("endpoint_url") or (os.environ.get("STORAGE_EMULATOR_HOST") if record.flavor == "gcs" else None)
+        if endpoint:
+            check_endpoint(endpoint if "://" in endpoint else f"http://{endpoint}", min(timeout, 5.0))
+        store = open_artifact_store(record, repo, secrets=secrets)
+        ms = verify_store(store, timeout=timeout)
+    except StoreConnectionError as exc:
+        raise StoreConnectionError(f"{label}: {exc}") from None
+    return f"{store.uri} is writable", ms

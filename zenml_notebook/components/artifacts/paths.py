@@ -1,0 +1,57 @@
+"""The one resolver every artifact path goes through: it keeps a path inside its store.
+
+Rules (SECURITY.md 1-7): URL-decoding is repeated until the text is stable, then
+absolute paths, schemes, Windows drive and UNC forms, backslashes, control characters
+and ``..`` segments are refused; local paths are resolved and compared with
+``is_relative_to`` (never ``startswith``) and symlinks are not followed.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from urllib.parse import unquote
+
+from ...exceptions import UsageError
+
+__all__ = ["clean_parts", "local_target"]
+
+_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
+
+
+def clean_parts(path: str, *, remote: bool = False) -> list[str]:
+    """The segments of a store-relative path, or a UsageError naming what is wrong."""
+    text = path
+    for _ in range(8):  # %252e%252e -> %2e%2e -> ..
+        decoded = unquote(text)
+        if decoded == text:
+            break
+        text = decoded
+    else:
+        raise UsageError(f"path {path!r} is encoded too many times; give a plain path inside the store")
+    if any(ord(ch) < 32 for ch in text):
+        raise UsageError(f"path {path!r} contains control characters; give a plain path inside the store")
+    if "\\" in text:
+        raise UsageError(f"path {path!r} contains a backslash; use '/' between folders, inside the store")
+    if text.startswith("/") or _SCHEME.match(text):
+        raise UsageError(f"path {path!r} is absolute or has a scheme; give a path relative to the store's root")
+    if remote and any(ch in text for ch in "?#"):
+        raise UsageError(f"path {path!r} contains '?' or '#'; give a plain path inside the store")
+    parts = [p for p in text.split("/") if p not in ("", ".")]
+    if ".." in parts:
+        raise UsageError(f"path {path!r} leaves the store ('..'); give a path inside the store")
+    return parts
+
+
+def local_target(root: Path, parts: list[str]) -> Path:
+    """``root/parts``, refusing anything that resolves outside ``root`` or through a symlink."""
+    real_root = root.resolve()
+    candidate = real_root.joinpath(*parts)
+    resolved = Path(os.path.realpath(candidate))
+    shown = "/".join(parts) or "."
+    if not resolved.is_relative_to(real_root):
+        raise UsageError(f"path {shown!r} resolves outside the artifact store; symlinks out of the store are not followed")
+    if resolved != candidate or candidate.is_symlink():
+        raise UsageError(f"path {shown!r} goes through a symlink; symlinks in the artifact store are not followed")
+    return candidate

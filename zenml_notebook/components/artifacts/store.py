@@ -1,0 +1,324 @@
+"""An artifact store implemented once over fsspec: local folders, ``gs://`` and ``s3://``.
+
+Every path goes through :mod:`.paths`; writes are atomic (local: sibling temp file,
+fsync, ``os.replace``; object stores: one upload that only becomes visible when it
+completes), so a crashed writer never leaves an artifact that looks complete.
+"""
+
+from __future__ import annotations
+
+import base64
+import builtins
+import csv
+import io
+import json
+import os
+import stat
+import tempfile
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import IO, Any
+
+from ...exceptions import NotFoundError, UsageError
+from ...uris import parse_artifact_uri
+from .paths import clean_parts, local_target
+
+__all__ = ["ArtifactStore", "Entry", "Listing", "Preview"]
+
+TEXT_CAP = 64 * 1024
+JSON_CAP = 1024 * 1024
+IMAGE_CAP = 2 * 1024 * 1024
+CSV_ROWS = 20
+MAX_LIMIT = 1000
+_TEXT_EXT = {".txt", ".md", ".log", ".py", ".yaml", ".yml", ".toml", ".ini", ".cfg", ".html", ".xml", ".svg", ".sql", ".sh"}
+_IMAGE_MIME = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".gif": "image/gif", ".webp": "image/webp"}
+_BINARY_EXT = {".pkl", ".pickle", ".npy", ".npz", ".parquet", ".bin", ".pt", ".joblib", ".h5", ".zip", ".gz"}
+
+
+@dataclass(frozen=True)
+class Entry:
+    name: str
+    path: str  # relative to the store's root
+    kind: str  # "folder" | "file"
+    size: int | None
+    modified: float | None
+
+
+@dataclass(frozen=True)
+class Listing:
+    store: str
+    path: str
+    entries: list[Entry]
+    total: int
+    offset: int
+    limit: int
+
+
+@dataclass(frozen=True)
+class Preview:
+    path: str
+    kind: str  # text | json | csv | image | binary
+    size: int
+    modified: float | None
+    text: str | None = None
+    rows: list[list[str]] = field(default_factory=list)
+    mime: str | None = None
+    data_base64: str | None = None
+    truncated: bool = False
+    note: str = ""
+
+
+def _mtime(info: dict[str, Any]) -> float | None:
+    for key in ("mtime", "updated", "LastModified", "timeCreated"):
+        value = info.get(key)
+        if isinstance(value, (int, float)):
+            return float(value)
+        if isinstance(value, datetime):
+            return value.timestamp()
+        if isinstance(value, str):
+            try:
+                return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+            except ValueError:
+                continue
+    return None
+
+
+class ArtifactStore:
+    """One artifact store component, ready to read, write and browse."""
+
+    def __init__(self, flavor: str, location: str, options: dict[str, Any], label: str) -> None:
+        self.flavor = flavor
+        self.label = label
+        self._options = options
+        self._fs: Any = None
+        if flavor == "local":
+            self.root = Path(location)
+            self.uri = str(self.root)
+            self.bucket, self.prefix = "", ""
+        else:
+            parsed = parse_artifact_uri(location)
+            self.bucket, self.prefix = parsed.bucket, parsed.prefix
+            self.uri = str(parsed)
+            self.root = Path("/")  # unused for object stores
+
+    # -- plumbing -------------------------------------------------------------------
+    @property
+    def fs(self) -> Any:
+        if self._fs is None:
+            self._fs = _filesystem(self.flavor, self._options)
+        return self._fs
+
+    def _key(self, path: str) -> str:
+        """The filesystem path of a store-relative path (the only way in)."""
+        parts = clean_parts(path, remote=self.flavor != "local")
+        if self.flavor == "local":
+            return str(local_target(self.root, parts))
+        return "/".join([self.bucket, *([self.prefix] if self.prefix else []), *parts])
+
+    def full_uri(self, path: str) -> str:
+        """The URI recorded in metadata for a store-relative path."""
+        key = self._key(path)
+        return key if self.flavor == "local" else f"{'gs' if self.flavor == 'gcs' else 's3'}://{key}"
+
+    def relative(self, uri: str) -> str:
+        """The store-relative path of a URI inside this store."""
+        root = str(self.root.resolve()) if self.flavor == "local" else self.uri
+        if uri == root:
+            return ""
+        if not uri.startswith(root.rstrip("/") + "/"):
+            raise UsageError(f"{uri!r} is not inside {self.label} ({self.uri})")
+        return uri[len(root.rstrip("/")) + 1 :]
+
+    # -- reading and writing ------------------------------------------------------------
+    def exists(self, path: str) -> bool:
+        key = self._key(path)
+        if self.flavor == "local":
+            return os.path.lexists(key)
+        self.fs.invalidate_cache()
+        return bool(self.fs.exists(key))
+
+    def read_bytes(self, path: str, limit: int | None = None) -> bytes:
+        key = self._key(path)
+        try:
+            with self.fs.open(key, "rb") as fh:
+                data: bytes = fh.read() if limit is None else fh.read(limit)
+                return data
+        except FileNotFoundError:
+            raise NotFoundError(f"{path!r} does not exist in {self.label}") from None
+        except IsADirectoryError:
+            raise UsageError(f"{path!r} in {self.label} is a folder; list it with `artifacts ls {path}`") from None
+
+    @contextmanager
+    def open_write(self, path: str) -> Iterator[IO[bytes]]:
+        """Write ``path`` atomically: readers see the old content, or all of the new."""
+        key = self._key(path)
+        if self.flavor == "local":
+            target = Path(key)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.partial")
+            try:
+                with open(tmp, "xb") as fh:
+                    yield fh
+                    fh.flush()
+                    os.fsync(fh.fileno())
+                os.replace(tmp, target)
+            except BaseException:
+                tmp.unlink(missing_ok=True)
+                raise
+            return
+        # object stores: stage locally, then one upload that appears only when complete
+        with tempfile.NamedTemporaryFile(prefix="zenml-artifact-", delete=True) as fh:
+            yield fh
+            fh.flush()
+            self.fs.put_file(fh.name, key)
+        self.fs.invalidate_cache()
+
+    def write_bytes(self, path: str, data: bytes) -> None:
+        with self.open_write(path) as fh:
+            fh.write(data)
+
+    def size(self, path: str) -> int:
+        return int(self._info(path).get("size") or 0)
+
+    def _info(self, path: str) -> dict[str, Any]:
+        key = self._key(path)
+        try:
+            if self.flavor == "local":
+                st = os.lstat(key)
+                return {"size": st.st_size, "mtime": st.st_mtime, "type": "directory" if stat.S_ISDIR(st.st_mode) else "file"}
+            self.fs.invalidate_cache()
+            info: dict[str, Any] = self.fs.info(key)
+            return info
+        except FileNotFoundError:
+            raise NotFoundError(f"{path!r} does not exist in {self.label}") from None
+
+    def remove(self, path: str, *, recursive: bool = False) -> None:
+        key = self._key(path)
+        if not clean_parts(path, remote=self.flavor != "local"):
+            raise UsageError(f"refusing to remove the root of {self.label}")
+        try:
+            self.fs.rm(key, recursive=recursive)
+        except FileNotFoundError:
+            raise NotFoundError(f"{path!r} does not exist in {self.label}") from None
+        self.fs.invalidate_cache()
+
+    def copy(self, source: str, target: str) -> None:
+        with self.open_write(target) as out:
+            out.write(self.read_bytes(source))
+
+    # -- browsing ----------------------------------------------------------------------
+    def list(self, path: str = "", *, offset: int = 0, limit: int = 100) -> Listing:
+        """One page of a folder: folders first, then files, by name."""
+        if offset < 0 or not 1 <= limit <= MAX_LIMIT:
+            raise UsageError(f"--offset must be >= 0 and --limit between 1 and {MAX_LIMIT}")
+        key = self._key(path)
+        rel = "/".join(clean_parts(path, remote=self.flavor != "local"))
+        if self.flavor == "local":
+            names = self._local_names(Path(key), path)
+            page = names[offset : offset + limit]
+            entries = []
+            for name, is_dir, is_link in page:
+                try:
+                    st = os.lstat(os.path.join(key, name))
+                except FileNotFoundError:  # removed while we listed
+                    continue
+                kind = "link" if is_link else "folder" if is_dir else "file"  # links are shown, never followed
+                entries.append(Entry(name, f"{rel}/{name}".lstrip("/"), kind, None if is_dir or is_link else st.st_size, st.st_mtime))
+            return Listing(self.uri, rel, entries, len(names), offset, limit)
+        self.fs.invalidate_cache()
+        try:
+            infos = self.fs.ls(key, detail=True)
+        except FileNotFoundError:
+            if rel:
+                raise NotFoundError(f"{path!r} does not exist in {self.label}") from None
+            infos = []
+        items = []
+        for info in infos:
+            name = str(info["name"]).rstrip("/").rsplit("/", 1)[-1]
+            if not name or str(info["name"]).rstrip("/") == key.rstrip("/"):
+                continue
+            is_dir = info.get("type") == "directory"
+            items.append(((not is_dir, name), Entry(name, f"{rel}/{name}".lstrip("/"), "folder" if is_dir else "file", None if is_dir else int(info.get("size") or 0), None if is_dir else _mtime(info))))
+        items.sort(key=lambda pair: pair[0])
+        return Listing(self.uri, rel, [e for _, e in items[offset : offset + limit]], len(items), offset, limit)
+
+    def _local_names(self, folder: Path, shown: str) -> builtins.list[tuple[str, bool, bool]]:
+        try:
+            with os.scandir(folder) as it:
+                found = [(e.name, e.is_dir(follow_symlinks=False), e.is_symlink()) for e in it if not e.name.endswith(".partial")]
+        except FileNotFoundError:
+            if folder == self.root.resolve():
+                return []
+            raise NotFoundError(f"{shown!r} does not exist in {self.label}") from None
+        except NotADirectoryError:
+            raise UsageError(f"{shown!r} in {self.label} is a file; preview it with `artifacts preview {shown}`") from None
+        found.sort(key=lambda item: (not item[1], item[0]))
+        return found
+
+    def preview(self, path: str) -> Preview:
+        """A size-capped look at a file; never deserialises anything (no pickle, ever)."""
+        info = self._info(path)
+        if info.get("type") == "directory":
+            raise UsageError(f"{path!r} in {self.label} is a folder; list it with `artifacts ls {path}`")
+        size, modified = int(info.get("size") or 0), _mtime(info)
+        ext = os.path.splitext(path.lower())[1]
+        if ext in _IMAGE_MIME:
+            if size > IMAGE_CAP:
+                return Preview(path, "image", size, modified, truncated=True, note=f"image larger than {IMAGE_CAP // 1024} KiB; not shown")
+            data = self.read_bytes(path, IMAGE_CAP)
+            return Preview(path, "image", size, modified, mime=_IMAGE_MIME[ext], data_base64=base64.b64encode(data).decode())
+        if ext in _BINARY_EXT:
+            return Preview(path, "binary", size, modified, note=f"binary {ext} file; not previewed (never deserialised)")
+        if ext == ".json" and size <= JSON_CAP:
+            raw = self.read_bytes(path, JSON_CAP)
+            try:
+                text = json.dumps(json.loads(raw), indent=2, sort_keys=True)
+            except ValueError:
+                text = raw.decode("utf-8", "replace")
+            truncated = len(text) > TEXT_CAP
+            return Preview(path, "json", size, modified, text=text[:TEXT_CAP], truncated=truncated)
+        head = self.read_bytes(path, TEXT_CAP + 1)
+        if ext in (".csv", ".tsv"):
+            text = head[:TEXT_CAP].decode("utf-8", "replace")
+            rows = list(csv.reader(io.StringIO(text), delimiter="\t" if ext == ".tsv" else ","))[:CSV_ROWS]
+            return Preview(path, "csv", size, modified, rows=rows, truncated=len(head) > TEXT_CAP or text.count("\n") > CSV_ROWS)
+        if ext in _TEXT_EXT or _looks_like_text(head):
+            return Preview(path, "text", size, modified, text=head[:TEXT_CAP].decode("utf-8", "replace"), truncated=len(head) > TEXT_CAP)
+        return Preview(path, "binary", size, modified, note="binary file; not previewed (never deserialised)")
+
+
+def _looks_like_text(head: bytes) -> bool:
+    if b"\x00" in head:
+        return False
+    try:
+        head[:TEXT_CAP].decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return exc.start >= TEXT_CAP - 4  # a multi-byte character cut by the cap
+    return True
+
+
+def _filesystem(flavor: str, options: dict[str, Any]) -> Any:
+    """The fsspec filesystem of a flavor (imports its backend now, not before)."""
+    if flavor == "local":
+        from fsspec.implementations.local import LocalFileSystem
+
+        return LocalFileSystem()
+    if flavor == "gcs":
+        # without this gcsfs probes a gRPC bucket-type API first; emulators stall ~60 s on it
+        os.environ.setdefault("GCSFS_EXPERIMENTAL_ZB_HNS_SUPPORT", "false")
+        import gcsfs
+
+        kwargs: dict[str, Any] = {"token": options.get("token")}
+        if options.get("endpoint_url"):
+            kwargs["endpoint_url"] = options["endpoint_url"]
+        if options.get("project"):
+            kwargs["project"] = options["project"]
+        return gcsfs.GCSFileSystem(skip_instance_cache=True, **kwargs)
+    import s3fs
+
+    client_kwargs = {k: v for k, v in (("endpoint_url", options.get("endpoint_url")), ("region_name", options.get("region"))) if v}
+    return s3fs.S3FileSystem(key=options.get("key"), secret=options.get("secret"), client_kwargs=client_kwargs, skip_instance_cache=True)

@@ -1,0 +1,128 @@
+"""Checking, within a timeout, that an artifact store exists and is writable.
+
+A failure says which: no credentials found, bad credentials file, bucket missing,
+permission denied, endpoint unreachable (refused / no answer).
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import json
+import socket
+import time
+import uuid
+from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
+
+from ...exceptions import StoreConnectionError
+
+if TYPE_CHECKING:
+    from .store import ArtifactStore
+
+__all__ = ["check_credentials_file", "check_endpoint", "verify_store"]
+
+
+def check_credentials_file(path: str) -> None:
+    """A service-account (or authorized-user) JSON file, readable and well-formed."""
+    file = Path(path).expanduser()
+    if not file.is_file():
+        raise StoreConnectionError(f"credentials file {path} does not exist; give the path of a service-account JSON key")
+    try:
+        data = json.loads(file.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        raise StoreConnectionError(f"credentials file {path} is not valid JSON; download the service-account key again") from None
+    if not isinstance(data, dict) or "type" not in data:
+        raise StoreConnectionError(f"credentials file {path} is not a Google credentials file (no \"type\" field)")
+
+
+def check_endpoint(url: str, timeout: float) -> None:
+    """Reach a custom endpoint's TCP port before handing it to gcsfs/s3fs, which retry for long."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return
+    except ConnectionRefusedError:
+        raise StoreConnectionError(f"endpoint {url} is unreachable (connection refused); start the server or fix --endpoint-url") from None
+    except TimeoutError:
+        raise StoreConnectionError(f"endpoint {url} did not answer within {timeout:g} s; check --endpoint-url") from None
+    except socket.gaierror:
+        raise StoreConnectionError(f"cannot resolve the endpoint host {host!r}; check --endpoint-url") from None
+    except OSError as exc:
+        raise StoreConnectionError(f"endpoint {url} is unreachable ({exc.strerror}); check --endpoint-url") from None
+
+
+def _verify_folder(root: Path) -> None:
+    """Create what is missing, write and delete a probe file, then remove the folders we
+    created: a refused (or merely checked) registration leaves nothing behind."""
+    created: list[Path] = []
+    folder = root
+    while not folder.exists():
+        created.append(folder)
+        folder = folder.parent
+    try:
+        if not folder.is_dir():
+            raise StoreConnectionError(f"{folder} is a file, so the folder {root} cannot be created; pick another path")
+        for path in reversed(created):
+            path.mkdir()
+        probe = root / f".zenml-probe-{uuid.uuid4().hex}"
+        probe.write_bytes(b"ok")
+        probe.unlink()
+    except StoreConnectionError:  # also an OSError: let it through as it is
+        raise
+    except PermissionError:
+        raise StoreConnectionError(f"permission denied writing to the folder {root}; pick a folder you can write to") from None
+    except OSError as exc:
+        raise StoreConnectionError(f"cannot write to the folder {root} ({exc.strerror}); pick another folder") from None
+    finally:
+        for path in created:
+            try:
+                path.rmdir()
+            except OSError:
+                pass
+
+
+def _classify(store: ArtifactStore, exc: BaseException) -> str:
+    name = type(exc).__name__
+    text = str(exc)
+    where = store.uri
+    bucket = store.bucket
+    if name in ("DefaultCredentialsError", "NoCredentialsError", "PartialCredentialsError", "RefreshError"):
+        hint = ("give --credentials-file, run `gcloud auth application-default login`, or --anonymous for public buckets"
+                if store.flavor == "gcs" else "give --key/--secret (or --key-env/--secret-env), or set AWS credentials")
+        return f"no credentials found for {where}; {hint}"
+    if isinstance(exc, FileNotFoundError) or "NoSuchBucket" in text or "does not exist" in text:
+        return f"bucket {bucket!r} does not exist; create it, or fix the path {where}"
+    if isinstance(exc, PermissionError) or "AccessDenied" in text or "403" in text or "InvalidAccessKeyId" in text or "SignatureDoesNotMatch" in text:
+        return f"permission denied writing to {where}; grant the credentials write access to the bucket, or use other credentials"
+    if name in ("EndpointConnectionError", "ClientConnectorError", "ConnectTimeoutError", "ServerTimeoutError") or isinstance(exc, ConnectionError):
+        return f"the storage endpoint for {where} is unreachable ({name}); check the network or --endpoint-url"
+    return f"cannot write to {where} ({name}); check the path and the credentials"
+
+
+def verify_store(store: ArtifactStore, *, timeout: float = 10.0) -> float:
+    """Write and delete a probe object; returns milliseconds, or raises a classified error."""
+    started = time.perf_counter()
+    if store.flavor == "local":
+        _verify_folder(store.root)
+        return (time.perf_counter() - started) * 1000
+
+    def probe() -> None:
+        key = f".zenml-probe-{uuid.uuid4().hex}"
+        store.write_bytes(key, b"ok")
+        store.remove(key)
+
+    pool = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="zenml-verify")
+    try:
+        pool.submit(probe).result(timeout=timeout)
+    except concurrent.futures.TimeoutError:
+        raise StoreConnectionError(f"no answer from the storage behind {store.uri} within {timeout:g} s; check the network or --endpoint-url") from None
+    except StoreConnectionError:
+        raise
+    except Exception as exc:
+        raise StoreConnectionError(_classify(store, exc)) from None
+    finally:
+        pool.shutdown(wait=False)
+    return (time.perf_counter() - started) * 1000
