@@ -35,6 +35,7 @@ lint: venv
 bench: venv
 	$(PY) benchmarks/bench_cli.py
 	$(PY) benchmarks/bench_metadata.py
+	$(PY) benchmarks/bench_artifacts.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
