@@ -10,11 +10,13 @@ from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-__all__ = ["Stack", "ZenMLError", "__version__", "api", "load_ipython_extension"]
+__all__ = ["Client", "Stack", "ZenMLError", "__version__", "api", "load_ipython_extension", "pipeline", "register_materializer", "step"]
 
 if TYPE_CHECKING:
     from . import api
     from .exceptions import ZenMLError
+    from .pipelines import pipeline, register_materializer, step
+    from .pipelines.runs import Client
     from .stack import Stack
 
 
@@ -34,6 +36,14 @@ def __getattr__(name: str) -> Any:
         from .exceptions import ZenMLError
 
         return ZenMLError
+    if name in ("step", "pipeline", "register_materializer"):
+        from . import pipelines
+
+        return getattr(pipelines, name)
+    if name == "Client":
+        from .pipelines.runs import Client
+
+        return Client
     if name == "api":
         import importlib
 

@@ -377,6 +377,25 @@ def build_parser(prog: str) -> argparse.ArgumentParser:
         _add(ks, "describe", f"show a {label}'s settings (default: the active stack's)", handlers["describe"]).add_argument("name", nargs="?", metavar="NAME")
         _add(ks, "delete", f"delete a {label} no stack uses", handlers["delete"], ["rm"]).add_argument("name", metavar="NAME")
 
+    pp = sub.add_parser("pipelines", help="pipelines that ran on a stack", description="Pipelines recorded in the stack's metadata store.")
+    ps = pp.add_subparsers(dest="action", metavar="ACTION", parser_class=_Parser, required=True)
+    _add(ps, "list", "pipelines and their last runs", _pipelines_list, ["ls"]).add_argument("--stack", help="another stack than the active one")
+    rp = sub.add_parser("runs", help="pipeline runs: list, describe, compare", description="Runs recorded in the stack's metadata store.")
+    rs = rp.add_subparsers(dest="action", metavar="ACTION", parser_class=_Parser, required=True)
+    p = _add(rs, "list", "runs, newest first", _runs_list, ["ls"])
+    p.add_argument("pipeline", nargs="?", metavar="PIPELINE")
+    p.add_argument("--limit", type=int, default=50)
+    p.add_argument("--stack", help="another stack than the active one")
+    p = _add(rs, "describe", "a run's steps, states, durations and outputs", lambda a: _client(a).get_run(a.run))
+    p.add_argument("run", metavar="RUN")
+    p.add_argument("--stack", help="another stack than the active one")
+    p = _add(rs, "compare", "parameters and outputs of runs side by side", _runs_compare)
+    p.add_argument("runs", nargs="+", metavar="RUN")
+    p.add_argument("--stack", help="another stack than the active one")
+    p = _add(sub, "lineage", "what produced an artifact and what used it", _lineage)
+    p.add_argument("artifact", metavar="ARTIFACT_ID_OR_URI")
+    p.add_argument("--stack", help="another stack than the active one")
+
     config = sub.add_parser("config", help="the active stack's components (the seed's commands)", description="Show or change the active stack's components.")
     cs = config.add_subparsers(dest="target", metavar="TARGET", parser_class=_Parser, required=True)
     _add(cs, "list", "show the active stack's components", _config_list)
@@ -392,6 +411,71 @@ def build_parser(prog: str) -> argparse.ArgumentParser:
         _OPTIONS[kind][0](p)
         p.add_argument("--no-verify", dest="no_verify", action="store_true", help="save without reaching the store first")
     return root
+
+
+# -- pipelines and runs ---------------------------------------------------------------------------
+def _client(args: argparse.Namespace) -> Any:
+    from .pipelines.runs import Client
+
+    return Client(getattr(args, "stack", None))
+
+
+def _pipelines_list(args: argparse.Namespace) -> Table:
+    client = _client(args)
+    runs = client.runs()
+    rows = []
+    for name in client.pipelines():
+        mine = [r for r in runs if r.pipeline == name]
+        last = mine[0] if mine else None
+        rows.append([name, len(mine), last.name if last else "", client.run_state(last) if last else ""])
+    return Table(["PIPELINE", "RUNS", "LAST RUN", "STATE"], rows, title=f"stack {client.stack!r}", empty="(no pipelines have run on this stack yet)")
+
+
+def _runs_list(args: argparse.Namespace) -> Table:
+    client = _client(args)
+    runs = client.runs(args.pipeline)[: args.limit]
+    rows = [[r.name, r.pipeline, client.run_state(r), _when(r.started), f"{max(r.ended - r.started, 0):.2f} s" if r.ended else ""] for r in runs]
+    return Table(["RUN", "PIPELINE", "STATE", "STARTED", "DURATION"], rows, title=f"stack {client.stack!r}", empty="(no runs yet)")
+
+
+def _runs_compare(args: argparse.Namespace) -> Any:
+    from .display import Comparison
+
+    client = _client(args)
+    runs = [client.get_run(name) for name in args.runs]
+    keys: list[str] = []
+    cells: dict[str, dict[str, str]] = {}
+    for run in runs:
+        for s in run.steps:
+            for k, v in s.parameters.items():
+                key = f"{s.name}.{k}"
+                cells.setdefault(key, {})[run.name] = repr(v)
+                keys.append(key) if key not in keys else None
+            for k, art in s.outputs.items():
+                key = f"{s.name} -> {k}"
+                value = art.content_hash[:12]
+                if art.materializer == "json":
+                    try:
+                        loaded = run.output(s.name, k)
+                        value = repr(loaded) if len(repr(loaded)) <= 40 else value
+                    except ZenMLError:
+                        pass
+                cells.setdefault(key, {})[run.name] = value
+                keys.append(key) if key not in keys else None
+    rows = [(key, [cells[key].get(r.name, "-") for r in runs]) for key in keys]
+    return Comparison([r.name for r in runs], rows, title=f"{len(runs)} runs; ≠ marks differences (outputs: value, or content hash)")
+
+
+def _lineage(args: argparse.Namespace) -> Table:
+    client = _client(args)
+    graph = client.lineage(args.artifact)
+    arts = {a.id: a for a in graph.artifacts}
+    execs = {e.id: e for e in graph.executions}
+    rows = []
+    for ev in sorted(graph.events, key=lambda e: (execs[e.execution_id].started, e.execution_id, e.kind != "INPUT")):
+        e, a = execs[ev.execution_id], arts.get(ev.artifact_id)
+        rows.append([f"{e.run}.{e.step}", e.state, "reads" if ev.kind == "INPUT" else "writes", ev.name, a.uri if a else ev.artifact_id])
+    return Table(["STEP", "STATE", "", "AS", "ARTIFACT"], rows, title=f"lineage of artifact {args.artifact}")
 
 
 def _init(args: argparse.Namespace) -> Message:

@@ -177,3 +177,29 @@ class ArtifactPreview:
             parts.append(f"<img style='max-width:100%' src='data:{self.mime};base64,{esc(self.data_base64)}'/>")
         parts.append("</div>")
         return "".join(parts)
+
+
+class Comparison(Table):
+    """Runs side by side: one row per parameter/output, differing rows marked ``≠``."""
+
+    def __init__(self, runs: Sequence[str], rows: Sequence[tuple[str, Sequence[str]]], title: str = "") -> None:
+        self.differs = [len(set(values)) > 1 for _, values in rows]
+        super().__init__(["", *runs], [["≠" if d else "", key, *values] for (key, values), d in zip(rows, self.differs, strict=True)], title=title)
+        self.columns = ["", "", *runs]
+
+    def __repr__(self) -> str:
+        lines = [self.title] if self.title else []
+        widths = [max(len(str(r[c])) for r in [self.columns, *self.rows]) for c in range(len(self.columns))]
+        for row in [self.columns, *self.rows]:
+            lines.append("  ".join(str(v).ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        esc = html.escape
+        head = "".join(f"<th style='text-align:left'>{esc(c)}</th>" for c in self.columns)
+        body = []
+        for row, differs in zip(self.rows, self.differs, strict=True):
+            style = " style='background:#fff3cd'" if differs else ""
+            body.append(f"<tr{style}>" + "".join(f"<td style='text-align:left'>{esc(str(v))}</td>" for v in row) + "</tr>")
+        title = f"<div style='font-weight:bold'>{esc(self.title)}</div>" if self.title else ""
+        return f"{title}<table class='zenml-notebook' style='{_CSS}'><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"

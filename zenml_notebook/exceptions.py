@@ -12,6 +12,7 @@ __all__ = [
     "InUseError",
     "MissingDependencyError",
     "NotFoundError",
+    "PipelineRunError",
     "RegistryError",
     "RepositoryError",
     "SecretError",
@@ -93,6 +94,14 @@ class SecretError(ZenMLError, ValueError):
 
 class StoreConnectionError(ZenMLError, ConnectionError):
     """A metadata or artifact store cannot be reached or refuses us; the message says which."""
+
+
+class PipelineRunError(ZenMLError, RuntimeError):
+    """A step failed (or the run was cancelled); ``run`` is the recorded run."""
+
+    def __init__(self, message: str, run: object = None) -> None:
+        super().__init__(message)
+        self.run = run
 
 
 class MissingDependencyError(ZenMLError, ImportError):

@@ -35,7 +35,7 @@ class ZenMLMagics(Magics):
                 if isinstance(result, Message):
                     print(result)
                 elif result is not None:
-                    display(result)  # type: ignore[no-untyped-call]
+                    display(result)
             return None
         except ZenMLError as exc:
             raise UsageError(str(exc)) from None

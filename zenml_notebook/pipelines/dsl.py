@@ -1,0 +1,200 @@
+"""``@step`` and ``@pipeline``: plain functions, wired by calling them.
+
+Inside a pipeline function, calling a step records it in a graph and returns
+placeholders for its outputs; outside one, a step is just its function.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+import typing
+from collections.abc import Callable
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from typing import Any, overload
+
+from ..exceptions import UsageError
+
+__all__ = ["Graph", "Node", "OutputRef", "Pipeline", "Step", "pipeline", "step"]
+
+_BUILDING: ContextVar[Graph | None] = ContextVar("zenml_notebook_graph", default=None)
+
+
+@dataclass(frozen=True)
+class OutputRef:
+    """A step output inside a pipeline being built."""
+
+    node: str
+    name: str
+
+    def __iter__(self) -> Any:
+        raise UsageError(
+            f"step {self.node!r} has one output; to unpack several give it a tuple[...] return "
+            "annotation or @step(outputs=[...])"
+        )
+
+
+@dataclass
+class Node:
+    name: str
+    step: Step
+    inputs: dict[str, OutputRef]
+    params: dict[str, Any]
+
+    @property
+    def upstream(self) -> set[str]:
+        return {ref.node for ref in self.inputs.values()}
+
+
+@dataclass
+class Graph:
+    nodes: dict[str, Node] = field(default_factory=dict)
+
+    def add(self, step: Step, inputs: dict[str, OutputRef], params: dict[str, Any]) -> Node:
+        name, n = step.name, 2
+        while name in self.nodes:
+            name, n = f"{step.name}_{n}", n + 1
+        node = Node(name, step, inputs, params)
+        self.nodes[name] = node
+        return node
+
+    def order(self) -> list[Node]:
+        """Topological order (insertion order breaks ties, so runs are reproducible)."""
+        done: list[Node] = []
+        seen: set[str] = set()
+        pending = list(self.nodes.values())
+        while pending:
+            ready = [n for n in pending if n.upstream <= seen]
+            if not ready:  # cannot happen: refs only point backwards
+                raise UsageError("the pipeline's steps form a cycle")
+            for node in ready:
+                done.append(node)
+                seen.add(node.name)
+            pending = [n for n in pending if n.name not in seen]
+        return done
+
+
+def _output_names(fn: Callable[..., Any], outputs: list[str] | None) -> list[str]:
+    if outputs is not None:
+        return list(outputs)
+    try:
+        hints = typing.get_type_hints(fn)
+    except Exception:
+        hints = getattr(fn, "__annotations__", {})
+    ret = hints.get("return", inspect.Signature.empty)
+    if ret is None or ret is type(None):
+        return []
+    if typing.get_origin(ret) is tuple:
+        args = typing.get_args(ret)
+        if args and args[-1] is not Ellipsis:
+            return [f"output_{i}" for i in range(len(args))]
+    return ["output"]
+
+
+def code_hash(fn: Callable[..., Any]) -> str:
+    """A hash of the function's source (works for notebook cells), else of its bytecode."""
+    try:
+        text = inspect.getsource(fn)
+    except (OSError, TypeError):
+        code = fn.__code__
+        text = repr((code.co_code, code.co_consts, code.co_names))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+class Step:
+    """A function whose outputs are stored, tracked and cached when run in a pipeline."""
+
+    def __init__(self, fn: Callable[..., Any], *, name: str | None = None, outputs: list[str] | None = None, cache: bool = True) -> None:
+        self.fn = fn
+        self.name = name or fn.__name__
+        self.output_names = _output_names(fn, outputs)
+        self.cache = cache
+        self.signature = inspect.signature(fn)
+        self.code_hash = code_hash(fn)
+        self.__doc__ = fn.__doc__
+        self.__wrapped__ = fn
+
+    def __repr__(self) -> str:
+        return f"<step {self.name}{self.signature}>"
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        graph = _BUILDING.get()
+        if graph is None:
+            return self.fn(*args, **kwargs)
+        try:
+            bound = self.signature.bind(*args, **kwargs)
+        except TypeError as exc:
+            raise UsageError(f"step {self.name!r}: {exc}") from None
+        bound.apply_defaults()
+        inputs = {k: v for k, v in bound.arguments.items() if isinstance(v, OutputRef)}
+        params = {k: v for k, v in bound.arguments.items() if not isinstance(v, OutputRef)}
+        if any(isinstance(v, (list, tuple, dict)) and _has_ref(v) for v in params.values()):
+            raise UsageError(f"step {self.name!r}: pass step outputs directly, not inside lists or dicts")
+        node = graph.add(self, inputs, params)
+        refs = [OutputRef(node.name, out) for out in self.output_names]
+        if not refs:
+            return None
+        return refs[0] if len(refs) == 1 else tuple(refs)
+
+
+def _has_ref(value: Any) -> bool:
+    items = value.values() if isinstance(value, dict) else value
+    return any(isinstance(v, OutputRef) or (isinstance(v, (list, tuple, dict)) and _has_ref(v)) for v in items)
+
+
+class Pipeline:
+    """Calling it runs its steps on the active stack (or ``stack=``) and returns the run."""
+
+    def __init__(self, fn: Callable[..., Any], *, name: str | None = None, cache: bool = True) -> None:
+        self.fn = fn
+        self.name = name or fn.__name__
+        self.cache = cache
+        self.__doc__ = fn.__doc__
+        self.__wrapped__ = fn
+
+    def __repr__(self) -> str:
+        return f"<pipeline {self.name}{inspect.signature(self.fn)}>"
+
+    def build(self, *args: Any, **kwargs: Any) -> Graph:
+        graph = Graph()
+        token = _BUILDING.set(graph)
+        try:
+            self.fn(*args, **kwargs)
+        finally:
+            _BUILDING.reset(token)
+        if not graph.nodes:
+            raise UsageError(f"pipeline {self.name!r} calls no steps; call @step functions inside it")
+        return graph
+
+    def __call__(self, *args: Any, stack: str | None = None, cache: bool | None = None, run_name: str | None = None, **kwargs: Any) -> Any:
+        from .runner import run_graph
+
+        graph = self.build(*args, **kwargs)
+        return run_graph(self.name, graph, stack=stack, cache=self.cache if cache is None else cache, run_name=run_name)
+
+
+@overload
+def step(fn: Callable[..., Any], /) -> Step: ...
+@overload
+def step(*, name: str | None = None, outputs: list[str] | None = None, cache: bool = True) -> Callable[[Callable[..., Any]], Step]: ...
+
+
+def step(fn: Callable[..., Any] | None = None, /, *, name: str | None = None, outputs: list[str] | None = None, cache: bool = True) -> Any:
+    """Make a function a pipeline step: ``@step`` or ``@step(outputs=["train", "test"], cache=False)``."""
+    if fn is not None:
+        return Step(fn)
+    return lambda f: Step(f, name=name, outputs=outputs, cache=cache)
+
+
+@overload
+def pipeline(fn: Callable[..., Any], /) -> Pipeline: ...
+@overload
+def pipeline(*, name: str | None = None, cache: bool = True) -> Callable[[Callable[..., Any]], Pipeline]: ...
+
+
+def pipeline(fn: Callable[..., Any] | None = None, /, *, name: str | None = None, cache: bool = True) -> Any:
+    """Make a function that calls steps a pipeline: ``@pipeline`` or ``@pipeline(cache=False)``."""
+    if fn is not None:
+        return Pipeline(fn)
+    return lambda f: Pipeline(f, name=name, cache=cache)

@@ -1,0 +1,318 @@
+"""Running a pipeline graph on a stack: caching, artifacts, lineage, local or Dask.
+
+The stack is resolved once when the run starts (a snapshot); switching the active
+stack mid-run changes nothing for it. Workers only compute and write artifacts; the
+driver alone writes metadata, so a SQLite metadata store works with Dask too.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import secrets as _random
+import socket
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from ..exceptions import PipelineRunError, UsageError
+from .dsl import Graph, Node
+from .materializers import _USER, Materializer, materializer_for, materializer_named
+
+if TYPE_CHECKING:
+    from ..components.artifacts import ArtifactStore
+    from ..components.metadata.mlmd import MLMDStore
+    from ..components.metadata.records import ExecutionInfo, RunInfo
+
+__all__ = ["run_graph"]
+
+
+@dataclass
+class Produced:
+    """An output artifact as downstream steps and the cache need it."""
+
+    artifact_id: int
+    content_hash: str
+    uri: str
+    materializer: str
+
+
+@dataclass
+class StepTask:
+    """Everything a worker needs to run one step and write its outputs."""
+
+    node: str
+    fn: Callable[..., Any]
+    output_names: list[str]
+    params: dict[str, Any]
+    inputs: dict[str, tuple[str, str]]  # argument -> (store-relative path, materializer)
+    base: str
+    store: ArtifactStore
+    user_materializers: list[Materializer] = field(default_factory=list)
+
+
+@dataclass
+class StepResult:
+    specs: list[Any]
+    started: float
+    ended: float
+    values: dict[str, Any] | None = None
+
+
+def execute_step(task: StepTask, known: dict[str, Any] | None = None) -> StepResult:
+    """Load inputs, call the function, store every output atomically (runs on workers too)."""
+    from ..components.metadata.records import ArtifactSpec
+
+    for mat in task.user_materializers:  # a worker process does not have them registered
+        if all(m.name != mat.name for m in _USER):
+            _USER.append(mat)
+    kwargs = dict(task.params)
+    for arg, (path, mat_name) in task.inputs.items():
+        kwargs[arg] = known[arg] if known and arg in known else materializer_named(mat_name).loads(task.store.read_bytes(path))
+    started = time.time()
+    result = task.fn(**kwargs)
+    ended = time.time()
+    names = task.output_names
+    if not names:
+        outputs: list[Any] = []
+    elif len(names) == 1:
+        outputs = [result]
+    else:
+        if not isinstance(result, (tuple, list)) or len(result) != len(names):
+            got = len(result) if isinstance(result, (tuple, list)) else 1
+            raise UsageError(f"step {task.node!r} returned {got} value(s) but declares {len(names)} outputs ({', '.join(names)})")
+        outputs = list(result)
+    specs = []
+    for name, value in zip(names, outputs, strict=True):
+        mat = materializer_for(value)
+        data = mat.dumps(value)
+        path = f"{task.base}/{name}{mat.extension}"
+        task.store.write_bytes(path, data)
+        data_type = f"{type(value).__module__}.{type(value).__qualname__}"
+        specs.append(ArtifactSpec(name, task.store.full_uri(path), data_type, mat.name, hashlib.sha256(data).hexdigest()[:32]))
+    return StepResult(specs, started, ended, dict(zip(names, outputs, strict=True)) if known is not None else None)
+
+
+def cache_key(node: Node, inputs: dict[str, Produced]) -> str:
+    payload = json.dumps(
+        [node.step.name, node.step.code_hash, node.step.output_names, node.params,
+         sorted((arg, p.content_hash, p.materializer, materializer_named(p.materializer).version) for arg, p in inputs.items())],
+        sort_keys=True, default=repr,
+    )
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+@dataclass
+class _Context:
+    pipeline: str
+    run: RunInfo
+    md: MLMDStore
+    store: ArtifactStore
+    cache: bool
+    progress: Any
+    produced: dict[tuple[str, str], Produced] = field(default_factory=dict)
+
+    def inputs_of(self, node: Node) -> dict[str, Produced]:
+        return {arg: self.produced[(ref.node, ref.name)] for arg, ref in node.inputs.items()}
+
+    def try_cache(self, node: Node, key: str) -> ExecutionInfo | None:
+        """Reuse a completed execution whose outputs still exist in this artifact store."""
+        if not (self.cache and node.step.cache):
+            return None
+        hit = self.md.find_cached(key)
+        if hit is None or sorted(hit.outputs) != sorted(node.step.output_names):
+            return None
+        artifacts = self.md.artifacts_by_id(list(hit.outputs.values()))
+        for art in artifacts:
+            try:
+                if not self.store.exists(self.store.relative(art.uri)):
+                    return None
+            except UsageError:  # written to another artifact store
+                return None
+        now = time.time()
+        info = self.md.record_step(self.run, node.name, parameters=_jsonable(node.params), code_hash=node.step.code_hash, cache_key=key,
+                                   inputs={a: p.artifact_id for a, p in self.inputs_of(node).items()}, outputs=dict(hit.outputs),
+                                   state="cached", started=now, ended=now)
+        by_id = {a.id: a for a in artifacts}
+        for name, art_id in hit.outputs.items():
+            a = by_id[art_id]
+            self.produced[(node.name, name)] = Produced(art_id, a.content_hash, a.uri, a.materializer)
+        return info
+
+    def task(self, node: Node) -> StepTask:
+        inputs = {arg: (self.store.relative(p.uri), p.materializer) for arg, p in self.inputs_of(node).items()}
+        return StepTask(node.name, node.step.fn, node.step.output_names, node.params, inputs,
+                        f"{self.pipeline}/{self.run.name}/{node.name}", self.store, list(_USER))
+
+    def record(self, node: Node, key: str, result: StepResult) -> ExecutionInfo:
+        info = self.md.record_step(self.run, node.name, parameters=_jsonable(node.params), code_hash=node.step.code_hash, cache_key=key,
+                                   inputs={a: p.artifact_id for a, p in self.inputs_of(node).items()}, outputs=result.specs,
+                                   state="complete", started=result.started, ended=result.ended)
+        for spec in result.specs:
+            self.produced[(node.name, spec.name)] = Produced(info.outputs[spec.name], spec.content_hash, spec.uri, spec.materializer)
+        return info
+
+    def record_failure(self, node: Node, key: str, state: str, started: float, error: str) -> None:
+        self.md.record_step(self.run, node.name, parameters=_jsonable(node.params), code_hash=node.step.code_hash, cache_key=key,
+                            inputs={a: p.artifact_id for a, p in self.inputs_of(node).items()}, outputs=[],
+                            state=state, started=started, ended=time.time(), error=error)
+
+
+def _jsonable(params: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = json.loads(json.dumps(params, sort_keys=True, default=repr))
+    return out
+
+
+def _run_local(ctx: _Context, graph: Graph) -> None:
+    values: dict[tuple[str, str], Any] = {}
+    for node in graph.order():
+        key = cache_key(node, ctx.inputs_of(node))
+        ctx.progress.start(node.name)
+        if ctx.try_cache(node, key) is not None:
+            ctx.progress.done(node.name, "cached")
+            continue
+        known = {arg: values[(ref.node, ref.name)] for arg, ref in node.inputs.items() if (ref.node, ref.name) in values}
+        started = time.time()
+        try:
+            result = execute_step(ctx.task(node), known)
+        except KeyboardInterrupt:
+            ctx.record_failure(node, key, "cancelled", started, "KeyboardInterrupt")
+            raise
+        except Exception as exc:
+            ctx.record_failure(node, key, "failed", started, f"{type(exc).__name__}: {exc}")
+            ctx.progress.done(node.name, "failed")
+            raise _StepFailed(node.name, exc) from exc
+        ctx.record(node, key, result)
+        for name, value in (result.values or {}).items():
+            values[(node.name, name)] = value
+        ctx.progress.done(node.name, "complete")
+
+
+class _StepFailed(Exception):
+    def __init__(self, step: str, error: BaseException) -> None:
+        super().__init__(step)
+        self.step = step
+        self.error = error
+
+
+_CLUSTERS: dict[int, Any] = {}
+
+
+def _dask_client(config: dict[str, Any]) -> Any:
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError:
+        raise UsageError("the dask orchestrator needs distributed; run `pip install 'zenml-notebook[dask]'`") from None
+    address = config.get("scheduler_address")
+    if address:
+        return Client(address, timeout="10s", set_as_default=False)
+    workers = int(config.get("n_workers") or 2)
+    if workers not in _CLUSTERS:  # kept for the process: starting one costs seconds
+        import atexit
+
+        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None, host="127.0.0.1")
+        _CLUSTERS[workers] = Client(cluster, set_as_default=False)
+        atexit.register(lambda: (_CLUSTERS[workers].close(), cluster.close()))
+    return _CLUSTERS[workers]
+
+
+def _run_dask(ctx: _Context, graph: Graph, config: dict[str, Any]) -> None:
+    from distributed import as_completed
+
+    client = _dask_client(config)
+    order = graph.order()
+    done: set[str] = set()
+    submitted: dict[Any, tuple[Node, str, float]] = {}
+    waiting = list(order)
+    futures = as_completed()
+
+    def submit_ready() -> None:
+        for node in list(waiting):
+            if not node.upstream <= done:
+                continue
+            waiting.remove(node)
+            key = cache_key(node, ctx.inputs_of(node))
+            ctx.progress.start(node.name)
+            if ctx.try_cache(node, key) is not None:
+                ctx.progress.done(node.name, "cached")
+                done.add(node.name)
+                submit_ready()
+                return
+            fut = client.submit(execute_step, ctx.task(node), None, key=f"{ctx.run.name}-{node.name}-{_random.token_hex(4)}", pure=False)
+            submitted[fut] = (node, key, time.time())
+            futures.add(fut)
+
+    submit_ready()
+    try:
+        for fut in futures:
+            node, key, started = submitted.pop(fut)
+            try:
+                result = fut.result()
+            except Exception as exc:
+                ctx.record_failure(node, key, "failed", started, f"{type(exc).__name__}: {exc}")
+                ctx.progress.done(node.name, "failed")
+                for other in list(submitted):
+                    other.cancel()
+                raise _StepFailed(node.name, exc) from exc
+            ctx.record(node, key, result)
+            ctx.progress.done(node.name, "complete")
+            done.add(node.name)
+            submit_ready()
+    except KeyboardInterrupt:
+        for other, (node, key, started) in list(submitted.items()):
+            other.cancel()
+            ctx.record_failure(node, key, "cancelled", started, "KeyboardInterrupt")
+        raise
+    if waiting:
+        raise UsageError(f"steps {', '.join(n.name for n in waiting)} never became ready")
+
+
+def run_graph(pipeline: str, graph: Graph, *, stack: str | None = None, cache: bool = True, run_name: str | None = None) -> Any:
+    """Run ``graph`` on a stack snapshot; returns the :class:`Run`, or raises PipelineRunError."""
+    from .. import api
+    from ..components.artifacts import open_artifact_store
+    from ..components.metadata import open_metadata_store
+    from ..secrets import mask_config
+    from ..stack import Stack
+    from ..validation import validate_stack
+    from .progress import Progress
+    from .runs import Run
+
+    repo, _ = api.open_repository()
+    chosen = Stack.from_registry(stack)
+    records = {kind: api.get_component(kind, name)[0] for kind, name in chosen.components().items()}
+    validate_stack(chosen.name, dict(records))
+    snapshot = {"name": chosen.name, **{k: {"name": r.name, "flavor": r.flavor, "config": mask_config(r.config)} for k, r in records.items()}}
+    md = open_metadata_store(records["metadata_store"], repo)
+    store = open_artifact_store(records["artifact_store"], repo)
+    name = run_name or f"{pipeline}-{datetime.now().strftime('%Y%m%d-%H%M%S')}-{_random.token_hex(2)}"
+    run = md.start_run(pipeline, name, snapshot, host=socket.gethostname(), pid=os.getpid())
+    progress = Progress(name, [n.name for n in graph.order()])
+    ctx = _Context(pipeline, run, md, store, cache, progress)
+    orchestrator = records["orchestrator"]
+    try:
+        if orchestrator.flavor == "dask":
+            _run_dask(ctx, graph, orchestrator.config)
+        else:
+            _run_local(ctx, graph)
+    except KeyboardInterrupt:
+        md.finish_run(run, "cancelled")
+        progress.close("cancelled")
+        raise
+    except _StepFailed as failed:
+        md.finish_run(run, "failed")
+        progress.close("failed")
+        result = Run.load(md, name, store)
+        raise PipelineRunError(
+            f"step {failed.step!r} of run {name!r} failed: {type(failed.error).__name__}: {failed.error}", result
+        ) from failed.error
+    except BaseException:  # our own failure (store unreachable, ...): never leave it "running"
+        md.finish_run(run, "failed")
+        progress.close("failed")
+        raise
+    md.finish_run(run, "complete")
+    progress.close("complete")
+    return Run.load(md, name, store)

@@ -1,0 +1,169 @@
+"""Runs as objects: a run card in notebooks, text in terminals, values on demand."""
+
+from __future__ import annotations
+
+import html
+import os
+import socket
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from ..exceptions import NotFoundError, UsageError
+
+if TYPE_CHECKING:
+    from ..components.artifacts import ArtifactStore
+    from ..components.metadata.mlmd import MLMDStore
+    from ..components.metadata.records import ArtifactInfo, ExecutionInfo, LineageInfo, RunInfo
+
+__all__ = ["Client", "Run", "StepRun"]
+
+
+def _when(ts: float) -> str:
+    return datetime.fromtimestamp(ts).strftime("%Y-%m-%d %H:%M:%S") if ts else ""
+
+
+def run_state(info: RunInfo) -> str:
+    """'running' only while its process lives: a killed run shows as incomplete."""
+    if info.state != "running":
+        return info.state
+    if info.host == socket.gethostname() and info.pid:
+        try:
+            os.kill(info.pid, 0)
+        except ProcessLookupError:
+            return "incomplete"
+        except PermissionError:
+            pass
+    return "running"
+
+
+@dataclass
+class StepRun:
+    name: str
+    state: str
+    duration: float
+    parameters: dict[str, Any]
+    outputs: dict[str, ArtifactInfo]
+    inputs: dict[str, int]
+    error: str
+
+
+@dataclass
+class Run:
+    name: str
+    pipeline: str
+    state: str
+    started: float
+    ended: float
+    stack: dict[str, Any]
+    steps: list[StepRun]
+    _md: Any = None
+    _store: Any = None
+
+    @classmethod
+    def load(cls, md: MLMDStore, name: str, store: ArtifactStore | None = None) -> Run:
+        info = md.get_run(name)
+        execs = md.executions(info)
+        ids = sorted({a for e in execs for a in e.outputs.values()})
+        arts = {a.id: a for a in md.artifacts_by_id(ids)}
+        steps = [
+            StepRun(e.step, e.state, max(e.ended - e.started, 0.0), e.parameters, {k: arts[v] for k, v in e.outputs.items() if v in arts}, e.inputs, e.error)
+            for e in execs
+        ]
+        return cls(info.name, info.pipeline, run_state(info), info.started, info.ended, info.stack, steps, md, store)
+
+    def step(self, name: str) -> StepRun:
+        for s in self.steps:
+            if s.name == name:
+                return s
+        raise NotFoundError(f"run {self.name!r} has no step {name!r}; steps: {', '.join(s.name for s in self.steps)}")
+
+    def output(self, step: str, name: str | None = None) -> Any:
+        """Load a step's output back from the artifact store."""
+        from .materializers import materializer_named
+
+        s = self.step(step)
+        if not s.outputs:
+            raise NotFoundError(f"step {step!r} of run {self.name!r} has no outputs")
+        key = name or ("output" if "output" in s.outputs else next(iter(s.outputs)))
+        if key not in s.outputs:
+            raise NotFoundError(f"step {step!r} has no output {key!r}; outputs: {', '.join(s.outputs)}")
+        art = s.outputs[key]
+        if self._store is None:
+            raise UsageError("this run was loaded without its artifact store")
+        return materializer_named(art.materializer).loads(self._store.read_bytes(self._store.relative(art.uri)))
+
+    @property
+    def duration(self) -> float:
+        return max(self.ended - self.started, 0.0) if self.ended else 0.0
+
+    def __repr__(self) -> str:
+        lines = [f"run {self.name!r} of pipeline {self.pipeline!r}: {self.state}, {self.duration:.2f} s, stack {self.stack.get('name', '?')!r}"]
+        for s in self.steps:
+            outs = ", ".join(f"{k}={a.uri}" for k, a in s.outputs.items())
+            err = f"  {s.error}" if s.error else ""
+            lines.append(f"  {s.name:20} {s.state:9} {s.duration * 1000:8.1f} ms  {outs}{err}")
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        esc = html.escape
+        colors = {"complete": "#2e7d32", "cached": "#1565c0", "failed": "#c62828", "cancelled": "#757575", "incomplete": "#ef6c00"}
+        rows = []
+        for s in self.steps:
+            outs = "<br>".join(f"<code>{esc(k)}</code> {esc(a.materializer)} <small>{esc(a.uri)}</small>" for k, a in s.outputs.items())
+            params = esc(", ".join(f"{k}={v!r}" for k, v in s.parameters.items()))
+            err = f"<div style='color:#c62828'>{esc(s.error)}</div>" if s.error else ""
+            rows.append(
+                f"<tr><td>{esc(s.name)}</td><td style='color:{colors.get(s.state, '#000')}'>{esc(s.state)}</td>"
+                f"<td style='text-align:right'>{s.duration * 1000:.1f} ms</td><td>{params}</td><td>{outs}{err}</td></tr>"
+            )
+        head = (f"<b>{esc(self.name)}</b> &middot; pipeline <b>{esc(self.pipeline)}</b> &middot; "
+                f"<span style='color:{colors.get(self.state, '#000')}'>{esc(self.state)}</span> &middot; {self.duration:.2f} s &middot; "
+                f"stack <b>{esc(str(self.stack.get('name', '?')))}</b> &middot; {esc(_when(self.started))}")
+        return (f"<div class='zenml-notebook-run'>{head}<table class='zenml-notebook'><thead><tr><th>step</th><th>state</th>"
+                f"<th>duration</th><th>parameters</th><th>outputs</th></tr></thead><tbody>{''.join(rows)}</tbody></table></div>")
+
+
+class Client:
+    """Runs, pipelines and lineage of the active (or a named) stack, from Python."""
+
+    def __init__(self, stack: str | None = None) -> None:
+        from .. import api
+        from ..components.artifacts import open_artifact_store
+        from ..components.metadata import open_metadata_store
+
+        repo, _ = api.open_repository()
+        desc = api.describe_stack(stack)
+        self.stack = desc.stack.name
+        self._md = open_metadata_store(desc.components["metadata_store"], repo)
+        self._store = open_artifact_store(desc.components["artifact_store"], repo)
+
+    def pipelines(self) -> list[str]:
+        return self._md.pipelines()
+
+    def runs(self, pipeline: str | None = None) -> list[RunInfo]:
+        return self._md.runs(pipeline)
+
+    def run_state(self, info: RunInfo) -> str:
+        return run_state(info)
+
+    def get_run(self, name: str) -> Run:
+        return Run.load(self._md, name, self._store)
+
+    def last_run(self, pipeline: str | None = None) -> Run:
+        runs = self._md.runs(pipeline)
+        if not runs:
+            raise NotFoundError(f"no runs{' of pipeline ' + repr(pipeline) if pipeline else ''} on stack {self.stack!r}")
+        return self.get_run(runs[0].name)
+
+    def lineage(self, artifact: int | str) -> LineageInfo:
+        """Up- and downstream of an artifact id, or of the artifact at a URI."""
+        if isinstance(artifact, str) and not artifact.isdigit():
+            found = self._md.artifacts_by_uri(artifact)
+            if not found:
+                raise NotFoundError(f"no artifact with URI {artifact!r} on stack {self.stack!r}")
+            artifact = found[-1].id
+        return self._md.lineage(int(artifact))
+
+    def executions(self, run: RunInfo) -> list[ExecutionInfo]:
+        return self._md.executions(run)
