@@ -23,7 +23,7 @@ os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 
-def median_ms(fn, runs: int) -> tuple[float, float, float]:  # noqa: ANN001
+def median_ms(fn, runs: int) -> tuple[float, float, float]:
     values = []
     for _ in range(runs):
         t = time.perf_counter()

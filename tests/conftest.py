@@ -160,3 +160,14 @@ def s3_bucket(s3_server) -> str:
     name = _bucket_name("zn")
     s3fs.S3FileSystem(client_kwargs={"endpoint_url": s3_server.url}, skip_instance_cache=True).mkdir(name)
     return name
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _close_dask_clusters():
+    """Local Dask clusters started by pipeline runs are closed before pytest's streams."""
+    yield
+    import sys
+
+    runner = sys.modules.get("zenml_notebook.pipelines.runner")
+    if runner is not None:
+        runner.shutdown_clusters()

@@ -60,19 +60,9 @@ class Graph:
         return node
 
     def order(self) -> list[Node]:
-        """Topological order (insertion order breaks ties, so runs are reproducible)."""
-        done: list[Node] = []
-        seen: set[str] = set()
-        pending = list(self.nodes.values())
-        while pending:
-            ready = [n for n in pending if n.upstream <= seen]
-            if not ready:  # cannot happen: refs only point backwards
-                raise UsageError("the pipeline's steps form a cycle")
-            for node in ready:
-                done.append(node)
-                seen.add(node.name)
-            pending = [n for n in pending if n.name not in seen]
-        return done
+        """The order steps were called in: always topological, since a step can only
+        receive outputs of steps called before it (Dask still runs independent ones at once)."""
+        return list(self.nodes.values())
 
 
 def _output_names(fn: Callable[..., Any], outputs: list[str] | None) -> list[str]:

@@ -77,7 +77,13 @@ def _df_loads(data: bytes) -> Any:
 
 def _pickle_dumps(obj: Any) -> bytes:
     log.warning("zenml-notebook: storing a %s with pickle; register a materializer for it to avoid pickle", type(obj).__name__)
-    return pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+    try:  # cloudpickle stores classes defined in notebook cells by value; plain pickle cannot
+        import cloudpickle
+
+        data: bytes = cloudpickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+        return data
+    except ImportError:
+        return pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
 
 
 BUILTIN = [

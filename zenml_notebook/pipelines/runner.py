@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from ..components.metadata.mlmd import MLMDStore
     from ..components.metadata.records import ExecutionInfo, RunInfo
 
-__all__ = ["run_graph"]
+__all__ = ["run_graph", "shutdown_clusters"]
 
 
 @dataclass
@@ -215,8 +215,18 @@ def _dask_client(config: dict[str, Any]) -> Any:
 
         cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None, host="127.0.0.1")
         _CLUSTERS[workers] = Client(cluster, set_as_default=False)
-        atexit.register(lambda: (_CLUSTERS[workers].close(), cluster.close()))
+        atexit.register(shutdown_clusters)
     return _CLUSTERS[workers]
+
+
+def shutdown_clusters() -> None:
+    """Close the local Dask clusters this process started (also done at exit)."""
+    while _CLUSTERS:
+        _, client = _CLUSTERS.popitem()
+        cluster = client.cluster
+        client.close()
+        if cluster is not None:
+            cluster.close()
 
 
 def _run_dask(ctx: _Context, graph: Graph, config: dict[str, Any]) -> None:
@@ -227,7 +237,7 @@ def _run_dask(ctx: _Context, graph: Graph, config: dict[str, Any]) -> None:
     done: set[str] = set()
     submitted: dict[Any, tuple[Node, str, float]] = {}
     waiting = list(order)
-    futures = as_completed()
+    futures = as_completed(loop=client.loop)
 
     def submit_ready() -> None:
         for node in list(waiting):
@@ -254,8 +264,9 @@ def _run_dask(ctx: _Context, graph: Graph, config: dict[str, Any]) -> None:
             except Exception as exc:
                 ctx.record_failure(node, key, "failed", started, f"{type(exc).__name__}: {exc}")
                 ctx.progress.done(node.name, "failed")
-                for other in list(submitted):
+                for other, (o_node, o_key, o_started) in list(submitted.items()):
                     other.cancel()
+                    ctx.record_failure(o_node, o_key, "cancelled", o_started, f"cancelled: step {node.name!r} failed")
                 raise _StepFailed(node.name, exc) from exc
             ctx.record(node, key, result)
             ctx.progress.done(node.name, "complete")

@@ -1,0 +1,235 @@
+"""Pipelines end to end on the default stack: caching, lineage (checked in MLMD directly),
+materializers, failures, cancel, SIGKILL, and a stack switched mid-run."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from zenml_notebook import Client, api, pipeline, register_materializer, step
+from zenml_notebook.exceptions import PipelineRunError
+
+from .steps import CALLS_FILE, failing, train
+
+
+@pytest.fixture
+def calls(repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    path = tmp_path / "calls.txt"
+    monkeypatch.setenv(CALLS_FILE, str(path))
+
+    def read() -> list[str]:
+        text = path.read_text() if path.exists() else ""
+        path.write_text("")
+        return text.split()
+
+    return read
+
+
+def test_run_cache_and_parameter_change(calls) -> None:
+    first = train()
+    assert first.state == "complete" and [s.name for s in first.steps] == ["load", "split", "fit", "evaluate"]
+    assert [s.state for s in first.steps] == ["complete"] * 4
+    assert calls() == ["load", "split", "fit", "evaluate"]
+    assert first.output("evaluate") < 0.01
+    assert isinstance(first.output("fit"), np.ndarray)
+    assert set(first.step("split").outputs) == {"train", "test"}
+    second = train()
+    assert [s.state for s in second.steps] == ["cached"] * 4 and calls() == []
+    assert second.output("evaluate") == first.output("evaluate")
+    third = train(lr=0.05)
+    assert [s.state for s in third.steps] == ["cached", "cached", "complete", "complete"]
+    assert calls() == ["fit", "evaluate"]
+    no_cache = train(cache=False)
+    assert [s.state for s in no_cache.steps] == ["complete"] * 4 and calls() == ["load", "split", "fit", "evaluate"]
+
+
+def test_deleting_an_output_forces_reexecution(calls) -> None:
+    first = train()
+    calls()
+    store = api.artifact_store()
+    store.remove(store.relative(first.step("fit").outputs["output"].uri))
+    again = train()
+    assert [s.state for s in again.steps] == ["cached", "cached", "complete", "cached"]
+    assert calls() == ["fit"]  # same weights, same hash: evaluate's cache still holds
+
+
+def test_lineage_is_in_mlmd(repo: Path) -> None:
+    run = train()
+    from ml_metadata.metadata_store import metadata_store
+    from ml_metadata.proto import metadata_store_pb2 as pb
+
+    config = pb.ConnectionConfig()
+    config.sqlite.filename_uri = str(repo / ".zenml" / "metadata.db")
+    config.sqlite.connection_mode = pb.SqliteMetadataSourceConfig.READONLY
+    raw = metadata_store.MetadataStore(config)
+    (ctx,) = raw.get_contexts_by_type("zenml.Run")
+    assert ctx.name == run.name and ctx.properties["state"].string_value == "complete"
+    (pipe,) = raw.get_contexts_by_type("zenml.Pipeline")
+    assert pipe.name == "train" and [c.id for c in raw.get_children_contexts_by_context(pipe.id)] == [ctx.id]
+    execs = raw.get_executions_by_context(ctx.id)
+    assert sorted(e.properties["step"].string_value for e in execs) == ["evaluate", "fit", "load", "split"]
+    fit_exec = next(e for e in execs if e.properties["step"].string_value == "fit")
+    assert '"lr": 0.1' in fit_exec.properties["parameters"].string_value
+    assert fit_exec.last_known_state == pb.Execution.COMPLETE
+    events = raw.get_events_by_execution_ids([fit_exec.id])
+    kinds = sorted((ev.type, ev.path.steps[0].key) for ev in events)
+    assert kinds == [(pb.Event.INPUT, "train"), (pb.Event.OUTPUT, "output")]
+    out = raw.get_artifacts_by_id([ev.artifact_id for ev in events if ev.type == pb.Event.OUTPUT])[0]
+    assert out.uri.endswith(f"train/{run.name}/fit/output.npy") and out.properties["materializer"].string_value == "numpy"
+    assert len(raw.get_artifacts_by_context(ctx.id)) == 5
+
+
+def test_materializers(repo: Path, caplog: pytest.LogCaptureFixture) -> None:
+    class Point:
+        def __init__(self, x: int) -> None:
+            self.x = x
+
+    class Opaque:
+        def __init__(self) -> None:
+            self.v = 7
+
+    register_materializer("point", Point, lambda p: str(p.x).encode(), lambda b: Point(int(b)), extension=".pt.txt")
+
+    @step(outputs=["raw", "point", "opaque", "tup"])
+    def make():
+        return b"\x00\x01", Point(3), Opaque(), (1, 2)
+
+    @pipeline
+    def mats():
+        make()
+
+    import logging
+
+    with caplog.at_level(logging.WARNING, logger="zenml_notebook"):
+        run = mats()
+    outs = run.step("make").outputs
+    assert {k: a.materializer for k, a in outs.items()} == {"raw": "bytes", "point": "point", "opaque": "pickle", "tup": "pickle"}
+    assert run.output("make", "raw") == b"\x00\x01" and run.output("make", "point").x == 3
+    assert run.output("make", "opaque").v == 7 and run.output("make", "tup") == (1, 2)
+    assert "storing a Opaque with pickle" in caplog.text
+    assert all(len(a.content_hash) == 32 for a in outs.values())
+
+
+def test_failure_keeps_finished_outputs(repo: Path) -> None:
+    with pytest.raises(PipelineRunError) as info:
+        failing()
+    msg = str(info.value)
+    assert msg.startswith("step 'boom' of run 'failing-") and msg.endswith("failed: ValueError: bad value 0.5")
+    run = info.value.run
+    assert run.state == "failed"
+    assert [(s.name, s.state) for s in run.steps] == [("load", "complete"), ("split", "complete"), ("fit", "complete"), ("boom", "failed")]
+    assert run.step("boom").error == "ValueError: bad value 0.5"
+    assert isinstance(run.output("fit"), np.ndarray)
+    assert Client().last_run("failing").state == "failed"
+
+
+def test_keyboard_interrupt_cancels(repo: Path) -> None:
+    @step
+    def interrupted() -> int:
+        raise KeyboardInterrupt
+
+    @pipeline
+    def cancel_me():
+        interrupted()
+
+    with pytest.raises(KeyboardInterrupt):
+        cancel_me()
+    run = Client().last_run("cancel_me")
+    assert run.state == "cancelled" and [s.state for s in run.steps] == ["cancelled"]
+
+
+def test_sigkill_leaves_the_run_incomplete(repo: Path) -> None:
+    code = textwrap.dedent(
+        """
+        import time
+        from zenml_notebook import pipeline, step
+        @step
+        def slow() -> int:
+            print("started", flush=True)
+            time.sleep(60)
+            return 1
+        @pipeline
+        def killed():
+            slow()
+        killed()
+        """
+    )
+    proc = subprocess.Popen([sys.executable, "-c", code], cwd=repo, stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None and proc.stdout.readline() == "started\n"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    client = Client()
+    (info,) = client.runs("killed")
+    assert info.state == "running" and client.run_state(info) == "incomplete"
+    assert client.get_run(info.name).state == "incomplete"
+
+
+def test_switching_the_stack_mid_run_changes_nothing(repo: Path, tmp_path: Path) -> None:
+    api.register_component("artifact_store", "elsewhere", "local", {"path": str(tmp_path / "elsewhere")})
+    api.register_stack("other", "default", "elsewhere", "default")
+
+    @step
+    def first() -> int:
+        api.set_active_stack("other")  # as another kernel would
+        return 1
+
+    @step
+    def second(x: int) -> int:
+        return x + 1
+
+    @pipeline
+    def switcher():
+        second(first())
+
+    run = switcher()
+    assert api.active_stack_name() == "other"
+    assert run.stack["name"] == "default"
+    assert all(str(repo / ".zenml" / "artifacts") in a.uri for s in run.steps for a in s.outputs.values())
+    assert not (tmp_path / "elsewhere").exists()
+
+
+def test_two_processes_run_pipelines_at_once(repo: Path) -> None:
+    code = textwrap.dedent(
+        """
+        import sys
+        sys.path.insert(0, %r)
+        from tests.pipelines.steps import train
+        for i in range(3):
+            train(n=20 + i, cache=False)
+        print("ok")
+        """
+    ) % str(Path(__file__).resolve().parents[2])
+    procs = [subprocess.Popen([sys.executable, "-c", code], cwd=repo, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    results = [p.communicate(timeout=300) for p in procs]
+    assert [r[0] for r in results] == ["ok\n", "ok\n"], [r[1][-2000:] for r in results]
+    runs = Client().runs("train")
+    assert len(runs) == 6 and {r.state for r in runs} == {"complete"}
+    assert sum(len(Client().executions(r)) for r in runs) == 24
+
+
+def test_commands(shell, repo: Path, capsys) -> None:
+    a = train()
+    b = train(lr=0.05)
+    table = shell.run_line_magic("zenml", "runs list train")
+    assert [r[0] for r in table.rows] == [b.name, a.name] and table.rows[0][2] == "complete"
+    pipes = shell.run_line_magic("zenml", "pipelines list")
+    assert pipes.rows == [["train", "2", b.name, "complete"]]
+    card = shell.run_line_magic("zenml", f"runs describe {a.name}")
+    assert card.name == a.name and "<table" in card._repr_html_()
+    cmp = shell.run_line_magic("zenml", f"runs compare {a.name} {b.name}")
+    differing = [row[1] for row, d in zip(cmp.rows, cmp.differs) if d]
+    assert differing == ["fit.lr", "fit -> output", "evaluate -> output"]
+    lineage = shell.run_line_magic("zenml", f"lineage {a.step('fit').outputs['output'].uri}")
+    steps = {row[0] for row in lineage.rows}
+    assert f"{a.name}.fit" in steps and f"{a.name}.evaluate" in steps and f"{a.name}.split" in steps
+    from IPython.core.error import UsageError
+
+    with pytest.raises(UsageError, match="run 'nope' does not exist"):
+        shell.run_line_magic("zenml", "runs describe nope")
