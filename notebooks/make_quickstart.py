@@ -14,6 +14,49 @@ cells = [
     new_markdown_cell("The first command creates a `.zenml` repository (if there is none above this folder) with a `default` stack: SQLite metadata, a local artifact folder, the in-process orchestrator."),
     new_code_cell("%zenml stack list"),
     new_code_cell("%zenml stack describe"),
+    new_markdown_cell(
+        "## A pipeline on the active stack\n"
+        "Steps are plain functions. Every input, output and parameter is tracked in the metadata "
+        "store, every output is written to the artifact store, and a step whose code, parameters "
+        "and inputs did not change is not run again."
+    ),
+    new_code_cell(
+        "import numpy as np\n"
+        "from zenml_notebook import step, pipeline, Client\n\n"
+        "@step\n"
+        "def load_data(n: int = 200) -> dict:\n"
+        "    rng = np.random.default_rng(0)\n"
+        "    x = rng.normal(size=(n, 3))\n"
+        "    y = x @ np.array([1.5, -2.0, 0.5]) + rng.normal(scale=0.1, size=n)\n"
+        "    return {'x': x.tolist(), 'y': y.tolist()}\n\n"
+        "@step(outputs=['train', 'test'])\n"
+        "def split(data: dict, test_fraction: float = 0.25):\n"
+        "    k = int(len(data['y']) * (1 - test_fraction))\n"
+        "    return ({'x': data['x'][:k], 'y': data['y'][:k]}, {'x': data['x'][k:], 'y': data['y'][k:]})\n\n"
+        "@step\n"
+        "def train_model(train: dict, learning_rate: float = 0.1, epochs: int = 200) -> np.ndarray:\n"
+        "    X, y = np.array(train['x']), np.array(train['y'])\n"
+        "    w = np.zeros(X.shape[1])\n"
+        "    for _ in range(epochs):\n"
+        "        w -= learning_rate * X.T @ (X @ w - y) / len(y)\n"
+        "    return w\n\n"
+        "@step\n"
+        "def evaluate(model: np.ndarray, test: dict) -> float:\n"
+        "    X, y = np.array(test['x']), np.array(test['y'])\n"
+        "    return round(float(np.mean((X @ model - y) ** 2)), 6)\n\n"
+        "@pipeline\n"
+        "def training(learning_rate: float = 0.1):\n"
+        "    train, test = split(load_data())\n"
+        "    evaluate(train_model(train, learning_rate=learning_rate), test)"
+    ),
+    new_code_cell("first = training()\nfirst"),
+    new_markdown_cell("Run it again: nothing changed, so every step is a cache hit (and the hit is recorded)."),
+    new_code_cell("second = training()\n[s.state for s in second.steps]"),
+    new_markdown_cell("Change one parameter: only the steps it affects run."),
+    new_code_cell("third = training(learning_rate=0.02)\n[s.state for s in third.steps]"),
+    new_code_cell("print(first.output('evaluate'), third.output('evaluate'))"),
+    new_code_cell("%zenml runs compare {first.name} {third.name}"),
+    new_code_cell("%zenml runs list training"),
     new_markdown_cell("## Register components and a stack\n`%zenml <kind> register NAME --flavor ...` for `metadata`, `artifacts` and `orchestrator`."),
     new_code_cell(
         "%zenml metadata register experiments --flavor sqlite --uri experiments.db\n"

@@ -63,4 +63,18 @@ def test_quickstart(workdir: Path) -> None:
     assert any("text/html" in o.get("data", {}) for o in stacks_cell.outputs)
     assert "$env: MYSQL_PASSWORD" in by_source["%zenml stack export experiments"]
     assert by_source["%zenml stack set default"] == "active stack: 'default'\n"
+    runs = {c.source.split(" = ")[0]: text_of(c) for c in code if c.source.split(" = ")[0] in ("first", "second", "third")}
+    assert runs["first"].startswith("training-") and "[complete] 4/4 steps done (0 cached)" in runs["first"]
+    assert "run 'training-" in runs["first"] and "train_model          complete" in runs["first"]
+    assert "[complete] 4/4 steps done (4 cached)" in runs["second"] and runs["second"].endswith("['cached', 'cached', 'cached', 'cached']")
+    assert runs["third"].endswith("['cached', 'cached', 'complete', 'complete']")
+    compare = next(text_of(c) for c in code if c.source.startswith("%zenml runs compare"))
+    differing = [line.split()[1] for line in compare.splitlines() if line.startswith("≠")]
+    assert differing == ["train_model.learning_rate", "train_model", "evaluate"]
+    listing = by_source["%zenml runs list training"]
+    assert listing.count("complete") == 3
+    first_cell = next(c for c in code if c.source.startswith("first = "))
+    html = [o for o in first_cell.outputs if "text/html" in o.get("data", {})]
+    assert any("zenml-notebook-progress" in o["data"]["text/html"] for o in html)
+    assert any("zenml-notebook-run" in o["data"]["text/html"] for o in html)
     assert (workdir / ".zenml" / "zenml.db").is_file() and (workdir / "scratch-artifacts").exists() is False

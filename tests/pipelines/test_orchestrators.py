@@ -3,6 +3,7 @@ and steps defined in notebook cells run through nbclient in a real kernel."""
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import cloudpickle
@@ -44,7 +45,7 @@ def test_dask_runs_independent_steps_in_parallel(dask_stack: str) -> None:
     client = Client()
     execs = client.executions(client.runs("fan_out")[0])
     spans = sorted((e.started, e.ended) for e in execs)
-    assert any(b[0] < a[1] for a, b in zip(spans, spans[1:]))  # some steps overlapped in time
+    assert any(b[0] < a[1] for a, b in itertools.pairwise(spans))  # some steps overlapped in time
 
 
 def test_dask_failure_is_recorded(dask_stack: str) -> None:

@@ -23,10 +23,9 @@ class Progress:
 
             shell = get_ipython()
         if shell is not None and getattr(shell, "kernel", None) is not None:
-            from IPython.display import HTML, display
+            from IPython.display import display
 
-            self._html = HTML
-            self._handle = display(HTML(self._render_html()), display_id=True)
+            self._handle = display(_View(self), display_id=True)
         else:
             self._tty = sys.stderr.isatty()
 
@@ -53,7 +52,7 @@ class Progress:
 
     def _update(self) -> None:
         if self._handle is not None:
-            self._handle.update(self._html(self._render_html()))
+            self._handle.update(_View(self))
         elif self._tty:
             total = len(self.steps)
             finished = sum(1 for s in self.states.values() if s in ("complete", "cached", "failed"))
@@ -74,3 +73,17 @@ class Progress:
         self._update()
         if self._tty and self._handle is None:
             sys.stderr.write("\n")
+
+
+class _View:
+    """What the notebook shows: coloured squares in HTML, a line of text elsewhere."""
+
+    def __init__(self, progress: Progress) -> None:
+        self.html = progress._render_html()
+        self.text = f"{progress.run} [{progress.state}] {progress._counts()}"
+
+    def _repr_html_(self) -> str:
+        return self.html
+
+    def __repr__(self) -> str:
+        return self.text
