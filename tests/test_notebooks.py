@@ -78,3 +78,25 @@ def test_quickstart(workdir: Path) -> None:
     assert any("zenml-notebook-progress" in o["data"]["text/html"] for o in html)
     assert any("zenml-notebook-run" in o["data"]["text/html"] for o in html)
     assert (workdir / ".zenml" / "zenml.db").is_file() and (workdir / "scratch-artifacts").exists() is False
+
+
+def test_mysql_gcs_dask(workdir: Path, mysql_account, gcs_server, gcs_bucket: str, monkeypatch) -> None:
+    a = mysql_account
+    for key, value in (("HOST", a.host), ("PORT", str(a.port)), ("USER", a.user), ("DATABASE", a.database), ("PASSWORD", a.password)):
+        monkeypatch.setenv(f"ZN_DEMO_MYSQL_{key}", value)
+    monkeypatch.setenv("ZN_DEMO_BUCKET", gcs_bucket)
+    nb = execute("mysql-gcs-dask.ipynb", workdir)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert [c.source for c in code if any(o["output_type"] == "error" for o in c.outputs)] == []
+    texts = [text_of(c) for c in code]
+    assert all("UsageError" not in t and "Traceback" not in t for t in texts), texts
+    describe = next(t for c, t in zip(code, texts) if c.source == "%zenml stack describe")
+    assert "metadata store: team-mysql" in describe and f"gs://{gcs_bucket}/zenml" in describe and "flavor     dask" in describe
+    first = next(t for c, t in zip(code, texts) if c.source.startswith("first = "))
+    assert "[complete] 4/4 steps done (0 cached)" in first
+    second = next(t for c, t in zip(code, texts) if c.source.startswith("second = "))
+    assert second.endswith("['cached', 'cached', 'cached', 'cached']")
+    listing = next(t for c, t in zip(code, texts) if c.source == "%zenml artifacts ls training")
+    assert listing.startswith(f"gs://{gcs_bucket}/zenml/training (entries 1-1 of 1)")
+    saved = (workdir / "mysql-gcs-dask.ipynb").read_text()
+    assert a.password not in saved
