@@ -36,6 +36,7 @@ bench: venv
 	$(PY) benchmarks/bench_cli.py
 	$(PY) benchmarks/bench_metadata.py
 	$(PY) benchmarks/bench_artifacts.py
+	$(PY) benchmarks/bench_pipelines.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -29,6 +29,7 @@ def test_environment_overrides(repo: Path, monkeypatch: pytest.MonkeyPatch, shel
     monkeypatch.setenv("ZENML_NOTEBOOK_NAME", "ignored")
     stack = Stack.from_registry()
     assert (stack.name, stack.artifact_store) == ("default", "bucket")
+    assert api.stack_components() == (stack.name, stack.components())  # the runner's cheap path agrees
     monkeypatch.setenv("ZENML_NOTEBOOK_STACK", "ci")
     assert api.active_stack_name() == "ci"
     assert Stack.from_registry().name == "ci"

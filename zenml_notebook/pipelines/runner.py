@@ -287,16 +287,15 @@ def run_graph(pipeline: str, graph: Graph, *, stack: str | None = None, cache: b
     from ..components.artifacts import open_artifact_store
     from ..components.metadata import open_metadata_store
     from ..secrets import mask_config
-    from ..stack import Stack
     from ..validation import validate_stack
     from .progress import Progress
     from .runs import Run
 
     repo, _ = api.open_repository()
-    chosen = Stack.from_registry(stack)
-    records = {kind: api.get_component(kind, name)[0] for kind, name in chosen.components().items()}
-    validate_stack(chosen.name, dict(records))
-    snapshot = {"name": chosen.name, **{k: {"name": r.name, "flavor": r.flavor, "config": mask_config(r.config)} for k, r in records.items()}}
+    stack_name, names = api.stack_components(stack)
+    records = {kind: api.get_component(kind, name)[0] for kind, name in names.items()}
+    validate_stack(stack_name, dict(records))
+    snapshot = {"name": stack_name, **{k: {"name": r.name, "flavor": r.flavor, "config": mask_config(r.config)} for k, r in records.items()}}
     md = open_metadata_store(records["metadata_store"], repo)
     store = open_artifact_store(records["artifact_store"], repo)
     name = run_name or f"{pipeline}-{datetime.now().strftime('%Y%m%d-%H%M%S')}-{_random.token_hex(2)}"

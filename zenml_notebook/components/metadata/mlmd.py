@@ -30,9 +30,11 @@ __all__ = ["MLMDStore", "mysql_config", "sqlite_config"]
 
 T = TypeVar("T")
 PIPELINE, RUN, STEP, ARTIFACT = "zenml.Pipeline", "zenml.Run", "zenml.Step", "zenml.Artifact"
+CACHE = "zenml.CacheKey"  # a context per cache key: an indexed lookup instead of a property scan
 S, D = pb.STRING, pb.DOUBLE
 _TYPES: dict[str, dict[str, int]] = {
     PIPELINE: {},
+    CACHE: {},
     RUN: {"pipeline": S, "state": S, "started": D, "ended": D, "stack": S, "host": S, "pid": pb.INT},
     STEP: {"step": S, "parameters": S, "code_hash": S, "cache_key": S, "started": D, "ended": D, "run": S, "error": S},
     ARTIFACT: {"name": S, "data_type": S, "materializer": S, "content_hash": S},
@@ -93,6 +95,7 @@ class MLMDStore:
         self._contexts: dict[tuple[str, str], pb.Context] = {}
         self._run_contexts: dict[int, pb.Context] = {}
         self._artifacts: dict[int, pb.Artifact] = {}
+        self._hits: dict[str, ExecutionInfo] = {}  # completed executions never change
         self._lock = threading.RLock()
 
     # -- plumbing -----------------------------------------------------------
@@ -130,7 +133,7 @@ class MLMDStore:
         """Get-or-create a type; safe when several processes do it at once."""
         if name in self._type_ids:
             return self._type_ids[name]
-        kind = pb.ContextType if name in (PIPELINE, RUN) else pb.ExecutionType if name == STEP else pb.ArtifactType
+        kind = pb.ContextType if name in (PIPELINE, RUN, CACHE) else pb.ExecutionType if name == STEP else pb.ArtifactType
         put = {pb.ContextType: "put_context_type", pb.ExecutionType: "put_execution_type", pb.ArtifactType: "put_artifact_type"}[kind]
         proto = kind(name=name)
         for key, value in _TYPES[name].items():
@@ -256,6 +259,8 @@ class MLMDStore:
                 art.properties["content_hash"].string_value = spec.content_hash
                 pairs.append((art, _event(pb.Event.OUTPUT, spec.name)))
         contexts = [self._run_context(run.id)]  # the run is a child of its pipeline's context
+        if state == "complete" and cache_key:
+            contexts.append(pb.Context(type_id=self._type_id(CACHE), name=cache_key))
 
         def put(store: metadata_store.MetadataStore) -> tuple[int, list[int]]:
             exec_id, artifact_ids, _ = store.put_execution(execution, pairs, contexts, reuse_context_if_already_exist=True)
@@ -325,7 +330,7 @@ class MLMDStore:
     def artifacts_by_id(self, ids: Sequence[int]) -> list[ArtifactInfo]:
         if not ids:
             return []
-        return [_artifact(a) for a in self._call(lambda s: s.get_artifacts_by_id(list(ids)))]
+        return [_artifact(a) for a in self._full_artifacts(ids).values()]
 
     def artifacts_by_uri(self, uri: str) -> list[ArtifactInfo]:
         return [_artifact(a) for a in self._call(lambda s: s.get_artifacts_by_uri(uri))]
@@ -335,14 +340,25 @@ class MLMDStore:
         self._type_id(STEP)
         if not all(c in "0123456789abcdef" for c in cache_key):
             raise ValueError("cache keys are hex digests")
-        options = metadata_store.ListOptions(
-            filter_query=f"properties.cache_key.string_value = '{cache_key}' AND last_known_state = COMPLETE",
-            order_by=metadata_store.OrderByField.ID,
-            is_asc=False,
-            limit=1,
-        )
-        found = self._call(lambda s: s.get_executions(list_options=options))
-        return self._with_events(found)[0] if found else None
+        if cache_key in self._hits:
+            return self._hits[cache_key]
+        self._type_id(CACHE)
+
+        def lookup(store: metadata_store.MetadataStore) -> list[pb.Execution]:
+            ctx = store.get_context_by_type_and_name(CACHE, cache_key)
+            if ctx is None:
+                return []
+            # only completed executions join a cache-key context: the newest one is the answer
+            newest = metadata_store.ListOptions(limit=1, order_by=metadata_store.OrderByField.ID, is_asc=False)
+            found: list[pb.Execution] = store.get_executions_by_context(ctx.id, list_options=newest)
+            return [e for e in found if e.last_known_state == pb.Execution.COMPLETE]
+
+        found = self._call(lookup)
+        if not found:
+            return None
+        hit = self._with_events(found)[0]
+        self._hits[cache_key] = hit
+        return hit
 
     def lineage(self, artifact_id: int, *, hops: int = 20) -> LineageInfo:
         """Everything up- and downstream of an artifact."""
