@@ -96,6 +96,12 @@ cells = [
         "checks it later."
     ),
     new_code_cell("%zenml config artifacts set gs://your-bucket/sub/dir --no-verify"),
+    new_markdown_cell(
+        "Or use a form: it checks the fields before any network call, tests the connection, and "
+        "clears the password field as soon as it is used, so neither the cell nor the saved "
+        "notebook holds it. (`%zenml form artifacts` and `%zenml form stack` work the same way.)"
+    ),
+    new_code_cell("%zenml form mysql"),
     new_code_cell("%zenml config list"),
     new_markdown_cell("Results are objects too: keep them, or render them as HTML tables."),
     new_code_cell("stacks = %zenml stack list\nprint(len(stacks), 'stacks')\nstacks"),

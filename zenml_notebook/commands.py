@@ -118,7 +118,8 @@ def _settings(kind: str, args: argparse.Namespace) -> dict[str, Any]:
                 warnings.warn(
                     f"{_SECRET_OPTIONS[field]} typed inline is now in this cell or your shell "
                     f"history; next time give {_SECRET_OPTIONS[field]} without a value to be "
-                    f"prompted, or {_SECRET_OPTIONS[field]}-env VAR to read it from the environment",
+                    f"prompted, {_SECRET_OPTIONS[field]}-env VAR to read it from the environment, or `%zenml form "
+                    f"{'mysql' if field == 'password' else 'artifacts'}` in a notebook",
                     ZenMLWarning, stacklevel=2,
                 )
         if value is not None:
@@ -313,6 +314,7 @@ def _add(sub: Any, name: str, help_: str, handler: Handler, aliases: Sequence[st
 
 def build_parser(prog: str) -> argparse.ArgumentParser:
     root = _Parser(prog=prog, description="Manage zenml-notebook stacks: metadata store + artifact store + orchestrator.")
+    root.set_defaults(prog=prog)
     sub = root.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser, required=True)
     _add(sub, "init", "create a .zenml repository here (or in PATH)", _init).add_argument("path", nargs="?")
     _add(sub, "version", "print the version", _version)
@@ -396,6 +398,10 @@ def build_parser(prog: str) -> argparse.ArgumentParser:
     p.add_argument("artifact", metavar="ARTIFACT_ID_OR_URI")
     p.add_argument("--stack", help="another stack than the active one")
 
+    p = _add(sub, "form", "a form (in a notebook): mysql, artifacts or stack; secrets never go into cells", _form)
+    p.add_argument("which", choices=["mysql", "artifacts", "stack"], metavar="mysql|artifacts|stack")
+    p.add_argument("name", nargs="?", metavar="NAME", help="pre-fill from this registered component")
+
     config = sub.add_parser("config", help="the active stack's components (the seed's commands)", description="Show or change the active stack's components.")
     cs = config.add_subparsers(dest="target", metavar="TARGET", parser_class=_Parser, required=True)
     _add(cs, "list", "show the active stack's components", _config_list)
@@ -476,6 +482,16 @@ def _lineage(args: argparse.Namespace) -> Table:
         e, a = execs[ev.execution_id], arts.get(ev.artifact_id)
         rows.append([f"{e.run}.{e.step}", e.state, "reads" if ev.kind == "INPUT" else "writes", ev.name, a.uri if a else ev.artifact_id])
     return Table(["STEP", "STATE", "", "AS", "ARTIFACT"], rows, title=f"lineage of artifact {args.artifact}")
+
+
+def _form(args: argparse.Namespace) -> Any:
+    if args.prog != "%zenml":
+        raise UsageError("forms need a notebook; in a terminal use `metadata register NAME --flavor mysql ... --passwd` (it prompts)")
+    from . import widgets
+
+    if args.which == "stack":
+        return widgets.stack_form()
+    return widgets.mysql_form(args.name) if args.which == "mysql" else widgets.artifacts_form(args.name)
 
 
 def _init(args: argparse.Namespace) -> Message:

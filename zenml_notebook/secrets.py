@@ -45,6 +45,22 @@ class ZenMLWarning(UserWarning):
     """Something worked but the user should know (printed as one line)."""
 
 
+_show_others = warnings.showwarning
+
+
+def _show_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int, file: Any = None, line: str | None = None) -> None:
+    """ZenMLWarnings print as one ``warning: ...`` line, not with a source location."""
+    if isinstance(category, type) and issubclass(category, ZenMLWarning):
+        import sys
+
+        print(f"warning: {message}", file=file or sys.stderr)
+        return
+    _show_others(message, category, filename, lineno, file, line)
+
+
+warnings.showwarning = _show_warning
+
+
 def config_dir() -> Path:
     """The user-level folder: ``$ZENML_NOTEBOOK_CONFIG_DIR``, else XDG, else ``~/.config``."""
     env = os.environ.get(ENV_CONFIG_DIR)

@@ -1,0 +1,183 @@
+"""The ipywidget forms, headless: set values, click, check the status line and the registry."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+
+from zenml_notebook import api
+from zenml_notebook.widgets import artifacts_form, mysql_form, stack_form
+
+from ..test_bad_input import snapshot
+
+
+def fill_mysql(form, account, password: str | None = None) -> None:
+    form.host.value, form.port.value = account.host, str(account.port)
+    form.username.value, form.database.value = account.user, account.database
+    form.password.value = account.password if password is None else password
+
+
+@pytest.mark.parametrize(("field", "value", "message"), [
+    ("host", "", "host is empty; fill it in"),
+    ("port", "0", "port must be a number from 1 to 65535 (got 0)"),
+    ("port", "70000", "port must be a number from 1 to 65535 (got 70000)"),
+    ("port", "abc", "port must be a number from 1 to 65535 (got 'abc')"),
+    ("database", " ", "database is empty; fill it in"),
+])
+def test_mysql_inline_validation(repo: Path, field: str, value: str, message: str) -> None:
+    form = mysql_form()
+    form.host.value, form.username.value, form.database.value, form.password.value = "db.example.com", "u", "d", "pw-123456"
+    getattr(form, field).value = value
+    before = snapshot(repo)
+    started = time.monotonic()
+    form.save_button.click()
+    assert time.monotonic() - started < 0.5  # refused before any network call
+    assert form.status_text == message
+    assert snapshot(repo) == before
+    assert form.password.value == ""  # even a refused save takes the password out of the widget
+
+
+def test_mysql_test_save_and_prefill(repo: Path, mysql_account, tmp_path: Path) -> None:
+    form = mysql_form()
+    fill_mysql(form, mysql_account)
+    form.test_button.click()
+    assert form.status_text.startswith("OK - MySQL server 10.") and form.status_text.endswith(" ms")
+    assert form.password.value == ""
+    form.save_button.click()
+    assert form.status_text == "registered metadata store 'team-mysql'; stack 'default' uses it"
+    assert api.get_stack_record().components["metadata_store"] == "team-mysql"
+    assert all(not b.disabled for b in form.buttons)
+    secrets_file = tmp_path / "config" / "secrets.json"
+    assert mysql_account.password in json.loads(secrets_file.read_text()).values()
+    for f in (repo / ".zenml").rglob("*"):
+        if f.is_file():
+            assert mysql_account.password.encode() not in f.read_bytes()
+    again = mysql_form("team-mysql")
+    assert (again.host.value, again.port.value, again.username.value, again.database.value) == (
+        mysql_account.host, str(mysql_account.port), mysql_account.user, mysql_account.database)
+    assert again.password.value == "" and "stored" in again.password.placeholder
+    again.test_button.click()  # the stored password is used
+    assert again.status_text.startswith("OK - MySQL server")
+
+
+def test_mysql_classified_failures(repo: Path, mysql_account) -> None:
+    form = mysql_form()
+    fill_mysql(form, mysql_account, password="wrong-password-1")
+    form.test_button.click()
+    assert form.status_text == (
+        f"MySQL server 127.0.0.1:{mysql_account.port} refused user 'zenml': wrong user name or password; "
+        "check --username and set the password again (--passwd with no value prompts)"
+    ).replace("MySQL server", "metadata store 'team-mysql': MySQL server", 1)
+    form.port.value = "1"
+    form.password.value = "wrong-password-1"
+    form.save_button.click()
+    assert form.status_text == "metadata store 'team-mysql': nothing is listening on 127.0.0.1:1 (connection refused); start the MySQL server or fix --host and --port"
+    assert "team-mysql" not in [r.name for r in api.list_components("metadata_store")[0]]
+    assert "wrong-password-1" not in form.status.value
+
+
+def test_buttons_are_disabled_while_working(repo: Path) -> None:
+    form = stack_form()
+    seen = []
+    form._run(lambda: seen.append([b.disabled for b in form.buttons]))
+    assert seen == [[True, True]] and [b.disabled for b in form.buttons] == [False, False]
+    form._run(lambda: 1 / 0)
+    assert form.status_text == "unexpected ZeroDivisionError: division by zero"
+
+
+def test_artifact_form(repo: Path, gcs_server, gcs_bucket: str, s3_server, s3_bucket: str, tmp_path: Path) -> None:
+    form = artifacts_form()
+    form.path.value = "http://example.com/x"
+    form.save_button.click()
+    assert form.status_text.startswith("unsupported artifact store URI scheme 'http'")
+    form.path.value = f"s3://{s3_bucket}/runs"
+    form.save_button.click()
+    assert form.status_text == f"'s3://{s3_bucket}/runs' is a s3 location; pick s3 as the kind or fix the path"
+    form.flavor.value = "gcs"
+    form.path.value = f"gs://{gcs_bucket}/runs"
+    form.anonymous.value = True
+    form.endpoint_url.value = gcs_server.url
+    form.test_button.click()
+    assert form.status_text.startswith(f"OK - gs://{gcs_bucket}/runs is writable")
+    form.save_button.click()
+    assert form.status_text == "registered artifact store 'team-artifacts'; stack 'default' uses it"
+    s3 = artifacts_form()
+    s3.name.value, s3.flavor.value, s3.path.value = "s3-store", "s3", f"s3://{s3_bucket}/runs"
+    s3.endpoint_url.value, s3.key.value, s3.secret.value, s3.use.value = s3_server.url, "testing", "s3-secret-value-9", False
+    assert s3.extra.children == (s3.s3_box,)
+    s3.save_button.click()
+    assert s3.status_text == "registered artifact store 's3-store'"
+    assert (s3.key.value, s3.secret.value) == ("", "")
+    record = api.get_component("artifact_store", "s3-store")[0]
+    assert record.config["secret"]["$secret"] and "s3-secret-value-9" in (tmp_path / "config" / "secrets.json").read_text()
+
+
+def test_stack_form(repo: Path) -> None:
+    api.register_component("orchestrator", "dask2", "dask", {"n_workers": 2})
+    form = stack_form()
+    form.register_button.click()
+    assert form.status_text == "stack name is empty; fill it in"
+    form.name.value = "<b>bad</b>"
+    form.register_button.click()
+    assert form.status_text.startswith("invalid stack name '<b>bad</b>'")
+    assert "<b>bad</b>" not in form.status.value  # shown as text, escaped
+    form.name.value = "experiments"
+    form.parts["orchestrator"].value = "dask2"
+    form.activate_button.click()
+    assert form.status_text == "registered stack 'experiments'; it is now the active stack"
+    assert api.active_stack_name() == "experiments" and api.get_stack_record().components["orchestrator"] == "dask2"
+
+
+def test_form_magic(shell, repo: Path) -> None:
+    from IPython.core.error import UsageError
+
+    form = shell.run_line_magic("zenml", "form mysql")
+    assert type(form).__name__ == "MySQLForm"
+    assert type(shell.run_line_magic("zenml", "form stack")).__name__ == "StackForm"
+    with pytest.raises(UsageError, match="unknown command .postgres.; choose from mysql, artifacts, stack"):
+        shell.run_line_magic("zenml", "form postgres")
+
+
+def test_form_in_a_terminal_says_what_to_do(cli, repo: Path) -> None:
+    r = cli("form", "mysql")
+    assert r.code == 2 and r.err == (
+        "zenml-notebook: error: forms need a notebook; in a terminal use `metadata register NAME --flavor mysql ... --passwd` (it prompts)\n"
+    )
+
+
+NOTEBOOK = [
+    "%load_ext zenml_notebook",
+    "import os\nform = %zenml form mysql\nform",
+    "form.host.value = os.environ['ZN_HOST']\nform.port.value = os.environ['ZN_PORT']\nform.username.value = os.environ['ZN_USER']\n"
+    "form.database.value = os.environ['ZN_DB']\nform.password.value = os.environ['ZN_PW']  # stands in for typing\n"
+    "form.save_button.click()\nprint(form.status_text)",
+    "%zenml metadata test",
+]
+
+
+def test_no_password_in_the_saved_notebook(workdir: Path, mysql_account, monkeypatch) -> None:
+    import nbformat
+    from nbclient import NotebookClient
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    a = mysql_account
+    for k, v in (("ZN_HOST", a.host), ("ZN_PORT", str(a.port)), ("ZN_USER", a.user), ("ZN_DB", a.database), ("ZN_PW", a.password)):
+        monkeypatch.setenv(k, v)
+    nb = new_notebook(cells=[new_code_cell(c) for c in NOTEBOOK], metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})
+    NotebookClient(nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(workdir)}}, store_widget_state=True).execute()
+    path = workdir / "form.ipynb"
+    nbformat.write(nb, path)
+    text = path.read_text()
+    assert "application/vnd.jupyter.widget-state+json" in text  # the widget state was saved...
+    assert a.password not in text  # ...without the password
+    out = "".join(o.get("text", "") for o in nb.cells[2].outputs if o.get("name") == "stdout")
+    warned = "".join(o.get("text", "") for o in nb.cells[2].outputs if o.get("name") == "stderr")
+    assert warned.startswith("warning: initialised a new zenml-notebook repository in")
+    assert out == "registered metadata store 'team-mysql'; stack 'default' uses it\n"
+    assert "OK - MySQL server" in "".join(o.get("text", "") for o in nb.cells[3].outputs)
+    for f in (workdir / ".zenml").rglob("*"):
+        if f.is_file():
+            assert a.password.encode() not in f.read_bytes()

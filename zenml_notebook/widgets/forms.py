@@ -1,0 +1,296 @@
+"""The forms themselves (imports ipywidgets: only loaded when a form is shown)."""
+
+from __future__ import annotations
+
+import html
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import ipywidgets as w
+
+from .. import api
+from ..exceptions import ZenMLError, redact, remember_secret
+from ..registry import ComponentRecord
+from ..uris import parse_artifact_uri
+
+__all__ = ["ArtifactStoreForm", "MySQLForm", "StackForm", "artifacts_form", "mysql_form", "stack_form"]
+
+log = logging.getLogger("zenml_notebook")
+_STYLE = {"description_width": "130px"}
+_LAYOUT = w.Layout(width="460px")
+
+
+def _text(label: str, value: str = "", placeholder: str = "") -> w.Text:
+    return w.Text(value=value, description=label, placeholder=placeholder, style=_STYLE, layout=_LAYOUT)
+
+
+def _password(label: str, placeholder: str = "") -> w.Password:
+    return w.Password(value="", description=label, placeholder=placeholder, style=_STYLE, layout=_LAYOUT)
+
+
+class _Form:
+    """Fields, buttons and a status line; work runs with the buttons disabled."""
+
+    title = ""
+
+    def __init__(self) -> None:
+        self.status = w.HTML(value="")
+        self.buttons: list[w.Button] = []
+        self.widget: w.VBox
+
+    def _button(self, label: str, action: Callable[[], None], style: str = "") -> w.Button:
+        button = w.Button(description=label, button_style=style)
+        button.on_click(lambda _b: self._run(action))
+        self.buttons.append(button)
+        return button
+
+    def _show(self, text: str, kind: str) -> None:
+        color = {"ok": "#2e7d32", "error": "#c62828", "busy": "#555"}[kind]
+        icon = {"ok": "&#10003;", "error": "&#10007;", "busy": "&#8987;"}[kind]
+        self.status.value = f"<span style='color:{color}'>{icon} {html.escape(redact(text))}</span>"
+
+    @property
+    def status_text(self) -> str:
+        """The status line as plain text (what the user reads)."""
+        return html.unescape(self.status.value.split(">", 1)[-1].rsplit("</span>", 1)[0]).split(" ", 1)[-1]
+
+    @contextmanager
+    def _busy(self) -> Iterator[None]:
+        for b in self.buttons:
+            b.disabled = True
+        self._show("working...", "busy")
+        try:
+            yield
+        finally:
+            for b in self.buttons:
+                b.disabled = False
+
+    def _run(self, action: Callable[[], None]) -> None:
+        with self._busy():
+            try:
+                action()
+            except ZenMLError as exc:
+                self._show(str(exc), "error")
+            except Exception as exc:
+                log.exception("zenml-notebook form action failed")
+                self._show(f"unexpected {type(exc).__name__}: {exc}", "error")
+
+    def _ipython_display_(self) -> None:
+        from IPython.display import display
+
+        display(self.widget)
+
+
+def _check_port(value: str) -> int:
+    try:
+        port = int(value.strip())
+    except ValueError:
+        raise ZenMLError(f"port must be a number from 1 to 65535 (got {value!r})") from None
+    if not 1 <= port <= 65535:
+        raise ZenMLError(f"port must be a number from 1 to 65535 (got {port})")
+    return port
+
+
+def _required(**fields: str) -> None:
+    for label, value in fields.items():
+        if not value.strip():
+            raise ZenMLError(f"{label.replace('_', ' ')} is empty; fill it in")
+
+
+class MySQLForm(_Form):
+    """A MySQL/MariaDB metadata store: Test connection, then Save."""
+
+    def __init__(self, name: str | None = None) -> None:
+        super().__init__()
+        existing = _existing("metadata_store", name)
+        c = existing.config if existing and existing.flavor == "mysql" else {}
+        self.name = _text("Name", name or "team-mysql")
+        self.host = _text("Host", str(c.get("host", "")), "db.example.com")
+        self.port = _text("Port", str(c.get("port", 3306)))
+        self.username = _text("User", str(c.get("username", "")))
+        stored = existing is not None and "password" in c
+        self.password = _password("Password", "(stored - leave empty to keep)" if stored else "")
+        self.database = _text("Database", str(c.get("database", "")), "zenml")
+        self.ssl_ca = _text("SSL CA file", str(c.get("ssl_ca", "") or ""), "optional")
+        self.use = w.Checkbox(value=True, description="use it in the active stack", indent=False)
+        self._secret: str | None = None  # held in Python only, never synced to the browser
+        self.test_button = self._button("Test connection", self.test)
+        self.save_button = self._button("Save", self.save, "primary")
+        fields = [self.name, self.host, self.port, self.username, self.password, self.database, self.ssl_ca, self.use]
+        self.widget = w.VBox([w.HTML("<b>MySQL metadata store</b>"), *fields, w.HBox(self.buttons), self.status])
+
+    def _take_password(self) -> str | None:
+        """Move a typed password out of the widget at once (saved widget state stays empty)."""
+        if self.password.value:
+            self._secret = self.password.value
+            remember_secret(self._secret)
+            self.password.value = ""
+        return self._secret
+
+    def _settings(self) -> dict[str, Any]:
+        _required(name=self.name.value, host=self.host.value, user=self.username.value, database=self.database.value)
+        settings: dict[str, Any] = {
+            "host": self.host.value.strip(), "port": _check_port(self.port.value), "username": self.username.value.strip(),
+            "database": self.database.value.strip(),
+        }
+        if self.ssl_ca.value.strip():
+            settings["ssl_ca"] = self.ssl_ca.value.strip()
+        return settings
+
+    def test(self) -> None:
+        from ..components.metadata import mysql_preflight
+
+        password = self._take_password()
+        settings = self._settings()
+        record = ComponentRecord("metadata_store", self.name.value.strip(), "mysql", settings)
+        if password is None:
+            existing = _existing("metadata_store", self.name.value.strip())
+            if existing is None or "password" not in existing.config:
+                raise ZenMLError("password is empty; type it in")
+            record = ComponentRecord("metadata_store", existing.name, "mysql", {**settings, "password": existing.config["password"]})
+        result = mysql_preflight(record, password=password)
+        self._show(f"OK - MySQL server {result.server_version}, {result.latency_ms:.1f} ms", "ok")
+
+    def save(self) -> None:
+        password = self._take_password()
+        settings = self._settings()
+        name = self.name.value.strip()
+        if password is not None:
+            settings["password"] = password
+        if _existing("metadata_store", name) is None:
+            if password is None:
+                raise ZenMLError("password is empty; type it in")
+            api.register_component("metadata_store", name, "mysql", settings)
+            done = f"registered metadata store {name!r}"
+        else:
+            api.update_component("metadata_store", name, settings, flavor="mysql")
+            done = f"updated metadata store {name!r}"
+        self._secret = None
+        if self.use.value:
+            stack = api.active_stack_name()
+            api.update_stack(stack, metadata_store=name)
+            done += f"; stack {stack!r} uses it"
+        self._show(done, "ok")
+
+
+class ArtifactStoreForm(_Form):
+    """A local, GCS or S3 artifact store: Test, then Save."""
+
+    def __init__(self, name: str | None = None) -> None:
+        super().__init__()
+        existing = _existing("artifact_store", name)
+        c = existing.config if existing else {}
+        self.name = _text("Name", name or "team-artifacts")
+        self.flavor = w.Dropdown(options=["local", "gcs", "s3"], value=existing.flavor if existing else "gcs", description="Kind", style=_STYLE)
+        self.path = _text("Path or URI", str(c.get("path", "")), "gs://bucket/prefix")
+        self.credentials_file = _text("Credentials file", str(c.get("credentials_file", "") or ""), "service-account JSON (gcs)")
+        self.anonymous = w.Checkbox(value=bool(c.get("anonymous", False)), description="anonymous (public bucket / emulator)", indent=False)
+        self.endpoint_url = _text("Endpoint URL", str(c.get("endpoint_url", "") or ""), "optional")
+        self.key = _password("Access key id", "(stored - leave empty to keep)" if "key" in c else "")
+        self.secret = _password("Secret key", "(stored - leave empty to keep)" if "secret" in c else "")
+        self.region = _text("Region", str(c.get("region", "") or ""), "optional (s3)")
+        self.use = w.Checkbox(value=True, description="use it in the active stack", indent=False)
+        self._secrets: dict[str, str] = {}
+        self.test_button = self._button("Test", self.test)
+        self.save_button = self._button("Save", self.save, "primary")
+        self.gcs_box = w.VBox([self.credentials_file, self.anonymous, self.endpoint_url])
+        self.s3_box = w.VBox([self.key, self.secret, self.endpoint_url, self.region])
+        self.extra = w.VBox()
+        self.flavor.observe(lambda _c: self._flavor_fields(), names="value")
+        self._flavor_fields()
+        self.widget = w.VBox([w.HTML("<b>Artifact store</b>"), self.name, self.flavor, self.path, self.extra, self.use, w.HBox(self.buttons), self.status])
+
+    def _flavor_fields(self) -> None:
+        self.extra.children = {"gcs": [self.gcs_box], "s3": [self.s3_box], "local": []}[self.flavor.value]
+
+    def _settings(self) -> dict[str, Any]:
+        _required(name=self.name.value, path=self.path.value)
+        parsed = parse_artifact_uri(self.path.value)  # a malformed URI is refused here, offline
+        if parsed.flavor != self.flavor.value:
+            raise ZenMLError(f"{self.path.value!r} is a {parsed.flavor} location; pick {parsed.flavor} as the kind or fix the path")
+        for field in ("key", "secret"):
+            widget = getattr(self, field)
+            if widget.value:
+                self._secrets[field] = widget.value
+                remember_secret(widget.value)
+                widget.value = ""
+        settings: dict[str, Any] = {"path": self.path.value.strip()}
+        if self.flavor.value == "gcs":
+            settings.update(anonymous=self.anonymous.value, credentials_file=self.credentials_file.value.strip() or None,
+                            endpoint_url=self.endpoint_url.value.strip() or None)
+        elif self.flavor.value == "s3":
+            settings.update(endpoint_url=self.endpoint_url.value.strip() or None, region=self.region.value.strip() or None, **self._secrets)
+        return settings
+
+    def test(self) -> None:
+        from ..components.artifacts import verify_component
+        from ..repository import find_repository
+
+        settings = self._settings()
+        plain = {k: v for k, v in settings.items() if k in ("key", "secret")}
+        config = {k: v for k, v in settings.items() if k not in plain and v is not None}
+        record = ComponentRecord("artifact_store", self.name.value.strip(), self.flavor.value, config)
+        what, ms = verify_component(record, find_repository()[0], secrets=plain)
+        self._show(f"OK - {what}, {ms:.1f} ms", "ok")
+
+    def save(self) -> None:
+        settings = self._settings()
+        name = self.name.value.strip()
+        if _existing("artifact_store", name) is None:
+            api.register_component("artifact_store", name, self.flavor.value, settings)
+            done = f"registered artifact store {name!r}"
+        else:
+            api.update_component("artifact_store", name, settings, flavor=self.flavor.value)
+            done = f"updated artifact store {name!r}"
+        self._secrets.clear()
+        if self.use.value:
+            stack = api.active_stack_name()
+            api.update_stack(stack, artifact_store=name)
+            done += f"; stack {stack!r} uses it"
+        self._show(done, "ok")
+
+
+class StackForm(_Form):
+    """A stack from registered components: Register, or Register and activate."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.name = _text("Stack name", "", "my-stack")
+        self.parts: dict[str, w.Dropdown] = {}
+        for kind, label in (("metadata_store", "Metadata store"), ("artifact_store", "Artifact store"), ("orchestrator", "Orchestrator")):
+            records, _, active = api.list_components(kind)
+            self.parts[kind] = w.Dropdown(options=[r.name for r in records], value=active or None, description=label, style=_STYLE)
+        self.register_button = self._button("Register", lambda: self.register(False))
+        self.activate_button = self._button("Register and activate", lambda: self.register(True), "primary")
+        self.widget = w.VBox([w.HTML("<b>Stack</b>"), self.name, *self.parts.values(), w.HBox(self.buttons), self.status])
+
+    def register(self, activate: bool) -> None:
+        _required(stack_name=self.name.value)
+        record = api.register_stack(self.name.value.strip(), *(self.parts[k].value for k in self.parts), activate=activate)
+        self._show(f"registered stack {record.name!r}" + ("; it is now the active stack" if activate else ""), "ok")
+
+
+def _existing(kind: str, name: str | None) -> ComponentRecord | None:
+    if not name:
+        return None
+    try:
+        return api.get_component(kind, name)[0]
+    except ZenMLError:
+        return None
+
+
+def mysql_form(name: str | None = None) -> MySQLForm:
+    """A form for a MySQL metadata store (pre-filled, except the password, for NAME)."""
+    return MySQLForm(name)
+
+
+def artifacts_form(name: str | None = None) -> ArtifactStoreForm:
+    """A form for an artifact store (pre-filled, except secrets, for NAME)."""
+    return ArtifactStoreForm(name)
+
+
+def stack_form() -> StackForm:
+    """A form that registers a stack from the registered components."""
+    return StackForm()
