@@ -137,7 +137,7 @@ def test_form_magic(shell, repo: Path) -> None:
     form = shell.run_line_magic("zenml", "form mysql")
     assert type(form).__name__ == "MySQLForm"
     assert type(shell.run_line_magic("zenml", "form stack")).__name__ == "StackForm"
-    with pytest.raises(UsageError, match="unknown command .postgres.; choose from mysql, artifacts, stack"):
+    with pytest.raises(UsageError, match=r"unknown command .postgres.; choose from mysql, artifacts, stack"):
         shell.run_line_magic("zenml", "form postgres")
 
 
