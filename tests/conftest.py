@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+pytest_plugins = ["pytest_jupyter.jupyter_server"]
+
 # before anything imports gcsfs/s3fs: no gRPC bucket probe (emulators stall on it), dummy AWS keys
 os.environ.setdefault("GCSFS_EXPERIMENTAL_ZB_HNS_SUPPORT", "false")
 os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,6 +17,7 @@ __all__ = [
     "REPO_DIRNAME",
     "Repository",
     "find_repository",
+    "working_dir",
 ]
 
 from .constants import ENV_REPO
@@ -65,6 +69,20 @@ class Repository:
             ) from None
 
 
+_START: ContextVar[Path | None] = ContextVar("zenml_notebook_start", default=None)
+
+
+@contextmanager
+def working_dir(path: Path) -> Iterator[None]:
+    """Find repositories from ``path`` instead of the process's cwd (the Jupyter server
+    serves many notebook folders from one process and must not ``chdir``)."""
+    token = _START.set(path)
+    try:
+        yield
+    finally:
+        _START.reset(token)
+
+
 def find_repository(start: Path | None = None) -> tuple[Repository, bool]:
     """Return the repository for ``start`` (default: cwd) and whether it exists yet.
 
@@ -81,7 +99,7 @@ def find_repository(start: Path | None = None) -> tuple[Repository, bool]:
             )
         repo = Repository(root.resolve())
         return repo, repo.exists()
-    here = (start or Path.cwd()).resolve()
+    here = (start or _START.get() or Path.cwd()).resolve()
     for folder in (here, *here.parents):
         if (folder / REPO_DIRNAME / REGISTRY_FILENAME).is_file():
             return Repository(folder), True

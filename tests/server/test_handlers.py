@@ -1,0 +1,191 @@
+"""The server extension on a real jupyter_server with authentication required."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from tornado.httpclient import HTTPClientError
+
+from zenml_notebook import api
+
+
+@pytest.fixture
+def jp_server_config(jp_server_config):
+    return {"ServerApp": {"jpserver_extensions": {"zenml_notebook.server": True}, "allow_unauthenticated_access": False}}
+
+
+@pytest.fixture
+def repo_root(jp_root_dir: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    for key in ("ZENML_NOTEBOOK_REPO", "ZENML_NOTEBOOK_STACK"):
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("ZENML_NOTEBOOK_CONFIG_DIR", str(tmp_path / "config"))
+    monkeypatch.setenv("ZENML_NOTEBOOK_SECRETS_BACKEND", "file")
+    monkeypatch.chdir(jp_root_dir)
+    api.init(jp_root_dir)
+    return jp_root_dir
+
+
+async def get(jp_fetch, *parts: str, **params: str):
+    try:
+        response = await jp_fetch("zenml-notebook", *parts, params=params or None, method="GET")
+        return response.code, json.loads(response.body)
+    except HTTPClientError as exc:
+        return exc.code, json.loads(exc.response.body) if exc.response is not None and exc.response.body else None
+
+
+async def test_stacks_and_switch(jp_fetch, repo_root: Path) -> None:
+    api.register_component("metadata_store", "db", "mysql", {"host": "h", "username": "u", "password": "route-secret-1", "database": "d"}, verify=False)
+    with api_cwd(repo_root):
+        api.register_stack("team", "db", "default", "default")
+    code, body = await get(jp_fetch, "stacks")
+    assert code == 200 and body["active"] == "default" and body["repository"] == str(repo_root)
+    team = next(s for s in body["stacks"] if s["name"] == "team")
+    assert team["components"]["metadata_store"]["config"]["password"] == "******** (file)"
+    assert "route-secret-1" not in json.dumps(body)
+    r = await jp_fetch("zenml-notebook", "stacks", "active", method="POST", body=json.dumps({"name": "team"}), headers={"Content-Type": "application/json"})
+    assert r.code == 200 and json.loads(r.body) == {"active": "team"}
+    with api_cwd(repo_root):
+        assert api.active_stack_name() == "team"
+    code, body = await post_status(jp_fetch, {"name": "nope"})
+    assert code == 404 and body["error"].startswith("stack 'nope' does not exist")
+
+
+def api_cwd(path: Path):
+    from zenml_notebook.repository import working_dir
+
+    return working_dir(path)
+
+
+async def post_status(jp_fetch, payload, content_type: str = "application/json"):
+    try:
+        r = await jp_fetch("zenml-notebook", "stacks", "active", method="POST", body=json.dumps(payload) if content_type == "application/json" else payload, headers={"Content-Type": content_type})
+        return r.code, json.loads(r.body)
+    except HTTPClientError as exc:
+        return exc.code, json.loads(exc.response.body) if exc.response is not None and exc.response.body else None
+
+
+async def test_switch_needs_post_and_json(jp_fetch, repo_root: Path) -> None:
+    code, _ = await get(jp_fetch, "stacks", "active")
+    assert code == 405
+    code, body = await post_status(jp_fetch, "name=default", "application/x-www-form-urlencoded")
+    assert code == 400 and "JSON" in body["error"]
+    code, body = await post_status(jp_fetch, {"nom": "x"})
+    assert code == 400
+
+
+async def test_every_route_needs_authentication(http_server_client, jp_base_url: str, repo_root: Path) -> None:
+    for path, method in (("stacks", "GET"), ("stacks/active", "POST"), ("artifacts", "GET"), ("artifacts/preview?path=x", "GET"), ("runs", "GET"), ("runs/x", "GET")):
+        response = await http_server_client.fetch(f"{jp_base_url}zenml-notebook/{path}", method=method, raise_error=False,
+                                                  body=json.dumps({"name": "default"}) if method == "POST" else None,
+                                                  headers={"Content-Type": "application/json"})
+        assert response.code == 403, path
+    with api_cwd(repo_root):
+        assert api.active_stack_name() == "default"
+
+
+async def test_cookie_post_without_xsrf_is_refused(http_server_client, jp_base_url: str, jp_serverapp, repo_root: Path) -> None:
+    token = jp_serverapp.identity_provider.token
+    login = await http_server_client.fetch(f"{jp_base_url}tree?token={token}", follow_redirects=False, raise_error=False)
+    cookies = [c.split(";")[0] for c in login.headers.get_list("Set-Cookie") if not c.startswith("_xsrf")]
+    assert cookies, "logging in with the token sets a cookie"
+    jar = {"Cookie": "; ".join(cookies)}
+    ok = await http_server_client.fetch(f"{jp_base_url}zenml-notebook/stacks", headers=jar, raise_error=False)
+    assert ok.code == 200  # the cookie authenticates reads
+    refused = await http_server_client.fetch(f"{jp_base_url}zenml-notebook/stacks/active", method="POST", body=json.dumps({"name": "default"}),
+                                             headers={**jar, "Content-Type": "application/json"}, raise_error=False)
+    assert refused.code == 403
+    form = await http_server_client.fetch(f"{jp_base_url}zenml-notebook/stacks/active", method="POST", body="name=default",
+                                          headers={**jar, "Content-Type": "application/x-www-form-urlencoded"}, raise_error=False)
+    assert form.code == 403
+
+
+@pytest.mark.parametrize("path", [
+    "../../../etc/passwd", "%2e%2e%2f%2e%2e%2fetc%2fpasswd", "%252e%252e/etc", "/etc/passwd", "file:///etc", "C:\\x", "\\\\srv\\share",
+    "..\\..\\x", "a#/../x", "a;/../x", "?q=../..", "a/../../x",
+])
+async def test_traversal_is_refused(jp_fetch, repo_root: Path, path: str) -> None:
+    for route in (("artifacts",), ("artifacts", "preview")):
+        code, body = await get(jp_fetch, *route, path=path)
+        assert code == 400, (route, path, body)
+        assert "passwd" not in json.dumps(body).replace(path, "") and "root:" not in json.dumps(body)
+
+
+async def test_symlink_and_sibling_folder(jp_fetch, repo_root: Path, tmp_path: Path) -> None:
+    store = repo_root / ".zenml" / "artifacts"
+    store.mkdir(parents=True, exist_ok=True)
+    outside = tmp_path / "outside.txt"
+    outside.write_text("secret-content")
+    (store / "leak.txt").symlink_to(outside)
+    evil = repo_root / ".zenml" / "artifacts-evil"
+    evil.mkdir()
+    (store / "evil").symlink_to(evil)
+    for path in ("leak.txt", "evil"):
+        code, body = await get(jp_fetch, "artifacts", "preview", path=path)
+        assert code == 400 and "secret-content" not in json.dumps(body)
+    code, body = await get(jp_fetch, "artifacts", path="evil")
+    assert code == 400
+
+
+async def test_listing_preview_and_markup_as_data(jp_fetch, repo_root: Path) -> None:
+    store = repo_root / ".zenml" / "artifacts" / "run"
+    store.mkdir(parents=True)
+    markup = "<img src=x onerror=alert(1)>.txt"
+    (store / markup).write_text("<script>alert(1)</script>")
+    for i in range(150):
+        (store / f"f{i:03d}.json").write_text(json.dumps({"i": i}))
+    code, body = await get(jp_fetch, "artifacts", path="run", limit="100")
+    assert code == 200 and body["total"] == 151 and len(body["entries"]) == 100
+    assert body["entries"][0]["name"] == markup  # returned as data; the sidebar renders it as text
+    code, body = await get(jp_fetch, "artifacts", path="run", offset="100", limit="100")
+    assert len(body["entries"]) == 51
+    code, body = await get(jp_fetch, "artifacts", "preview", path=f"run/{markup}")
+    assert code == 200 and body["text"] == "<script>alert(1)</script>" and body["kind"] == "text"
+    code, body = await get(jp_fetch, "artifacts", "preview", path="run/f001.json")
+    assert body["kind"] == "json" and json.loads(body["text"]) == {"i": 1}
+    code, body = await get(jp_fetch, "artifacts", path="run", limit="0")
+    assert code == 400 and "--limit between 1 and 1000" in body["error"]
+    code, body = await get(jp_fetch, "artifacts", "preview", path="run/missing.txt")
+    assert code == 404
+
+
+async def test_runs(jp_fetch, repo_root: Path) -> None:
+    from zenml_notebook import pipeline, step
+
+    @step
+    def make(n: int = 3) -> list:
+        return list(range(n))
+
+    @pipeline
+    def served():
+        make()
+
+    with api_cwd(repo_root):
+        run = served()
+    code, body = await get(jp_fetch, "runs")
+    assert code == 200 and [r["name"] for r in body["runs"]] == [run.name] and body["runs"][0]["state"] == "complete"
+    code, body = await get(jp_fetch, "runs", run.name)
+    assert body["steps"][0]["name"] == "make" and body["steps"][0]["outputs"][0]["path"] == f"served/{run.name}/make/output.json"
+    code, body = await get(jp_fetch, "runs", "nope")
+    assert code == 404
+
+
+async def test_new_folder_shows_an_empty_state(jp_fetch, jp_root_dir: Path, monkeypatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("ZENML_NOTEBOOK_CONFIG_DIR", str(tmp_path / "config"))
+    monkeypatch.chdir(tmp_path)
+    code, body = await get(jp_fetch, "stacks")
+    assert code == 200 and body == {"repository": None, "active": None, "stacks": []}
+    assert not (jp_root_dir / ".zenml").exists()  # a GET never creates anything
+
+
+async def test_cwd_picks_the_notebook_repository(jp_fetch, jp_root_dir: Path, monkeypatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("ZENML_NOTEBOOK_CONFIG_DIR", str(tmp_path / "config"))
+    monkeypatch.chdir(tmp_path)
+    project = jp_root_dir / "project" / "notebooks"
+    project.mkdir(parents=True)
+    api.init(jp_root_dir / "project")
+    code, body = await get(jp_fetch, "stacks", cwd="project/notebooks")
+    assert code == 200 and body["repository"] == str(jp_root_dir / "project")
+    code, body = await get(jp_fetch, "stacks", cwd="../..")
+    assert code == 400

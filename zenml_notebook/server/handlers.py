@@ -1,0 +1,219 @@
+"""REST handlers, each a few lines over the API; errors map to HTTP status in one place.
+
+Routes (all need Jupyter's token or login cookie; state changes need POST/PUT + JSON):
+
+* ``GET  /zenml-notebook/stacks``            stacks, components (secrets masked), the active one
+* ``POST /zenml-notebook/stacks/active``      ``{"name": ...}`` switches the active stack
+* ``GET  /zenml-notebook/artifacts``          ``?path=&offset=&limit=&store=`` one page of a folder
+* ``GET  /zenml-notebook/artifacts/preview``  ``?path=&store=`` a size-capped preview
+* ``GET  /zenml-notebook/runs``               ``?pipeline=&limit=`` recent runs
+* ``GET  /zenml-notebook/runs/<name>``        one run's steps and output artifacts
+
+``?cwd=`` (a folder relative to the server root, e.g. the notebook's) picks the repository by
+walking up from it; without it the server's root folder is used.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import tornado.web
+from jupyter_server.base.handlers import APIHandler
+from jupyter_server.utils import url_path_join
+
+from .. import api
+from ..exceptions import (
+    AlreadyExistsError,
+    InUseError,
+    NotFoundError,
+    RegistryError,
+    StackValidationError,
+    StoreConnectionError,
+    UsageError,
+    ZenMLError,
+)
+from ..repository import find_repository, working_dir
+from ..secrets import mask_config
+
+_STATUS: list[tuple[type[ZenMLError], int]] = [
+    (NotFoundError, 404),
+    (InUseError, 409),
+    (AlreadyExistsError, 409),
+    (StackValidationError, 400),
+    (UsageError, 400),
+    (StoreConnectionError, 503),
+    (RegistryError, 500),
+]
+
+
+class _Base(APIHandler):
+    def _start_dir(self) -> Path:
+        root = Path(self.settings.get("server_root_dir", ".")).expanduser().resolve()
+        rel = self.get_query_argument("cwd", "")
+        if not rel:
+            return root
+        from ..components.artifacts.paths import clean_parts
+
+        target = root.joinpath(*clean_parts(rel)).resolve()
+        if not target.is_relative_to(root):
+            raise UsageError(f"cwd {rel!r} is outside the server's root folder")
+        return target if target.is_dir() else target.parent
+
+    async def _answer(self, fn: Callable[[], Any], status: int = 200) -> None:
+        """Run ``fn`` off the event loop, inside the right repository; map errors to statuses."""
+        try:
+            start = self._start_dir()
+
+            def call() -> Any:
+                with working_dir(start):
+                    return fn()
+
+            result = await asyncio.to_thread(call)
+        except ZenMLError as exc:
+            code = next((c for t, c in _STATUS if isinstance(exc, t)), 500)
+            self.set_status(code)
+            self.finish(json.dumps({"error": str(exc)}))
+            return
+        self.set_status(status)
+        self.finish(json.dumps(result, default=str))
+
+    def _int(self, name: str, default: int) -> int:
+        raw = self.get_query_argument(name, str(default))
+        try:
+            return int(raw)
+        except ValueError:
+            raise tornado.web.HTTPError(400, f"{name} must be an integer") from None
+
+
+def _has_repository() -> bool:
+    return find_repository()[1]
+
+
+def _stacks() -> dict[str, Any]:
+    repo, exists = find_repository()
+    if not exists:
+        return {"repository": None, "active": None, "stacks": []}
+    stacks, active = api.list_stacks()
+    out = []
+    for stack in stacks:
+        desc = api.describe_stack(stack.name)
+        out.append({
+            "name": stack.name,
+            "active": stack.name == active,
+            "components": {k: {"name": c.name, "flavor": c.flavor, "config": mask_config(c.config)} for k, c in desc.components.items()},
+        })
+    return {"repository": str(repo.root), "active": active, "stacks": out}
+
+
+class StacksHandler(_Base):
+    @tornado.web.authenticated
+    async def get(self) -> None:
+        await self._answer(_stacks)
+
+
+class ActiveStackHandler(_Base):
+    @tornado.web.authenticated
+    async def post(self) -> None:
+        if not (self.request.headers.get("Content-Type", "").split(";")[0].strip() == "application/json"):
+            self.set_status(400)
+            self.finish(json.dumps({"error": 'send a JSON body {"name": "STACK"} with Content-Type: application/json'}))
+            return
+        try:
+            body = json.loads(self.request.body or b"{}")
+            name = body["name"]
+            if not isinstance(name, str):
+                raise TypeError
+        except (ValueError, KeyError, TypeError):
+            self.set_status(400)
+            self.finish(json.dumps({"error": 'the body must be JSON like {"name": "STACK"}'}))
+            return
+
+        def switch() -> dict[str, Any]:
+            if not _has_repository():
+                raise NotFoundError("no zenml-notebook repository here; run `%zenml init` in a notebook first")
+            return {"active": api.set_active_stack(name).name}
+
+        await self._answer(switch)
+
+    put = post
+
+
+class ArtifactsHandler(_Base):
+    @tornado.web.authenticated
+    async def get(self) -> None:
+        path, store = self.get_query_argument("path", ""), self.get_query_argument("store", None)
+        offset, limit = self._int("offset", 0), self._int("limit", 100)
+
+        def listing() -> dict[str, Any]:
+            if not _has_repository():
+                return {"store": None, "path": path, "entries": [], "total": 0, "offset": offset, "limit": limit}
+            return asdict(api.list_artifacts(path, offset=offset, limit=limit, store=store))
+
+        await self._answer(listing)
+
+
+class PreviewHandler(_Base):
+    @tornado.web.authenticated
+    async def get(self) -> None:
+        path, store = self.get_query_argument("path", ""), self.get_query_argument("store", None)
+        await self._answer(lambda: asdict(api.preview_artifact(path, store=store)))
+
+
+def _runs(pipeline: str | None, limit: int) -> dict[str, Any]:
+    if not _has_repository():
+        return {"runs": []}
+    from ..pipelines.runs import Client
+
+    client = Client()
+    runs = client.runs(pipeline)[:limit]
+    return {"stack": client.stack, "runs": [{"name": r.name, "pipeline": r.pipeline, "state": client.run_state(r), "started": r.started, "ended": r.ended} for r in runs]}
+
+
+def _run(name: str) -> dict[str, Any]:
+    from ..pipelines.runs import Client
+
+    client = Client()
+    store = api.artifact_store()
+    run = client.get_run(name)
+    steps = []
+    for s in run.steps:
+        outputs = []
+        for out, art in s.outputs.items():
+            try:
+                rel = store.relative(art.uri)
+            except UsageError:
+                rel = None
+            outputs.append({"name": out, "uri": art.uri, "path": rel, "materializer": art.materializer, "hash": art.content_hash})
+        steps.append({"name": s.name, "state": s.state, "duration": s.duration, "parameters": s.parameters, "error": s.error, "outputs": outputs})
+    return {"name": run.name, "pipeline": run.pipeline, "state": run.state, "started": run.started, "ended": run.ended,
+            "stack": run.stack.get("name"), "steps": steps}
+
+
+class RunsHandler(_Base):
+    @tornado.web.authenticated
+    async def get(self) -> None:
+        pipeline, limit = self.get_query_argument("pipeline", None), self._int("limit", 20)
+        await self._answer(lambda: _runs(pipeline, limit))
+
+
+class RunHandler(_Base):
+    @tornado.web.authenticated
+    async def get(self, name: str) -> None:
+        await self._answer(lambda: _run(name))
+
+
+def setup_handlers(web_app: Any) -> None:
+    base = url_path_join(web_app.settings["base_url"], "zenml-notebook")
+    web_app.add_handlers(".*$", [
+        (url_path_join(base, "stacks"), StacksHandler),
+        (url_path_join(base, "stacks", "active"), ActiveStackHandler),
+        (url_path_join(base, "artifacts"), ArtifactsHandler),
+        (url_path_join(base, "artifacts", "preview"), PreviewHandler),
+        (url_path_join(base, "runs"), RunsHandler),
+        (url_path_join(base, "runs", "([^/]+)"), RunHandler),
+    ])
