@@ -1,0 +1,37 @@
+/**
+ * The zenml-notebook JupyterLab plugin: a left-area panel with its own icon.
+ */
+import { ILabShell, JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
+import { LabIcon } from '@jupyterlab/ui-components';
+
+import { dirname } from './model';
+import { ZenMLSidebar } from './sidebar';
+
+const ICON = `<svg xmlns="http://www.w3.org/2000/svg" width="16" viewBox="0 0 24 24"><g class="jp-icon3" fill="#616161"><path d="M3 4h18v4H3zM3 10h18v4H3zM3 16h18v4H3z"/></g></svg>`;
+
+export const zenmlIcon = new LabIcon({ name: 'zenml-notebook:stack', svgstr: ICON });
+
+const plugin: JupyterFrontEndPlugin<void> = {
+  id: 'zenml-notebook-labextension:sidebar',
+  description: 'The active stack, one-click switching, the artifact store and recent runs.',
+  autoStart: true,
+  optional: [ILabShell],
+  activate: (app: JupyterFrontEnd, labShell: ILabShell | null) => {
+    const sidebar = new ZenMLSidebar();
+    sidebar.title.icon = zenmlIcon;
+    app.shell.add(sidebar, 'left', { rank: 850 });
+    if (labShell) {
+      const follow = () => {
+        const widget: any = labShell.currentWidget;
+        const path: string | undefined = widget?.context?.path;
+        if (typeof path === 'string') {
+          sidebar.setCwd(dirname(path));
+        }
+      };
+      labShell.currentChanged.connect(follow);
+      follow();
+    }
+  }
+};
+
+export default plugin;

@@ -1,0 +1,170 @@
+/**
+ * Pure helpers the sidebar uses (no DOM, no Jupyter): tested with node's test runner.
+ */
+
+export interface IComponent {
+  name: string;
+  flavor: string;
+  config: Record<string, unknown>;
+}
+
+export interface IStack {
+  name: string;
+  active: boolean;
+  components: Record<string, IComponent>;
+}
+
+export interface IStacks {
+  repository: string | null;
+  active: string | null;
+  stacks: IStack[];
+}
+
+export interface IEntry {
+  name: string;
+  path: string;
+  kind: 'folder' | 'file' | 'link';
+  size: number | null;
+  modified: number | null;
+}
+
+export interface IListing {
+  store: string | null;
+  path: string;
+  entries: IEntry[];
+  total: number;
+  offset: number;
+  limit: number;
+}
+
+export interface IPreview {
+  path: string;
+  kind: 'text' | 'json' | 'csv' | 'image' | 'binary';
+  size: number;
+  modified: number | null;
+  text: string | null;
+  rows: string[][];
+  mime: string | null;
+  data_base64: string | null;
+  truncated: boolean;
+  note: string;
+}
+
+export interface IRunSummary {
+  name: string;
+  pipeline: string;
+  state: string;
+  started: number;
+  ended: number;
+}
+
+export interface IRunOutput {
+  name: string;
+  uri: string;
+  path: string | null;
+  materializer: string;
+  hash: string;
+}
+
+export interface IRunStep {
+  name: string;
+  state: string;
+  duration: number;
+  parameters: Record<string, unknown>;
+  error: string;
+  outputs: IRunOutput[];
+}
+
+export interface IRun {
+  name: string;
+  pipeline: string;
+  state: string;
+  stack: string;
+  steps: IRunStep[];
+}
+
+export const KINDS: [string, string][] = [
+  ['metadata_store', 'metadata'],
+  ['artifact_store', 'artifacts'],
+  ['orchestrator', 'orchestrator']
+];
+
+const IMAGE_MIMES = new Set(['image/png', 'image/jpeg', 'image/gif', 'image/webp']);
+
+/** A size in B/KiB/MiB/GiB, like the CLI. */
+export function humanSize(size: number | null): string {
+  if (size === null || size === undefined) {
+    return '';
+  }
+  const units = ['B', 'KiB', 'MiB', 'GiB'];
+  let value = size;
+  for (const unit of units) {
+    if (value < 1024 || unit === 'GiB') {
+      return unit === 'B' ? `${value} B` : `${value.toFixed(1)} ${unit}`;
+    }
+    value /= 1024;
+  }
+  return `${size} B`;
+}
+
+/** Seconds since the epoch as "YYYY-MM-DD HH:MM". */
+export function formatWhen(seconds: number | null): string {
+  if (!seconds) {
+    return '';
+  }
+  const d = new Date(seconds * 1000);
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}`;
+}
+
+/** The folder of a notebook path ("a/b/c.ipynb" -> "a/b"). */
+export function dirname(path: string): string {
+  const i = path.lastIndexOf('/');
+  return i < 0 ? '' : path.slice(0, i);
+}
+
+/** The parent of a store path ("" stays ""). */
+export function parentPath(path: string): string {
+  return dirname(path.replace(/\/+$/, ''));
+}
+
+/** "a=1&b=x%20y", leaving out empty values. */
+export function query(params: Record<string, string | number | null | undefined>): string {
+  return Object.entries(params)
+    .filter(([, v]) => v !== null && v !== undefined && v !== '')
+    .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(String(v))}`)
+    .join('&');
+}
+
+/** Whether the sidebar must re-render after a poll. */
+export function stacksChanged(before: IStacks | null, after: IStacks): boolean {
+  return before === null || JSON.stringify(before) !== JSON.stringify(after);
+}
+
+/** A data: URL for an image preview, only for the image types we allow (never SVG). */
+export function imageSource(preview: IPreview): string | null {
+  if (preview.kind !== 'image' || !preview.data_base64 || !preview.mime || !IMAGE_MIMES.has(preview.mime)) {
+    return null;
+  }
+  if (!/^[A-Za-z0-9+/=]+$/.test(preview.data_base64)) {
+    return null;
+  }
+  return `data:${preview.mime};base64,${preview.data_base64}`;
+}
+
+/** One line about a component: "sqlite · uri=.zenml/metadata.db". */
+export function describeComponent(component: IComponent): string {
+  const settings = Object.entries(component.config)
+    .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
+    .join(', ');
+  return settings ? `${component.flavor} · ${settings}` : component.flavor;
+}
+
+/** The page label: "1-100 of 1234". */
+export function pageLabel(listing: IListing): string {
+  if (listing.total === 0) {
+    return 'empty';
+  }
+  const last = listing.offset + listing.entries.length;
+  return `${listing.offset + 1}-${last} of ${listing.total}`;
+}

@@ -1,0 +1,273 @@
+/**
+ * The sidebar: the active stack, one-click switching, the artifact browser with previews,
+ * and recent runs. Everything user-supplied is rendered with textContent, never as HTML.
+ */
+import { Widget } from '@lumino/widgets';
+
+import * as api from './api';
+import {
+  IListing,
+  IPreview,
+  IStacks,
+  KINDS,
+  describeComponent,
+  formatWhen,
+  humanSize,
+  imageSource,
+  pageLabel,
+  parentPath,
+  stacksChanged
+} from './model';
+
+const POLL_MS = 2500;
+const PAGE = 100;
+
+type Attrs = { cls?: string; text?: string; title?: string; zn?: string; onClick?: () => void };
+
+function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Attrs = {}, ...children: Node[]): HTMLElementTagNameMap[K] {
+  const node = document.createElement(tag);
+  if (attrs.cls) {
+    node.className = attrs.cls;
+  }
+  if (attrs.text !== undefined) {
+    node.textContent = attrs.text;
+  }
+  if (attrs.title) {
+    node.title = attrs.title;
+  }
+  if (attrs.zn) {
+    node.dataset.zn = attrs.zn;
+  }
+  if (attrs.onClick) {
+    const handler = attrs.onClick;
+    node.addEventListener('click', event => {
+      event.preventDefault();
+      handler();
+    });
+  }
+  children.forEach(c => node.appendChild(c));
+  return node;
+}
+
+export class ZenMLSidebar extends Widget {
+  private cwd = '';
+  private stacks: IStacks | null = null;
+  private path = '';
+  private listing: IListing | null = null;
+  private timer: number | null = null;
+  private readonly stackBox = el('div', { cls: 'zn-section', zn: 'stacks' });
+  private readonly browserBox = el('div', { cls: 'zn-section', zn: 'browser' });
+  private readonly previewBox = el('div', { cls: 'zn-section zn-preview', zn: 'preview' });
+  private readonly runsBox = el('div', { cls: 'zn-section', zn: 'runs' });
+  private readonly statusLine = el('div', { cls: 'zn-status', zn: 'status' });
+
+  constructor() {
+    super();
+    this.id = 'zenml-notebook-sidebar';
+    this.addClass('jp-ZenMLSidebar');
+    this.title.caption = 'zenml-notebook: stacks, artifacts and runs';
+    const header = el('div', { cls: 'zn-header' }, el('span', { text: 'zenml-notebook' }),
+      el('button', { cls: 'zn-link', text: 'refresh', zn: 'refresh', onClick: () => void this.refresh(true) }));
+    [header, this.statusLine, this.stackBox, this.browserBox, this.previewBox, this.runsBox].forEach(n => this.node.appendChild(n));
+  }
+
+  /** The folder of the notebook in focus: its repository is shown. */
+  setCwd(cwd: string): void {
+    if (cwd !== this.cwd) {
+      this.cwd = cwd;
+      this.path = '';
+      this.stacks = null;
+      void this.refresh(true);
+    }
+  }
+
+  protected onAfterAttach(): void {
+    void this.refresh(true);
+    this.timer = window.setInterval(() => void this.refresh(false), POLL_MS);
+  }
+
+  protected onBeforeDetach(): void {
+    if (this.timer !== null) {
+      window.clearInterval(this.timer);
+      this.timer = null;
+    }
+  }
+
+  private showError(where: HTMLElement, error: unknown): void {
+    where.replaceChildren(el('div', { cls: 'zn-error', zn: 'error', text: error instanceof Error ? error.message : String(error) }));
+  }
+
+  async refresh(force: boolean): Promise<void> {
+    let next: IStacks;
+    try {
+      next = await api.getStacks(this.cwd);
+    } catch (error) {
+      this.showError(this.stackBox, error);
+      return;
+    }
+    const activeChanged = this.stacks === null || this.stacks.active !== next.active;
+    if (force || stacksChanged(this.stacks, next)) {
+      this.stacks = next;
+      this.renderStacks();
+    }
+    if (force || activeChanged) {
+      this.path = activeChanged ? '' : this.path;
+      await Promise.all([this.loadArtifacts(this.path, 0), this.loadRuns()]);
+    }
+  }
+
+  private renderStacks(): void {
+    const data = this.stacks;
+    if (!data || data.repository === null) {
+      this.stackBox.replaceChildren(
+        el('div', { cls: 'zn-empty', zn: 'empty', text: 'No zenml-notebook repository here yet. Run `%load_ext zenml_notebook` and `%zenml stack list` in a notebook to create one.' })
+      );
+      return;
+    }
+    const active = data.stacks.find(s => s.active);
+    const card = el('div', { cls: 'zn-active', zn: 'active-stack' }, el('div', { cls: 'zn-title', text: `Active stack: ${data.active ?? ''}` }));
+    if (active) {
+      for (const [kind, label] of KINDS) {
+        const c = active.components[kind];
+        card.appendChild(el('div', { cls: 'zn-component' }, el('span', { cls: 'zn-kind', text: `${label}: ` }),
+          el('span', { text: c.name }), el('div', { cls: 'zn-detail', text: describeComponent(c) })));
+      }
+    }
+    const list = el('ul', { cls: 'zn-stacks' });
+    for (const stack of data.stacks) {
+      const row = el('li', { cls: stack.active ? 'zn-stack zn-current' : 'zn-stack', zn: 'stack-row', title: stack.name },
+        el('span', { cls: 'zn-name', text: stack.name }));
+      if (stack.active) {
+        row.appendChild(el('span', { cls: 'zn-badge', text: 'active' }));
+      } else {
+        row.appendChild(el('button', { cls: 'zn-link', text: 'switch', zn: 'switch', onClick: () => void this.switchTo(stack.name) }));
+      }
+      list.appendChild(row);
+    }
+    this.stackBox.replaceChildren(card, el('div', { cls: 'zn-subtitle', text: 'Stacks' }), list);
+  }
+
+  private async switchTo(name: string): Promise<void> {
+    this.statusLine.textContent = `switching to ${name}...`;
+    try {
+      await api.setActiveStack(this.cwd, name);
+      this.statusLine.textContent = `active stack: ${name}`;
+      await this.refresh(true);
+    } catch (error) {
+      this.statusLine.textContent = error instanceof Error ? error.message : String(error);
+    }
+  }
+
+  private async loadArtifacts(path: string, offset: number): Promise<void> {
+    try {
+      const listing = await api.listArtifacts(this.cwd, path, offset, PAGE);
+      this.path = path;
+      this.listing = offset > 0 && this.listing && this.listing.path === listing.path
+        ? { ...listing, entries: [...this.listing.entries, ...listing.entries], offset: 0 }
+        : listing;
+      this.renderArtifacts();
+    } catch (error) {
+      this.showError(this.browserBox, error);
+    }
+  }
+
+  private renderArtifacts(): void {
+    const listing = this.listing;
+    if (!listing || listing.store === null) {
+      this.browserBox.replaceChildren();
+      return;
+    }
+    const where = el('div', { cls: 'zn-path', zn: 'path', text: `${listing.store}${listing.path ? '/' + listing.path : ''}` });
+    const rows = el('ul', { cls: 'zn-entries' });
+    if (listing.path) {
+      rows.appendChild(el('li', { cls: 'zn-entry zn-up', text: '..', zn: 'up', onClick: () => void this.loadArtifacts(parentPath(listing.path), 0) }));
+    }
+    for (const entry of listing.entries) {
+      const open = entry.kind === 'folder' ? () => void this.loadArtifacts(entry.path, 0) : () => void this.preview(entry.path);
+      rows.appendChild(el('li', { cls: `zn-entry zn-${entry.kind}`, zn: 'entry', title: entry.path, onClick: entry.kind === 'link' ? undefined : open },
+        el('span', { cls: 'zn-name', text: entry.kind === 'folder' ? `${entry.name}/` : entry.name }),
+        el('span', { cls: 'zn-meta', text: [humanSize(entry.size), formatWhen(entry.modified)].filter(Boolean).join(' · ') })));
+    }
+    const shown = listing.offset + listing.entries.length;
+    const footer = el('div', { cls: 'zn-page', zn: 'page', text: pageLabel({ ...listing, offset: 0 }) });
+    if (shown < listing.total) {
+      footer.appendChild(el('button', { cls: 'zn-link', text: 'more', zn: 'more', onClick: () => void this.loadArtifacts(listing.path, shown) }));
+    }
+    this.browserBox.replaceChildren(el('div', { cls: 'zn-subtitle', text: 'Artifact store' }), where, rows, footer);
+  }
+
+  private async preview(path: string): Promise<void> {
+    try {
+      this.renderPreview(await api.previewArtifact(this.cwd, path));
+    } catch (error) {
+      this.showError(this.previewBox, error);
+    }
+  }
+
+  private renderPreview(p: IPreview): void {
+    const parts: Node[] = [el('div', { cls: 'zn-subtitle', text: p.path }),
+      el('div', { cls: 'zn-detail', text: [p.kind, humanSize(p.size), formatWhen(p.modified), p.truncated ? 'truncated' : ''].filter(Boolean).join(' · ') })];
+    if (p.note) {
+      parts.push(el('div', { cls: 'zn-detail', text: p.note }));
+    }
+    if (p.text !== null && p.text !== undefined) {
+      parts.push(el('pre', { cls: 'zn-text', zn: 'preview-text', text: p.text }));
+    }
+    if (p.rows && p.rows.length) {
+      const table = el('table', { cls: 'zn-table', zn: 'preview-table' });
+      p.rows.forEach(r => table.appendChild(el('tr', {}, ...r.map(c => el('td', { text: c })))));
+      parts.push(table);
+    }
+    const src = imageSource(p);
+    if (src) {
+      const img = el('img', { cls: 'zn-image', zn: 'preview-image' });
+      img.src = src;
+      parts.push(img);
+    }
+    this.previewBox.replaceChildren(...parts);
+  }
+
+  private async loadRuns(): Promise<void> {
+    try {
+      const { runs } = await api.listRuns(this.cwd, 20);
+      const list = el('ul', { cls: 'zn-runs' });
+      for (const run of runs) {
+        const item = el('li', { cls: `zn-run zn-state-${run.state}`, zn: 'run' });
+        const details = el('div', { cls: 'zn-run-steps' });
+        item.appendChild(el('div', { cls: 'zn-run-head', onClick: () => void this.expandRun(run.name, details) },
+          el('span', { cls: 'zn-name', text: run.name }), el('span', { cls: 'zn-meta', text: `${run.state} · ${formatWhen(run.started)}` })));
+        item.appendChild(details);
+        list.appendChild(item);
+      }
+      this.runsBox.replaceChildren(el('div', { cls: 'zn-subtitle', text: 'Recent runs' }),
+        runs.length ? list : el('div', { cls: 'zn-empty', text: 'No runs on this stack yet.' }));
+    } catch (error) {
+      this.showError(this.runsBox, error);
+    }
+  }
+
+  private async expandRun(name: string, into: HTMLElement): Promise<void> {
+    if (into.childElementCount) {
+      into.replaceChildren();
+      return;
+    }
+    try {
+      const run = await api.getRun(this.cwd, name);
+      for (const step of run.steps) {
+        const row = el('div', { cls: `zn-step zn-state-${step.state}`, zn: 'step' },
+          el('span', { cls: 'zn-name', text: step.name }), el('span', { cls: 'zn-meta', text: `${step.state} · ${(step.duration * 1000).toFixed(0)} ms` }));
+        if (step.error) {
+          row.appendChild(el('div', { cls: 'zn-error', text: step.error }));
+        }
+        for (const out of step.outputs) {
+          const path = out.path;
+          row.appendChild(el('div', { cls: 'zn-output', zn: 'output', title: out.uri, text: `${out.name} (${out.materializer})`,
+            onClick: path ? () => void this.preview(path) : undefined }));
+        }
+        into.appendChild(row);
+      }
+    } catch (error) {
+      this.showError(into, error);
+    }
+  }
+}
