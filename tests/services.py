@@ -137,7 +137,7 @@ class MariaDB:
         """Create (once) a password user; ``grant`` on ``on`` (default: the database)."""
         if user in self.accounts:
             return self.accounts[user]
-        pw = password or secrets.token_urlsafe(12)
+        pw = password or "p" + secrets.token_urlsafe(12)  # never starts with "-" (argparse would read a flag)
         db = database or f"{user}_db"
         self.sql(f"CREATE USER IF NOT EXISTS '{user}'@'%' IDENTIFIED BY '{pw}'; ALTER USER '{user}'@'%' IDENTIFIED BY '{pw}';")
         if grant:
