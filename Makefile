@@ -11,10 +11,12 @@ PYTEST_ARGS ?=
 
 .PHONY: venv lab test lint bench clean system-deps
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: pyproject.toml labextension/package.json labextension/src/*.ts labextension/style/*
+	command -v npm >/dev/null || bash .ci/install-system-deps.sh
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[test,dev]"
+	rm -rf zenml_notebook/labextension  # rebuilt by the hatch hook (npm + jupyter-builder) during the install
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m pip install --quiet -e ".[test,dev]"
 	touch $@
 
 venv: $(VENV)/.installed
@@ -25,7 +27,8 @@ lab: venv
 system-deps:
 	bash .ci/install-system-deps.sh
 
-test: venv system-deps
+test: system-deps venv
+	cd labextension && npm test
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: venv

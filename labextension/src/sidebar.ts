@@ -106,6 +106,9 @@ export class ZenMLSidebar extends Widget {
       return;
     }
     const activeChanged = this.stacks === null || this.stacks.active !== next.active;
+    if (activeChanged && this.stacks !== null) {
+      this.statusLine.textContent = '';  // an old "switched to" note would now be wrong
+    }
     if (force || stacksChanged(this.stacks, next)) {
       this.stacks = next;
       this.renderStacks();

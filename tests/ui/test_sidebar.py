@@ -1,0 +1,178 @@
+"""The sidebar in a real browser: Debian's Chromium driven by Python playwright against a
+`jupyter lab` started here with a token (never `playwright install`)."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+from nbformat.v4 import new_code_cell, new_notebook
+
+from ..services import free_port
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory: pytest.TempPathFactory):
+    root = tmp_path_factory.mktemp("lab-root")
+    config = tmp_path_factory.mktemp("jupyter-config")
+    (config / "labconfig").mkdir()
+    (config / "labconfig" / "page_config.json").write_text(json.dumps({"disabledExtensions": {"@jupyterlab/apputils-extension:announcements": True}}))
+    port, token = free_port(), secrets.token_hex(16)
+    env = {**os.environ, "JUPYTER_CONFIG_DIR": str(config), "ZENML_NOTEBOOK_CONFIG_DIR": str(tmp_path_factory.mktemp("zn-config")),
+           "ZENML_NOTEBOOK_SECRETS_BACKEND": "file"}
+    for key in ("ZENML_NOTEBOOK_REPO", "ZENML_NOTEBOOK_STACK"):
+        env.pop(key, None)
+    log = open(root.parent / "lab.log", "wb")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1", f"--port={port}", f"--IdentityProvider.token={token}",
+         f"--ServerApp.root_dir={root}", "--allow-root", "--LabApp.extension_manager=readonly", "--ServerApp.allow_unauthenticated_access=False"],
+        cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(f"{url}/api/status?token={token}", timeout=1)
+            break
+        except OSError:
+            time.sleep(0.2)
+    else:
+        proc.terminate()
+        raise RuntimeError(f"jupyter lab did not start; see {root.parent / 'lab.log'}")
+    yield {"url": url, "token": token, "root": root, "env": env}
+    proc.terminate()
+    proc.wait(timeout=30)
+    log.close()
+
+
+def run_cells(lab: dict, *cells: str) -> list[str]:
+    """Execute cells in a real kernel in the lab's root folder; returns each cell's text output."""
+    nb = new_notebook(cells=[new_code_cell(c) for c in cells], metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})
+    old = dict(os.environ)
+    os.environ.update(lab["env"])
+    try:
+        NotebookClient(nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(lab["root"])}}).execute()
+    finally:
+        os.environ.clear()
+        os.environ.update(old)
+    return ["".join(o.get("text", "") or o.get("data", {}).get("text/plain", "") for o in c.outputs) for c in nb.cells]
+
+
+def in_browser(scenario, lab: dict) -> None:
+    """Run ``scenario(page, lab)`` with Chromium in its own thread: playwright's sync API runs
+    an event loop, which must not be the test session's (pytest-jupyter owns that one)."""
+    import threading
+
+    errors: list[BaseException] = []
+
+    def main() -> None:
+        from playwright.sync_api import sync_playwright
+
+        try:
+            with sync_playwright() as pw:
+                browser = pw.chromium.launch(executable_path=CHROMIUM, args=[
+                    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                    "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"])
+                try:
+                    scenario(browser.new_page(viewport={"width": 1400, "height": 900}), lab)
+                finally:
+                    browser.close()
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the test's thread
+            errors.append(exc)
+
+    if not Path(CHROMIUM).exists():
+        raise RuntimeError("Debian's chromium is missing: `make test` installs it (apt-get install chromium)")
+    thread = threading.Thread(target=main)
+    thread.start()
+    thread.join(timeout=300)
+    if errors:
+        raise errors[0]
+
+
+def test_sidebar_end_to_end(lab: dict) -> None:
+    in_browser(_end_to_end, lab)
+
+
+def _end_to_end(page, lab: dict) -> None:
+    run_cells(lab, "%load_ext zenml_notebook\n%zenml stack list")  # a new user's first command creates the repository
+    started = time.monotonic()
+    page.goto(f"{lab['url']}/lab?token={lab['token']}")
+    page.wait_for_selector(".jp-LabShell", timeout=60_000)
+    page.click("li.lm-TabBar-tab[data-id='zenml-notebook-sidebar']", timeout=30_000)
+    active = page.locator("#zenml-notebook-sidebar [data-zn='active-stack']")
+    active.wait_for(timeout=10_000)
+    interactive = time.monotonic() - started
+    assert active.locator(".zn-title").inner_text() == "Active stack: default"
+    assert "sqlite · uri=.zenml/metadata.db" in active.inner_text()
+
+    # a stack registered from a kernel appears within the poll interval
+    run_cells(lab, "%load_ext zenml_notebook\n%zenml stack copy default second")
+    row = page.locator("#zenml-notebook-sidebar [data-zn='stack-row']", has_text="second")
+    row.wait_for(timeout=5_000)
+    row.locator("[data-zn='switch']").click()
+    page.locator("#zenml-notebook-sidebar .zn-title", has_text="Active stack: second").wait_for(timeout=5_000)
+    assert run_cells(lab, "%load_ext zenml_notebook\n%zenml stack get")[0] == "active stack: 'second'\n"
+
+    # switching from a kernel shows in the sidebar within 5 s
+    run_cells(lab, "%load_ext zenml_notebook\n%zenml stack set default")
+    page.locator("#zenml-notebook-sidebar .zn-title", has_text="Active stack: default").wait_for(timeout=5_000)
+
+    # run a pipeline, then browse to one of its artifacts and preview it
+    run_cells(lab, "from zenml_notebook import step, pipeline\n"
+                   "@step\ndef numbers(n: int = 4) -> list:\n    return list(range(n))\n"
+                   "@step\ndef report(xs: list) -> dict:\n    return {'total': sum(xs), 'note': '<b>not bold</b>'}\n"
+                   "@pipeline\ndef demo():\n    report(numbers())\n"
+                   "demo()")
+    page.click("#zenml-notebook-sidebar [data-zn='refresh']")
+    run = page.locator("#zenml-notebook-sidebar [data-zn='run']").first
+    run.wait_for(timeout=5_000)
+    run.locator(".zn-run-head").click()
+    output = page.locator("#zenml-notebook-sidebar [data-zn='output']", has_text="output (json)").last
+    output.wait_for(timeout=5_000)
+    output.click()
+    preview = page.locator("#zenml-notebook-sidebar [data-zn='preview-text']")
+    preview.wait_for(timeout=5_000)
+    text = preview.inner_text()
+    assert '"total": 6' in text and "<b>not bold</b>" in text  # markup shown as text
+    assert page.locator("#zenml-notebook-sidebar b", has_text="not bold").count() == 0
+    # and the folder browser: into the pipeline's folder
+    page.locator("#zenml-notebook-sidebar [data-zn='entry']", has_text="demo/").click()
+    page.locator("#zenml-notebook-sidebar [data-zn='path']", has_text="/demo").wait_for(timeout=5_000)
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.locator("#zenml-notebook-sidebar").screenshot(path=str(ARTIFACTS / "sidebar.png"))
+    page.screenshot(path=str(ARTIFACTS / "lab.png"))
+    assert interactive < 60
+    print(f"sidebar interactive {interactive:.1f} s after navigation started")
+
+
+def test_unreachable_store_shows_an_error_not_a_blank_panel(lab: dict) -> None:
+    in_browser(_unreachable, lab)
+
+
+def _unreachable(page, lab: dict) -> None:
+    run_cells(lab, "%load_ext zenml_notebook\n"
+                   "%zenml metadata register down --flavor mysql --host 127.0.0.1 --port 1 --username u --passwd-env NOPE --database d --no-verify\n"
+                   "%zenml stack register broken -m down -a default -o default")
+    page.goto(f"{lab['url']}/lab?token={lab['token']}")
+    page.wait_for_selector(".jp-LabShell", timeout=60_000)
+    if not page.locator("#zenml-notebook-sidebar").is_visible():
+        page.click("li.lm-TabBar-tab[data-id='zenml-notebook-sidebar']")
+    row = page.locator("#zenml-notebook-sidebar [data-zn='stack-row']", has_text="broken")
+    row.wait_for(timeout=5_000)
+    row.locator("[data-zn='switch']").click()
+    error = page.locator("#zenml-notebook-sidebar [data-zn='runs'] [data-zn='error']")
+    error.wait_for(timeout=10_000)
+    assert "NOPE" in error.inner_text() and "not set" in error.inner_text()
+    run_cells(lab, "%load_ext zenml_notebook\n%zenml stack set default")
