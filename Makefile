@@ -40,6 +40,7 @@ bench: venv
 	$(PY) benchmarks/bench_metadata.py
 	$(PY) benchmarks/bench_artifacts.py
 	$(PY) benchmarks/bench_pipelines.py
+	$(PY) benchmarks/bench_server.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
