@@ -12,7 +12,6 @@ import time
 import urllib.request
 from pathlib import Path
 
-import nbformat
 import pytest
 from nbclient import NotebookClient
 from nbformat.v4 import new_code_cell, new_notebook
@@ -89,7 +88,7 @@ def in_browser(scenario, lab: dict) -> None:
                     scenario(browser.new_page(viewport={"width": 1400, "height": 900}), lab)
                 finally:
                     browser.close()
-        except BaseException as exc:  # noqa: BLE001 - re-raised in the test's thread
+        except BaseException as exc:
             errors.append(exc)
 
     if not Path(CHROMIUM).exists():
