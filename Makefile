@@ -9,7 +9,7 @@ PORT ?= 8888
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 PYTEST_ARGS ?=
 
-.PHONY: venv lab test lint bench clean system-deps
+.PHONY: venv lab test lint bench bench-compare clean system-deps
 
 $(VENV)/.installed: pyproject.toml labextension/package.json labextension/src/*.ts labextension/style/*
 	command -v npm >/dev/null || bash .ci/install-system-deps.sh
@@ -41,6 +41,15 @@ bench: venv
 	$(PY) benchmarks/bench_artifacts.py
 	$(PY) benchmarks/bench_pipelines.py
 	$(PY) benchmarks/bench_server.py
+
+.venv-zenml/.installed:
+	$(PYTHON) -m venv .venv-zenml
+	.venv-zenml/bin/pip install --quiet --upgrade pip
+	.venv-zenml/bin/pip install --quiet "zenml[local]==0.98.*"
+	touch $@
+
+bench-compare: venv .venv-zenml/.installed
+	$(PY) benchmarks/bench_compare.py --runs 5
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
