@@ -449,26 +449,21 @@ def _runs_compare(args: argparse.Namespace) -> Any:
 
     client = _client(args)
     runs = [client.get_run(name) for name in args.runs]
-    keys: list[str] = []
-    cells: dict[str, dict[str, str]] = {}
+    cells: dict[str, dict[str, str]] = {}  # row -> run -> value, rows in first-seen order
     for run in runs:
         for s in run.steps:
             for k, v in s.parameters.items():
-                key = f"{s.name}.{k}"
-                cells.setdefault(key, {})[run.name] = repr(v)
-                keys.append(key) if key not in keys else None
+                cells.setdefault(f"{s.name}.{k}", {})[run.name] = repr(v)
             for k, art in s.outputs.items():
-                key = f"{s.name} -> {k}"
                 value = art.content_hash[:12]
-                if art.materializer == "json":
+                if art.materializer == "json":  # small JSON outputs (metrics) are shown as values
                     try:
-                        loaded = run.output(s.name, k)
-                        value = repr(loaded) if len(repr(loaded)) <= 40 else value
+                        loaded = repr(run.output(s.name, k))
+                        value = loaded if len(loaded) <= 40 else value
                     except ZenMLError:
                         pass
-                cells.setdefault(key, {})[run.name] = value
-                keys.append(key) if key not in keys else None
-    rows = [(key, [cells[key].get(r.name, "-") for r in runs]) for key in keys]
+                cells.setdefault(f"{s.name} -> {k}", {})[run.name] = value
+    rows = [(key, [values.get(r.name, "-") for r in runs]) for key, values in cells.items()]
     return Comparison([r.name for r in runs], rows, title=f"{len(runs)} runs; ≠ marks differences (outputs: value, or content hash)")
 
 
