@@ -176,3 +176,50 @@ def _unreachable(page, lab: dict) -> None:
     error.wait_for(timeout=10_000)
     assert "NOPE" in error.inner_text() and "not set" in error.inner_text()
     run_cells(lab, "%load_ext zenml_notebook\n%zenml stack set default")
+
+
+def test_mysql_form_in_lab(lab: dict, mysql_account) -> None:
+    """Fill the MySQL form in a notebook open in Lab, click Test and Save, read the status."""
+    a = mysql_account
+    nb = new_notebook(cells=[new_code_cell("%load_ext zenml_notebook\n%zenml form mysql")],
+                      metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})
+    (lab["root"] / "form.ipynb").write_text(json.dumps(nb))
+
+    def scenario(page, lab: dict) -> None:
+        page.goto(f"{lab['url']}/lab/tree/form.ipynb?token={lab['token']}")
+        page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
+        page.get_by_text("Python 3 (ipykernel) | Idle").wait_for(timeout=60_000)  # the kernel is ready
+        page.locator(".jp-Notebook .jp-Cell").first.click()
+        page.keyboard.press("Shift+Enter")
+        form = page.locator(".jp-OutputArea .widget-vbox", has_text="MySQL metadata store").first
+        try:
+            form.wait_for(timeout=60_000)
+        except Exception:
+            ARTIFACTS.mkdir(exist_ok=True)
+            page.screenshot(path=str(ARTIFACTS / "mysql-form-failure.png"))
+            raise
+
+        def field(label: str):
+            return form.locator(".widget-inline-hbox", has=page.locator(f"label:text-is('{label}')")).locator("input")
+
+        field("Host").fill(a.host)
+        field("Port").fill(str(a.port))
+        field("User").fill(a.user)
+        field("Database").fill(a.database)
+        field("Password").fill(a.password)
+        form.locator("button", has_text="Test connection").click()
+        status = form.locator(".widget-html-content").last
+        page.wait_for_function("el => el.textContent.includes('OK - MySQL server') || el.textContent.includes('✗')", arg=status.element_handle(), timeout=30_000)
+        assert "OK - MySQL server" in status.inner_text(), status.inner_text()
+        assert field("Password").input_value() == ""  # taken out of the widget at once
+        form.locator("button", has_text="Save").click()
+        page.wait_for_function("el => el.textContent.includes('registered') || el.textContent.includes('✗')", arg=status.element_handle(), timeout=30_000)
+        assert status.inner_text().endswith("registered metadata store 'team-mysql'; stack 'default' uses it"), status.inner_text()
+        ARTIFACTS.mkdir(exist_ok=True)
+        form.screenshot(path=str(ARTIFACTS / "mysql-form.png"))
+
+    in_browser(scenario, lab)
+    out = run_cells(lab, "%load_ext zenml_notebook\n%zenml metadata describe team-mysql")[0]
+    assert f"host             {a.host}" in out and "password         ******** (file)" in out
+    assert a.password not in out
+    run_cells(lab, "%load_ext zenml_notebook\n%zenml stack update default -m default")
