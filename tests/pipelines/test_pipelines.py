@@ -233,3 +233,65 @@ def test_commands(shell, repo: Path, capsys) -> None:
 
     with pytest.raises(UsageError, match="run 'nope' does not exist"):
         shell.run_line_magic("zenml", "runs describe nope")
+
+
+def test_pandas_dataframes_as_parquet(repo: Path) -> None:
+    import pandas as pd
+
+    @step
+    def frame() -> pd.DataFrame:
+        return pd.DataFrame({"a": [1, 2, 3], "b": ["x", "y", "z"]})
+
+    @step
+    def total(df: pd.DataFrame) -> int:
+        return int(df["a"].sum())
+
+    @pipeline
+    def frames():
+        total(frame())
+
+    run = frames()
+    art = run.step("frame").outputs["output"]
+    assert art.materializer == "pandas" and art.uri.endswith("/frame/output.parquet")
+    assert run.output("frame").equals(pd.DataFrame({"a": [1, 2, 3], "b": ["x", "y", "z"]}))
+    assert run.output("total") == 6
+    assert api.artifact_store().read_bytes(api.artifact_store().relative(art.uri))[:4] == b"PAR1"
+
+
+def test_terminal_progress_bar(repo: Path) -> None:
+    """On a terminal the run draws a text progress bar on stderr."""
+    import pty
+
+    code = textwrap.dedent(
+        """
+        from zenml_notebook import pipeline, step
+        @step
+        def a() -> int:
+            return 1
+        @step
+        def b(x: int) -> int:
+            return x + 1
+        @pipeline
+        def bar():
+            b(a())
+        bar()
+        """
+    )
+    master, slave = pty.openpty()
+    proc = subprocess.Popen([sys.executable, "-c", code], cwd=repo, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=slave)
+    os.close(slave)
+    chunks = []
+    while True:
+        try:
+            data = os.read(master, 4096)
+        except OSError:
+            break
+        if not data:
+            break
+        chunks.append(data)
+    proc.wait(timeout=60)
+    os.close(master)
+    text = b"".join(chunks).decode()
+    assert proc.returncode == 0
+    assert "[####################] 2/2 steps done (0 cached)" in text
+    assert "\r" in text  # redrawn in place
