@@ -3,24 +3,7 @@
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-cells = [
-    new_markdown_cell(
-        "# zenml-notebook quickstart\n\n"
-        "A **stack** is a metadata store + an artifact store + an orchestrator. "
-        "This notebook registers components and stacks, switches between them, and uses the "
-        "seed's `config` commands. Everything here also works as `zenml-notebook ...` in a terminal."
-    ),
-    new_code_cell("%load_ext zenml_notebook"),
-    new_markdown_cell("The first command creates a `.zenml` repository (if there is none above this folder) with a `default` stack: SQLite metadata, a local artifact folder, the in-process orchestrator."),
-    new_code_cell("%zenml stack list"),
-    new_code_cell("%zenml stack describe"),
-    new_markdown_cell(
-        "## A pipeline on the active stack\n"
-        "Steps are plain functions. Every input, output and parameter is tracked in the metadata "
-        "store, every output is written to the artifact store, and a step whose code, parameters "
-        "and inputs did not change is not run again."
-    ),
-    new_code_cell(
+PIPELINE_SOURCE = (
         "import numpy as np\n"
         "from zenml_notebook import step, pipeline, Client\n\n"
         "@step\n"
@@ -48,7 +31,26 @@ cells = [
         "def training(learning_rate: float = 0.1):\n"
         "    train, test = split(load_data())\n"
         "    evaluate(train_model(train, learning_rate=learning_rate), test)"
+)
+
+cells = [
+    new_markdown_cell(
+        "# zenml-notebook quickstart\n\n"
+        "A **stack** is a metadata store + an artifact store + an orchestrator. "
+        "This notebook registers components and stacks, switches between them, and uses the "
+        "seed's `config` commands. Everything here also works as `zenml-notebook ...` in a terminal."
     ),
+    new_code_cell("%load_ext zenml_notebook"),
+    new_markdown_cell("The first command creates a `.zenml` repository (if there is none above this folder) with a `default` stack: SQLite metadata, a local artifact folder, the in-process orchestrator."),
+    new_code_cell("%zenml stack list"),
+    new_code_cell("%zenml stack describe"),
+    new_markdown_cell(
+        "## A pipeline on the active stack\n"
+        "Steps are plain functions. Every input, output and parameter is tracked in the metadata "
+        "store, every output is written to the artifact store, and a step whose code, parameters "
+        "and inputs did not change is not run again."
+    ),
+    new_code_cell(PIPELINE_SOURCE),
     new_code_cell("first = training()\nfirst"),
     new_markdown_cell("Run it again: nothing changed, so every step is a cache hit (and the hit is recorded)."),
     new_code_cell("second = training()\n[s.state for s in second.steps]"),
@@ -112,6 +114,8 @@ cells = [
     new_code_cell("%zenml stack set default"),
 ]
 
+for i, cell in enumerate(cells):  # stable ids keep regenerated notebooks' diffs small
+    cell["id"] = f"quickstart-{i:02d}"
 nb = new_notebook(cells=cells, metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})
 nbformat.write(nb, "quickstart.ipynb")
 
@@ -142,35 +146,7 @@ remote_cells = [
         "%zenml stack register team -m team-mysql -a team-gcs -o team-dask --set"
     ),
     new_code_cell("%zenml stack describe"),
-    new_code_cell(
-        "import numpy as np\n"
-        "from zenml_notebook import step, pipeline, Client\n\n"
-        "@step\n"
-        "def load_data(n: int = 200) -> dict:\n"
-        "    rng = np.random.default_rng(0)\n"
-        "    x = rng.normal(size=(n, 3))\n"
-        "    y = x @ np.array([1.5, -2.0, 0.5]) + rng.normal(scale=0.1, size=n)\n"
-        "    return {'x': x.tolist(), 'y': y.tolist()}\n\n"
-        "@step(outputs=['train', 'test'])\n"
-        "def split(data: dict, test_fraction: float = 0.25):\n"
-        "    k = int(len(data['y']) * (1 - test_fraction))\n"
-        "    return ({'x': data['x'][:k], 'y': data['y'][:k]}, {'x': data['x'][k:], 'y': data['y'][k:]})\n\n"
-        "@step\n"
-        "def train_model(train: dict, learning_rate: float = 0.1, epochs: int = 200) -> np.ndarray:\n"
-        "    X, y = np.array(train['x']), np.array(train['y'])\n"
-        "    w = np.zeros(X.shape[1])\n"
-        "    for _ in range(epochs):\n"
-        "        w -= learning_rate * X.T @ (X @ w - y) / len(y)\n"
-        "    return w\n\n"
-        "@step\n"
-        "def evaluate(model: np.ndarray, test: dict) -> float:\n"
-        "    X, y = np.array(test['x']), np.array(test['y'])\n"
-        "    return round(float(np.mean((X @ model - y) ** 2)), 6)\n\n"
-        "@pipeline\n"
-        "def training(learning_rate: float = 0.1):\n"
-        "    train, test = split(load_data())\n"
-        "    evaluate(train_model(train, learning_rate=learning_rate), test)"
-    ),
+    new_code_cell(PIPELINE_SOURCE),
     new_code_cell("first = training()\nfirst"),
     new_code_cell("second = training()\n[s.state for s in second.steps]"),
     new_code_cell("%zenml artifacts ls training"),
@@ -178,6 +154,8 @@ remote_cells = [
     new_code_cell("%zenml stack set default"),
 ]
 
+for i, cell in enumerate(remote_cells):
+    cell["id"] = f"remote-{i:02d}"
 nb = new_notebook(cells=remote_cells, metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})
 nbformat.write(nb, "mysql-gcs-dask.ipynb")
 

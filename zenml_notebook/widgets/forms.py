@@ -159,20 +159,10 @@ class MySQLForm(_Form):
         name = self.name.value.strip()
         if password is not None:
             settings["password"] = password
-        if _existing("metadata_store", name) is None:
-            if password is None:
-                raise ZenMLError("password is empty; type it in")
-            api.register_component("metadata_store", name, "mysql", settings)
-            done = f"registered metadata store {name!r}"
-        else:
-            api.update_component("metadata_store", name, settings, flavor="mysql")
-            done = f"updated metadata store {name!r}"
+        if password is None and _existing("metadata_store", name) is None:
+            raise ZenMLError("password is empty; type it in")
+        self._show(_save("metadata_store", name, "mysql", settings, self.use.value), "ok")
         self._secret = None
-        if self.use.value:
-            stack = api.active_stack_name()
-            api.update_stack(stack, metadata_store=name)
-            done += f"; stack {stack!r} uses it"
-        self._show(done, "ok")
 
 
 class ArtifactStoreForm(_Form):
@@ -238,18 +228,8 @@ class ArtifactStoreForm(_Form):
     def save(self) -> None:
         settings = self._settings()
         name = self.name.value.strip()
-        if _existing("artifact_store", name) is None:
-            api.register_component("artifact_store", name, self.flavor.value, settings)
-            done = f"registered artifact store {name!r}"
-        else:
-            api.update_component("artifact_store", name, settings, flavor=self.flavor.value)
-            done = f"updated artifact store {name!r}"
+        self._show(_save("artifact_store", name, self.flavor.value, settings, self.use.value), "ok")
         self._secrets.clear()
-        if self.use.value:
-            stack = api.active_stack_name()
-            api.update_stack(stack, artifact_store=name)
-            done += f"; stack {stack!r} uses it"
-        self._show(done, "ok")
 
 
 class StackForm(_Form):
@@ -270,6 +250,23 @@ class StackForm(_Form):
         _required(stack_name=self.name.value)
         record = api.register_stack(self.name.value.strip(), *(self.parts[k].value for k in self.parts), activate=activate)
         self._show(f"registered stack {record.name!r}" + ("; it is now the active stack" if activate else ""), "ok")
+
+
+def _save(kind: str, name: str, flavor: str, settings: dict[str, Any], use: bool) -> str:
+    """Register or update through the API (which checks the store first); optionally put
+    the component on the active stack. Returns what was done, for the status line."""
+    label = "metadata store" if kind == "metadata_store" else "artifact store"
+    if _existing(kind, name) is None:
+        api.register_component(kind, name, flavor, settings)
+        done = f"registered {label} {name!r}"
+    else:
+        api.update_component(kind, name, settings, flavor=flavor)
+        done = f"updated {label} {name!r}"
+    if use:
+        stack = api.active_stack_name()
+        api.update_stack(stack, **{kind: name})
+        done += f"; stack {stack!r} uses it"
+    return done
 
 
 def _existing(kind: str, name: str | None) -> ComponentRecord | None:
