@@ -229,6 +229,24 @@ def _mysql_record(account):
     })
 
 
+def test_concurrent_checks_create_the_database_once(mysql_account) -> None:
+    """Eight pre-flights racing on a missing database: all succeed, exactly one created it
+    (CI once caught "1007 database exists" when two processes created it at once)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    a = mysql_account
+    barrier = threading.Barrier(8)
+
+    def check(_: int):
+        barrier.wait()
+        return check_mysql(a.host, a.port, a.user, a.password, a.database)
+
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(check, range(8)))
+    assert sum(r.created_database for r in results) == 1
+    assert all(r.server_version for r in results)
+
+
 def test_restart_between_steps(mariadb, mysql_account, workdir: Path) -> None:
     store = open_metadata_store(_mysql_record(mysql_account), Repository(workdir))
     run = store.start_run("p", "p-restart", {})

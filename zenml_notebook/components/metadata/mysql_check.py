@@ -102,9 +102,8 @@ def check_mysql(
             if not exc.args or exc.args[0] != 1049:  # 1044: no rights (MySQL hides existence then)
                 raise
             try:  # 1049: unknown database - create it, as ml-metadata would
-                with conn.cursor() as cur:
-                    cur.execute(f"CREATE DATABASE `{database}`")  # name validated by the config model
-                created = True
+                with conn.cursor() as cur:  # IF NOT EXISTS: another process may create it meanwhile
+                    created = cur.execute(f"CREATE DATABASE IF NOT EXISTS `{database}`") == 1  # name validated
                 conn.select_db(database)
             except pymysql.err.OperationalError as denied:
                 if denied.args and denied.args[0] in (1044, 1227):
