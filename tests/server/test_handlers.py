@@ -189,3 +189,22 @@ async def test_cwd_picks_the_notebook_repository(jp_fetch, jp_root_dir: Path, mo
     assert code == 200 and body["repository"] == str(jp_root_dir / "project")
     code, body = await get(jp_fetch, "stacks", cwd="../..")
     assert code == 400
+
+
+async def test_every_error_body_is_json_with_error_and_no_traceback(jp_fetch, repo_root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    code, body = await get(jp_fetch, "artifacts", limit="abc")
+    assert code == 400 and body == {"error": "limit must be an integer"}
+    code, body = await get(jp_fetch, "no-such-route")
+    assert code == 404 and body == {"error": "no such zenml-notebook endpoint: /a%40b/zenml-notebook/no-such-route"}
+
+    # Fault injection (a stand-in for a bug: nothing real raises a non-ZenML error on demand):
+    # the server extension runs in this process, so replace the runs query with one that fails.
+    from zenml_notebook.server import handlers
+
+    def broken(pipeline, limit):
+        raise RuntimeError("internal detail /etc/hidden-path")
+
+    monkeypatch.setattr(handlers, "_runs", broken)
+    code, body = await get(jp_fetch, "runs")
+    assert code == 500
+    assert body == {"error": "unexpected error in the zenml-notebook server extension; the Jupyter server log has the details"}

@@ -36,6 +36,7 @@ from ..exceptions import (
     StoreConnectionError,
     UsageError,
     ZenMLError,
+    redact,
 )
 from ..repository import find_repository, working_dir
 from ..secrets import mask_config
@@ -81,6 +82,17 @@ class _Base(APIHandler):
             return
         self.set_status(status)
         self.finish(json.dumps(result, default=str))
+
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
+        """Every error body is ``{"error": "..."}``, like the typed ones above. Jupyter's default
+        sends the traceback of an unexpected exception; ours stays in the server log only."""
+        exc = kwargs.get("exc_info", (None, None, None))[1]
+        if isinstance(exc, tornado.web.HTTPError):
+            message = (exc.log_message % exc.args) if exc.log_message else (exc.reason or f"HTTP {status_code}")
+        else:
+            message = "unexpected error in the zenml-notebook server extension; the Jupyter server log has the details"
+        self.set_header("Content-Type", "application/json")
+        self.finish(json.dumps({"error": redact(message)}))
 
     def _int(self, name: str, default: int) -> int:
         raw = self.get_query_argument(name, str(default))
@@ -207,6 +219,16 @@ class RunHandler(_Base):
         await self._answer(lambda: _run(name))
 
 
+class MissingHandler(_Base):
+    """Anything else under /zenml-notebook/ answers a JSON 404 (after authentication)."""
+
+    @tornado.web.authenticated
+    def get(self) -> None:
+        raise tornado.web.HTTPError(404, f"no such zenml-notebook endpoint: {self.request.path}")
+
+    post = put = delete = patch = get
+
+
 def setup_handlers(web_app: Any) -> None:
     base = url_path_join(web_app.settings["base_url"], "zenml-notebook")
     web_app.add_handlers(".*$", [
@@ -216,4 +238,5 @@ def setup_handlers(web_app: Any) -> None:
         (url_path_join(base, "artifacts", "preview"), PreviewHandler),
         (url_path_join(base, "runs"), RunsHandler),
         (url_path_join(base, "runs", "([^/]+)"), RunHandler),
+        (url_path_join(base, ".*"), MissingHandler),
     ])
