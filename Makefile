@@ -11,11 +11,11 @@ PYTEST_ARGS ?=
 
 .PHONY: venv lab test lint bench bench-compare clean system-deps
 
-$(VENV)/.installed: pyproject.toml labextension/package.json labextension/src/*.ts labextension/style/*
-	command -v npm >/dev/null || bash .ci/install-system-deps.sh
+$(VENV)/.installed: pyproject.toml labextension/package.json labextension/yarn.lock labextension/src/*.ts labextension/style/*
+	command -v node >/dev/null || bash .ci/install-system-deps.sh
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	rm -rf zenml_notebook/labextension  # rebuilt by the hatch hook (npm + jupyter-builder) during the install
+	rm -rf zenml_notebook/labextension  # rebuilt by the hatch hook (jlpm + jupyter-builder) during the install
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m pip install --quiet -e ".[test,dev]"
 	touch $@
 
@@ -28,7 +28,7 @@ system-deps:
 	bash .ci/install-system-deps.sh
 
 test: system-deps venv
-	cd labextension && npm test
+	cd labextension && PATH="$(CURDIR)/$(VENV)/bin:$$PATH" jlpm install && PATH="$(CURDIR)/$(VENV)/bin:$$PATH" jlpm test
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: venv

@@ -4,7 +4,7 @@ set -euo pipefail
 need=()
 [ -x /usr/sbin/mariadbd ] || command -v mariadbd >/dev/null 2>&1 || need+=(mariadb-server mariadb-client)
 [ -x /usr/bin/chromium ] || need+=(chromium)          # the real browser for tests/ui (never `playwright install`)
-command -v npm >/dev/null 2>&1 || need+=(nodejs npm)  # builds the JupyterLab extension
+command -v node >/dev/null 2>&1 || need+=(nodejs)  # builds the JupyterLab extension (jlpm is bundled with jupyter-builder)
 if [ ${#need[@]} -eq 0 ]; then
   exit 0
 fi

@@ -21,6 +21,7 @@ def test_wheel_from_a_clean_checkout(tmp_path: Path) -> None:
     with tarfile.open(archive) as tar:
         tar.extractall(src, filter="data")
     assert not (src / "zenml_notebook" / "labextension").exists()  # build output is not committed
+    assert (src / "labextension" / "yarn.lock").is_file() and not (src / "labextension" / "node_modules").exists()
     dist = tmp_path / "dist"
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(dist), str(src)], check=True, timeout=900)
     (wheel,) = dist.glob("zenml_notebook-*.whl")

@@ -16,51 +16,56 @@ export class ApiError extends Error {
   }
 }
 
-async function request<T>(endpoint: string, init: RequestInit = {}): Promise<T> {
-  const settings = ServerConnection.makeSettings();
-  const url = URLExt.join(settings.baseUrl, 'zenml-notebook', endpoint);
-  let response: Response;
-  try {
-    response = await ServerConnection.makeRequest(url, init, settings);
-  } catch (error) {
-    throw new ApiError(`the Jupyter server cannot be reached (${String(error)})`, 0);
+/** The server extension's REST API; `settings` default to the page's (base URL, token, XSRF). */
+export class ZenmlApi {
+  constructor(readonly settings: ServerConnection.ISettings = ServerConnection.makeSettings()) {}
+
+  getStacks(cwd: string): Promise<IStacks> {
+    return this.request<IStacks>(`stacks?${query({ cwd })}`);
   }
-  let data: any = null;
-  try {
-    data = await response.json();
-  } catch {
-    data = null;
+
+  setActiveStack(cwd: string, name: string): Promise<{ active: string }> {
+    return this.request(`stacks/active?${query({ cwd })}`, {
+      method: 'POST',
+      body: JSON.stringify({ name }),
+      headers: { 'Content-Type': 'application/json' }
+    });
   }
-  if (!response.ok) {
-    throw new ApiError((data && data.error) || `request failed with status ${response.status}`, response.status);
+
+  listArtifacts(cwd: string, path: string, offset = 0, limit = 100): Promise<IListing> {
+    return this.request<IListing>(`artifacts?${query({ cwd, path, offset, limit })}`);
   }
-  return data as T;
-}
 
-export function getStacks(cwd: string): Promise<IStacks> {
-  return request<IStacks>(`stacks?${query({ cwd })}`);
-}
+  previewArtifact(cwd: string, path: string): Promise<IPreview> {
+    return this.request<IPreview>(`artifacts/preview?${query({ cwd, path })}`);
+  }
 
-export function setActiveStack(cwd: string, name: string): Promise<{ active: string }> {
-  return request(`stacks/active?${query({ cwd })}`, {
-    method: 'POST',
-    body: JSON.stringify({ name }),
-    headers: { 'Content-Type': 'application/json' }
-  });
-}
+  listRuns(cwd: string, limit = 20): Promise<{ runs: IRunSummary[] }> {
+    return this.request(`runs?${query({ cwd, limit })}`);
+  }
 
-export function listArtifacts(cwd: string, path: string, offset = 0, limit = 100): Promise<IListing> {
-  return request<IListing>(`artifacts?${query({ cwd, path, offset, limit })}`);
-}
+  getRun(cwd: string, name: string): Promise<IRun> {
+    return this.request<IRun>(`runs/${encodeURIComponent(name)}?${query({ cwd })}`);
+  }
 
-export function previewArtifact(cwd: string, path: string): Promise<IPreview> {
-  return request<IPreview>(`artifacts/preview?${query({ cwd, path })}`);
-}
-
-export function listRuns(cwd: string, limit = 20): Promise<{ runs: IRunSummary[] }> {
-  return request(`runs?${query({ cwd, limit })}`);
-}
-
-export function getRun(cwd: string, name: string): Promise<IRun> {
-  return request<IRun>(`runs/${encodeURIComponent(name)}?${query({ cwd })}`);
+  private async request<T>(endpoint: string, init: RequestInit = {}): Promise<T> {
+    const url = URLExt.join(this.settings.baseUrl, 'zenml-notebook', endpoint);
+    let response: Response;
+    try {
+      response = await ServerConnection.makeRequest(url, init, this.settings);
+    } catch (error) {
+      throw new ApiError(`the Jupyter server cannot be reached (${String(error)})`, 0);
+    }
+    let data: any = null;
+    try {
+      data = await response.json();
+    } catch {
+      data = null;
+    }
+    if (!response.ok) {
+      const explained = data && (data.error || data.message);
+      throw new ApiError(explained || `request failed with status ${response.status}`, response.status);
+    }
+    return data as T;
+  }
 }

@@ -4,7 +4,7 @@
  */
 import { Widget } from '@lumino/widgets';
 
-import * as api from './api';
+import { ZenmlApi } from './api';
 import {
   IListing,
   IPreview,
@@ -61,7 +61,7 @@ export class ZenMLSidebar extends Widget {
   private readonly runsBox = el('div', { cls: 'zn-section', zn: 'runs' });
   private readonly statusLine = el('div', { cls: 'zn-status', zn: 'status' });
 
-  constructor() {
+  constructor(private readonly api: ZenmlApi = new ZenmlApi()) {
     super();
     this.id = 'zenml-notebook-sidebar';
     this.addClass('jp-ZenMLSidebar');
@@ -100,7 +100,7 @@ export class ZenMLSidebar extends Widget {
   async refresh(force: boolean): Promise<void> {
     let next: IStacks;
     try {
-      next = await api.getStacks(this.cwd);
+      next = await this.api.getStacks(this.cwd);
     } catch (error) {
       this.showError(this.stackBox, error);
       return;
@@ -153,7 +153,7 @@ export class ZenMLSidebar extends Widget {
   private async switchTo(name: string): Promise<void> {
     this.statusLine.textContent = `switching to ${name}...`;
     try {
-      await api.setActiveStack(this.cwd, name);
+      await this.api.setActiveStack(this.cwd, name);
       this.statusLine.textContent = `active stack: ${name}`;
       await this.refresh(true);
     } catch (error) {
@@ -163,7 +163,7 @@ export class ZenMLSidebar extends Widget {
 
   private async loadArtifacts(path: string, offset: number): Promise<void> {
     try {
-      const listing = await api.listArtifacts(this.cwd, path, offset, PAGE);
+      const listing = await this.api.listArtifacts(this.cwd, path, offset, PAGE);
       this.path = path;
       this.listing = offset > 0 && this.listing && this.listing.path === listing.path
         ? { ...listing, entries: [...this.listing.entries, ...listing.entries], offset: 0 }
@@ -201,7 +201,7 @@ export class ZenMLSidebar extends Widget {
 
   private async preview(path: string): Promise<void> {
     try {
-      this.renderPreview(await api.previewArtifact(this.cwd, path));
+      this.renderPreview(await this.api.previewArtifact(this.cwd, path));
     } catch (error) {
       this.showError(this.previewBox, error);
     }
@@ -232,7 +232,7 @@ export class ZenMLSidebar extends Widget {
 
   private async loadRuns(): Promise<void> {
     try {
-      const { runs } = await api.listRuns(this.cwd, 20);
+      const { runs } = await this.api.listRuns(this.cwd, 20);
       const list = el('ul', { cls: 'zn-runs' });
       for (const run of runs) {
         const item = el('li', { cls: `zn-run zn-state-${run.state}`, zn: 'run' });
@@ -255,7 +255,7 @@ export class ZenMLSidebar extends Widget {
       return;
     }
     try {
-      const run = await api.getRun(this.cwd, name);
+      const run = await this.api.getRun(this.cwd, name);
       for (const step of run.steps) {
         const row = el('div', { cls: `zn-step zn-state-${step.state}`, zn: 'step' },
           el('span', { cls: 'zn-name', text: step.name }), el('span', { cls: 'zn-meta', text: `${step.state} · ${(step.duration * 1000).toFixed(0)} ms` }));

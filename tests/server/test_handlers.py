@@ -188,7 +188,7 @@ async def test_cwd_picks_the_notebook_repository(jp_fetch, jp_root_dir: Path, mo
     code, body = await get(jp_fetch, "stacks", cwd="project/notebooks")
     assert code == 200 and body["repository"] == str(jp_root_dir / "project")
     code, body = await get(jp_fetch, "stacks", cwd="../..")
-    assert code == 400
+    assert code == 400 and body == {"error": "cwd '../..' is outside the server's root folder"}
 
 
 async def test_every_error_body_is_json_with_error_and_no_traceback(jp_fetch, repo_root: Path, monkeypatch: pytest.MonkeyPatch) -> None:

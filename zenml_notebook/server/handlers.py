@@ -60,7 +60,10 @@ class _Base(APIHandler):
             return root
         from ..components.artifacts.paths import clean_parts
 
-        target = root.joinpath(*clean_parts(rel)).resolve()
+        try:
+            target = root.joinpath(*clean_parts(rel)).resolve()
+        except UsageError:
+            target = root.parent  # '..' and friends: reported just below, in terms of cwd
         if not target.is_relative_to(root):
             raise UsageError(f"cwd {rel!r} is outside the server's root folder")
         return target if target.is_dir() else target.parent

@@ -1,0 +1,59 @@
+// Unit tests of the sidebar's pure helpers (formatting, paths, query strings, image safety).
+import {
+  describeComponent,
+  dirname,
+  formatWhen,
+  humanSize,
+  imageSource,
+  IPreview,
+  pageLabel,
+  parentPath,
+  query,
+  stacksChanged
+} from '../src/model';
+
+describe('model', () => {
+  it('formats sizes like the CLI', () => {
+    expect(humanSize(null)).toBe('');
+    expect(humanSize(17)).toBe('17 B');
+    expect(humanSize(2048)).toBe('2.0 KiB');
+    expect(humanSize(5 * 1024 * 1024)).toBe('5.0 MiB');
+  });
+
+  it('splits paths', () => {
+    expect(dirname('a/b/c.ipynb')).toBe('a/b');
+    expect(dirname('c.ipynb')).toBe('');
+    expect(parentPath('run/step/')).toBe('run');
+    expect(parentPath('')).toBe('');
+  });
+
+  it('encodes query strings and drops empty values', () => {
+    expect(query({ cwd: '', path: 'a b/../c', offset: 0, limit: 100 })).toBe('path=a%20b%2F..%2Fc&offset=0&limit=100');
+    expect(query({ x: null, y: undefined })).toBe('');
+  });
+
+  it('notices stack changes', () => {
+    const a = { repository: '/r', active: 'default', stacks: [] };
+    expect(stacksChanged(null, a)).toBe(true);
+    expect(stacksChanged(a, { ...a })).toBe(false);
+    expect(stacksChanged(a, { ...a, active: 'other' })).toBe(true);
+  });
+
+  it('allows only raster images with clean base64', () => {
+    const base: IPreview = {
+      path: 'p', kind: 'image', size: 1, modified: null, text: null, rows: [], truncated: false, note: '', mime: null, data_base64: null
+    };
+    expect(imageSource({ ...base, mime: 'image/png', data_base64: 'iVBORw0KGgo=' })).toBe('data:image/png;base64,iVBORw0KGgo=');
+    expect(imageSource({ ...base, mime: 'image/svg+xml', data_base64: 'PHN2Zz4=' })).toBeNull();
+    expect(imageSource({ ...base, mime: 'image/png', data_base64: "x' onerror='alert(1)" })).toBeNull();
+    expect(imageSource({ ...base, kind: 'text', mime: 'image/png', data_base64: 'AAAA' })).toBeNull();
+  });
+
+  it('labels components, pages and times', () => {
+    expect(describeComponent({ name: 'd', flavor: 'sqlite', config: { uri: '.zenml/metadata.db' } })).toBe('sqlite · uri=.zenml/metadata.db');
+    expect(describeComponent({ name: 'd', flavor: 'local', config: {} })).toBe('local');
+    expect(pageLabel({ store: 's', path: '', entries: new Array(100), total: 250, offset: 100, limit: 100 })).toBe('101-200 of 250');
+    expect(pageLabel({ store: 's', path: '', entries: [], total: 0, offset: 0, limit: 100 })).toBe('empty');
+    expect(formatWhen(1700000000).startsWith('2023-11-')).toBe(true);
+  });
+});
