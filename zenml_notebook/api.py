@@ -8,6 +8,7 @@ before anything is written, so a refused change leaves no trace.
 from __future__ import annotations
 
 import os
+import shutil
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -16,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import secrets
 from .constants import ENV_COMPONENT, ENV_STACK
-from .exceptions import AlreadyExistsError, InUseError, NotFoundError, UsageError, remember_secret
+from .exceptions import AlreadyExistsError, InUseError, NotFoundError, UsageError, ZenMLError, remember_secret
 from .flavors import KIND_LABELS, KINDS, check_dependency, config_model, did_you_mean, flavors_of
 from .registry import ComponentRecord, Registry, Session, StackRecord
 from .repository import Repository, find_repository
@@ -74,8 +75,14 @@ def _seed_defaults(session: Session) -> None:
 
 
 def _create(repo: Repository) -> bool:
+    fresh = not repo.zenml_dir.exists()
     repo.create_dir()
-    return Registry.open(repo.registry_path).create_new(seed=_seed_defaults)
+    try:
+        return Registry.open(repo.registry_path).create_new(seed=_seed_defaults)
+    except ZenMLError:
+        if fresh:  # leave no half-made repository behind (e.g. a full or read-only disk)
+            shutil.rmtree(repo.zenml_dir, ignore_errors=True)
+        raise
 
 
 def init(path: str | Path | None = None) -> tuple[Repository, bool]:

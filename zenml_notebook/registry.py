@@ -23,6 +23,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, ClassVar
 
+from .disk import disk_problem
 from .exceptions import RegistryError
 
 __all__ = ["KINDS", "SCHEMA_VERSION", "ComponentRecord", "Registry", "Session", "StackRecord"]
@@ -224,6 +225,7 @@ class Registry:
         self._lock = threading.RLock()
         self._conn: sqlite3.Connection | None = None
         self._inode: int | None = None
+        self._degraded = False
 
     @classmethod
     def open(cls, path: Path) -> Registry:
@@ -235,6 +237,9 @@ class Registry:
 
     def _fail(self, exc: sqlite3.Error) -> RegistryError:
         reason = str(exc)
+        disk = disk_problem(self.path.parent, exc)
+        if disk is not None:
+            return RegistryError(f"cannot write the registry {self.path}: {disk} (nothing was changed)")
         if isinstance(exc, sqlite3.OperationalError) and "readonly" in reason:
             return RegistryError(
                 f"registry {self.path} is read-only ({reason}); "
@@ -255,10 +260,12 @@ class Registry:
             inode = os.stat(self.path).st_ino
         except FileNotFoundError:
             inode = None
-        if self._conn is not None and inode == self._inode and inode is not None:
+        if self._conn is not None and inode == self._inode and inode is not None and not self._degraded:
             return self._conn
         if self._conn is not None:
             self._conn.close()
+            self._conn = None
+        conn = None
         try:
             conn = sqlite3.connect(
                 self.path, timeout=_BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False
@@ -267,8 +274,24 @@ class Registry:
             mode = conn.execute("PRAGMA journal_mode").fetchone()[0]
             if mode != "wal":
                 conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()  # WAL reads need the -shm file
+            self._degraded = False
         except sqlite3.Error as exc:
-            raise self._fail(exc) from None
+            if conn is not None:
+                conn.close()
+            if inode is None or disk_problem(self.path.parent, exc) is None:
+                raise self._fail(exc) from None
+            # A full or read-only disk: reads still work on an immutable snapshot (not cached,
+            # so the next call tries again); any write fails with the disk's explanation.
+            try:
+                conn = sqlite3.connect(
+                    self.path.resolve().as_uri() + "?mode=ro&immutable=1",
+                    uri=True, isolation_level=None, check_same_thread=False,
+                )
+                conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            except sqlite3.Error:
+                raise self._fail(exc) from None
+            self._degraded = True
         self._conn = conn
         self._inode = os.stat(self.path).st_ino
         return conn
@@ -369,8 +392,10 @@ class Registry:
         except sqlite3.Error as exc:
             raise self._fail(exc) from None
         except OSError as exc:
+            disk = disk_problem(self.path.parent, exc)
             raise RegistryError(
-                f"cannot create the registry {self.path}: {exc.strerror}; make the .zenml folder writable"
+                f"cannot create the registry {self.path}: "
+                + (f"{disk} (nothing was created)" if disk else f"{exc.strerror}; make the .zenml folder writable")
             ) from None
         finally:
             for leftover in (tmp, tmp.with_name(tmp.name + "-wal"), tmp.with_name(tmp.name + "-shm")):

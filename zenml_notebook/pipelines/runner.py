@@ -166,6 +166,20 @@ def _jsonable(params: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def explain(exc: BaseException) -> str:
+    """One line for a step's failure; a write that hit a full or read-only disk says so."""
+    text = f"{type(exc).__name__}: {exc}"
+    if isinstance(exc, OSError) and exc.filename:
+        from pathlib import Path
+
+        from ..disk import disk_problem
+
+        disk = disk_problem(Path(exc.filename).parent, exc)
+        if disk:
+            text += f" ({disk})"
+    return text
+
+
 def _run_local(ctx: _Context, graph: Graph) -> None:
     values: dict[tuple[str, str], Any] = {}
     for node in graph.order():
@@ -182,7 +196,7 @@ def _run_local(ctx: _Context, graph: Graph) -> None:
             ctx.record_failure(node, key, "cancelled", started, "KeyboardInterrupt")
             raise
         except Exception as exc:
-            ctx.record_failure(node, key, "failed", started, f"{type(exc).__name__}: {exc}")
+            ctx.record_failure(node, key, "failed", started, explain(exc))
             ctx.progress.done(node.name, "failed")
             raise _StepFailed(node.name, exc) from exc
         ctx.record(node, key, result)
@@ -262,7 +276,7 @@ def _run_dask(ctx: _Context, graph: Graph, config: dict[str, Any]) -> None:
             try:
                 result = fut.result()
             except Exception as exc:
-                ctx.record_failure(node, key, "failed", started, f"{type(exc).__name__}: {exc}")
+                ctx.record_failure(node, key, "failed", started, explain(exc))
                 ctx.progress.done(node.name, "failed")
                 for other, (o_node, o_key, o_started) in list(submitted.items()):
                     other.cancel()
@@ -317,7 +331,7 @@ def run_graph(pipeline: str, graph: Graph, *, stack: str | None = None, cache: b
         progress.close("failed")
         result = Run.load(md, name, store)
         raise PipelineRunError(
-            f"step {failed.step!r} of run {name!r} failed: {type(failed.error).__name__}: {failed.error}", result
+            f"step {failed.step!r} of run {name!r} failed: {explain(failed.error)}", result
         ) from failed.error
     except BaseException:  # our own failure (store unreachable, ...): never leave it "running"
         md.finish_run(run, "failed")

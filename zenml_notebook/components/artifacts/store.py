@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import builtins
 import csv
+import errno
 import io
 import json
 import os
@@ -170,6 +171,11 @@ class ArtifactStore:
                     fh.flush()
                     os.fsync(fh.fileno())
                 os.replace(tmp, target)
+            except OSError as exc:
+                tmp.unlink(missing_ok=True)
+                if exc.filename is None and exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EROFS):
+                    raise OSError(exc.errno, exc.strerror, str(target)) from None  # say where
+                raise
             except BaseException:
                 tmp.unlink(missing_ok=True)
                 raise

@@ -133,6 +133,6 @@ def open_metadata_store(record: ComponentRecord, repo: Repository) -> MLMDStore:
 
         guard = lambda: _mysql_lock(record)  # noqa: E731
 
-    store = MLMDStore(make, _label(record), guard)
+    store = MLMDStore(make, _label(record), guard, Path(path).parent if record.flavor == "sqlite" else None)
     with _LOCK:
         return _STORES.setdefault(key, store)

@@ -17,12 +17,14 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
+from pathlib import Path
 from typing import Any, TypeVar
 
 from ml_metadata import errors as mlmd_errors
 from ml_metadata.metadata_store import metadata_store
 from ml_metadata.proto import metadata_store_pb2 as pb
 
+from ...disk import disk_problem
 from ...exceptions import NotFoundError, StoreConnectionError
 from .records import ArtifactInfo, ArtifactSpec, EventInfo, ExecutionInfo, LineageInfo, RunInfo
 
@@ -86,7 +88,9 @@ class MLMDStore:
         make_config: Callable[[], pb.ConnectionConfig],
         label: str,
         init_guard: Callable[[], AbstractContextManager[object]] | None = None,
+        folder: Path | None = None,
     ) -> None:
+        self.folder = folder  # the SQLite file's folder: failures there may be a full/read-only disk
         self._make_config = make_config
         self._init_guard = init_guard or nullcontext
         self.label = label
@@ -107,7 +111,11 @@ class MLMDStore:
                 with self._init_guard():
                     self._store = metadata_store.MetadataStore(self._make_config())
             except mlmd_errors.StatusError as exc:
-                raise StoreConnectionError(f"{self.label}: ml-metadata cannot open the store ({_reason(exc)})") from None
+                disk = disk_problem(self.folder) if self.folder is not None else None
+                raise StoreConnectionError(f"{self.label}: ml-metadata cannot open the store ({disk or _reason(exc)})") from None
+            except OSError as exc:  # the SQLite store's lock file: a read-only or full disk
+                disk = disk_problem(Path(exc.filename).parent if exc.filename else self.folder or ".", exc)
+                raise StoreConnectionError(f"{self.label}: cannot open the store ({disk or exc.strerror})") from None
         return self._store
 
     def _call(self, fn: Callable[[metadata_store.MetadataStore], T]) -> T:
@@ -125,7 +133,8 @@ class MLMDStore:
                         self._store = None
                         continue
                     if not (isinstance(exc, mlmd_errors.AbortedError) or any(s in reason for s in _BUSY)) or attempt == 11:
-                        raise StoreConnectionError(f"{self.label}: ml-metadata failed ({reason})") from None
+                        disk = disk_problem(self.folder) if self.folder is not None else None
+                        raise StoreConnectionError(f"{self.label}: ml-metadata failed ({disk or reason})") from None
             time.sleep(random.uniform(0.005, 0.05) * (attempt + 1))  # noqa: S311 - jitter
         raise AssertionError("unreachable")
 
