@@ -219,7 +219,8 @@ def start_fake_gcs(root: Path) -> Server:
     return Server("fake-gcs-server", port, proc, log)
 
 
-def start_moto(root: Path) -> Server:
+def start_moto(root: Path, env: dict[str, str] | None = None) -> Server:
+    import os
     import sys
 
     root.mkdir(parents=True, exist_ok=True)
@@ -227,6 +228,7 @@ def start_moto(root: Path) -> Server:
     log = root / "moto.log"
     moto = Path(sys.executable).with_name("moto_server")
     with open(log, "wb") as out:
-        proc = subprocess.Popen([str(moto), "-H", "127.0.0.1", "-p", str(port)], stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        proc = subprocess.Popen([str(moto), "-H", "127.0.0.1", "-p", str(port)], stdout=out, stderr=subprocess.STDOUT,
+                                start_new_session=True, env={**os.environ, **(env or {})})
     _wait_port(port, proc, log, "moto_server")
     return Server("moto_server", port, proc, log)

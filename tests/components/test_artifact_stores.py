@@ -221,3 +221,47 @@ def test_sigkill_mid_write_leaves_no_final_artifact(workdir: Path, tmp_path: Pat
     store = local_store(root, workdir)
     assert store.list("model").entries == []  # partial files are never listed
     assert not store.exists("model/weights.bin")
+
+
+@pytest.fixture(scope="module")
+def s3_with_iam(tmp_path_factory: pytest.TempPathFactory):
+    """A second moto server that enforces IAM after its first four requests (moto's
+    INITIAL_NO_AUTH_ACTION_COUNT): a bucket, a user, its key, and a read-only policy."""
+    import json
+
+    import boto3
+
+    from ..services import start_moto
+
+    server = start_moto(tmp_path_factory.mktemp("moto-iam"), env={"INITIAL_NO_AUTH_ACTION_COUNT": "4"})
+    try:
+        boto3.client("s3", endpoint_url=server.url).create_bucket(Bucket="locked")
+        iam = boto3.client("iam", endpoint_url=server.url)
+        iam.create_user(UserName="reader")
+        key = iam.create_access_key(UserName="reader")["AccessKey"]
+        iam.put_user_policy(UserName="reader", PolicyName="read-only", PolicyDocument=json.dumps({
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Action": ["s3:ListBucket", "s3:GetObject"], "Resource": "*"}],
+        }))
+        yield server, key["AccessKeyId"], key["SecretAccessKey"]
+    finally:
+        server.stop()
+
+
+def test_s3_permission_denied_and_rejected_keys(shell, repo: Path, s3_with_iam, monkeypatch) -> None:
+    server, key, secret = s3_with_iam
+    register = f"artifacts register ro --path s3://locked/x --endpoint-url {server.url} --key-env RO_KEY --secret-env RO_SECRET"
+    monkeypatch.setenv("RO_KEY", key)
+    monkeypatch.setenv("RO_SECRET", secret)
+    assert _fails(shell, register) == (
+        "artifact store 'ro': permission denied writing to s3://locked/x; grant the credentials write access to the bucket, or use other credentials"
+    )
+    monkeypatch.setenv("RO_KEY", "AKIAUNKNOWNKEY000000")
+    assert _fails(shell, register) == "artifact store 'ro': the access key for s3://locked/x is unknown to the server; check --key (or --key-env)"
+    monkeypatch.setenv("RO_KEY", key)
+    monkeypatch.setenv("RO_SECRET", "not-the-secret-at-all")
+    message = _fails(shell, register)
+    assert message == "artifact store 'ro': the secret key for s3://locked/x does not match its access key; check --secret (or --secret-env)"
+    from zenml_notebook import api
+
+    assert "ro" not in [c.name for c in api.list_components("artifact_store")[0]]

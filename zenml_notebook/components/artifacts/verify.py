@@ -93,9 +93,14 @@ def _classify(store: ArtifactStore, exc: BaseException) -> str:
         hint = ("give --credentials-file, run `gcloud auth application-default login`, or --anonymous for public buckets"
                 if store.flavor == "gcs" else "give --key/--secret (or --key-env/--secret-env), or set AWS credentials")
         return f"no credentials found for {where}; {hint}"
-    if isinstance(exc, FileNotFoundError) or "NoSuchBucket" in text or "does not exist" in text:
+    # S3 (s3fs turns these into PermissionError with the service's message)
+    if "InvalidAccessKeyId" in text or "Access Key Id you provided does not exist" in text:
+        return f"the access key for {where} is unknown to the server; check --key (or --key-env)"
+    if "SignatureDoesNotMatch" in text or "signature we calculated does not match" in text:
+        return f"the secret key for {where} does not match its access key; check --secret (or --secret-env)"
+    if isinstance(exc, FileNotFoundError) or "NoSuchBucket" in text or ("bucket" in text.lower() and "does not exist" in text):
         return f"bucket {bucket!r} does not exist; create it, or fix the path {where}"
-    if isinstance(exc, PermissionError) or "AccessDenied" in text or "403" in text or "InvalidAccessKeyId" in text or "SignatureDoesNotMatch" in text:
+    if isinstance(exc, PermissionError) or "AccessDenied" in text or "Access Denied" in text or "403" in text:
         return f"permission denied writing to {where}; grant the credentials write access to the bucket, or use other credentials"
     if name in ("EndpointConnectionError", "ClientConnectorError", "ConnectTimeoutError", "ServerTimeoutError") or isinstance(exc, ConnectionError):
         return f"the storage endpoint for {where} is unreachable ({name}); check the network or --endpoint-url"
