@@ -14,6 +14,8 @@ import { JupyterServer } from '@jupyterlab/testing';
 import { ApiError, ZenmlApi } from '../src/api';
 
 const server = new JupyterServer();
+const HARNESS_TMP = '/tmp/jupyterServer'; // where JupyterServer makes its config/data/root folders
+const harnessBefore = new Set(fs.existsSync(HARNESS_TMP) ? fs.readdirSync(HARNESS_TMP) : []);
 const root = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'zn-jest-')));
 let runName = '';
 
@@ -60,6 +62,11 @@ beforeAll(async () => {
 afterAll(async () => {
   await server.shutdown();
   fs.rmSync(root, { recursive: true, force: true });
+  for (const name of fs.existsSync(HARNESS_TMP) ? fs.readdirSync(HARNESS_TMP) : []) {
+    if (!harnessBefore.has(name)) {
+      fs.rmSync(path.join(HARNESS_TMP, name), { recursive: true, force: true });
+    }
+  }
 });
 
 describe('ZenmlApi', () => {
