@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from ..exceptions import PipelineRunError, UsageError
+from ..exceptions import PipelineRunError, UsageError, ZenMLError
 from .dsl import Graph, Node
 from .materializers import _USER, Materializer, materializer_for, materializer_named
 
@@ -334,7 +334,10 @@ def run_graph(pipeline: str, graph: Graph, *, stack: str | None = None, cache: b
             f"step {failed.step!r} of run {name!r} failed: {explain(failed.error)}", result
         ) from failed.error
     except BaseException:  # our own failure (store unreachable, ...): never leave it "running"
-        md.finish_run(run, "failed")
+        try:
+            md.finish_run(run, "failed")
+        except ZenMLError:
+            pass  # the metadata store itself is what failed: the original error says so
         progress.close("failed")
         raise
     md.finish_run(run, "complete")
