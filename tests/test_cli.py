@@ -183,3 +183,15 @@ def test_registry_from_a_newer_version_is_refused(cli, workdir: Path) -> None:
     r = cli("stack", "list")
     assert r.code == 2
     assert "was written by a newer zenml-notebook (schema 99, this one reads 1)" in r.err
+
+
+def test_a_gcs_error_is_one_line_without_library_warnings(cli, workdir: Path, tmp_path: Path) -> None:
+    """google.api_core warns about future Python support on import; users see only our line."""
+    env = {"GOOGLE_APPLICATION_CREDENTIALS": "", "CLOUDSDK_CONFIG": str(tmp_path / "gcloud"), "HOME": str(tmp_path)}
+    assert cli("init").code == 0
+    result = cli("artifacts", "register", "g", "--path", "gs://some-bucket/x", env=env)
+    assert result.code == 2
+    assert result.err.splitlines() == [
+        "zenml-notebook: error: artifact store 'g': no credentials found for gs://some-bucket/x; give --credentials-file, "
+        "run `gcloud auth application-default login`, or --anonymous for public buckets"
+    ]

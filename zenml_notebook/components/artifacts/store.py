@@ -17,6 +17,7 @@ import os
 import stat
 import tempfile
 import uuid
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -324,6 +325,9 @@ def _filesystem(flavor: str, options: dict[str, Any]) -> Any:
     if flavor == "gcs":
         # without this gcsfs probes a gRPC bucket-type API first; emulators stall ~60 s on it
         os.environ.setdefault("GCSFS_EXPERIMENTAL_ZB_HNS_SUPPORT", "false")
+        # google.api_core warns on import about Python versions it will drop in the future:
+        # nothing a user of ours can act on, and it would print two lines per command
+        warnings.filterwarnings("ignore", message="You are using a Python version", category=FutureWarning)
         import gcsfs
 
         kwargs: dict[str, Any] = {"token": options.get("token")}
