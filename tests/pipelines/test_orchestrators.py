@@ -106,3 +106,38 @@ def test_steps_defined_in_notebook_cells(workdir: Path) -> None:
     progress = [o for o in nb.cells[2].outputs if o.output_type == "display_data"]
     assert progress and "zenml-notebook-progress" in progress[0]["data"]["text/html"]
     assert "[complete]" in progress[0]["data"]["text/html"] or "complete" in progress[0]["data"]["text/html"]
+
+
+QUIET = """
+import logging
+from zenml_notebook import pipeline, step
+from zenml_notebook.pipelines.runner import _CLUSTERS
+
+@step
+def one() -> int:
+    return 1
+
+@pipeline
+def quiet():
+    one()
+
+quiet()
+(client,) = _CLUSTERS.values()
+print(len(logging.getLogger().handlers), client.cluster.scheduler.http_server.port)
+"""
+
+
+def test_a_dask_run_prints_no_library_logs_and_leaves_port_8787_free(cli, workdir: Path) -> None:
+    """ml-metadata's absl logging used to call logging.basicConfig(), after which Dask's INFO
+    records flooded the process's stderr; the scheduler's HTTP server took the fixed :8787."""
+    import subprocess
+    import sys
+
+    assert cli("init").code == 0
+    assert cli("orchestrator", "register", "dk", "--flavor", "dask", "--n-workers", "1").code == 0
+    assert cli("stack", "register", "d", "-m", "default", "-a", "default", "-o", "dk", "--set").code == 0
+    done = subprocess.run([sys.executable, "-c", QUIET], cwd=workdir, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    handlers, port = done.stdout.split()
+    assert handlers == "0" and int(port) != 8787
+    assert "INFO" not in done.stderr and "distributed" not in done.stderr, done.stderr

@@ -227,7 +227,8 @@ def _dask_client(config: dict[str, Any]) -> Any:
     if workers not in _CLUSTERS:  # kept for the process: starting one costs seconds
         import atexit
 
-        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None, host="127.0.0.1")
+        # the scheduler's HTTP server starts anyway: a free loopback port, so two kernels never clash on :8787
+        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address="127.0.0.1:0", host="127.0.0.1")
         _CLUSTERS[workers] = Client(cluster, set_as_default=False)
         atexit.register(shutdown_clusters)
     return _CLUSTERS[workers]

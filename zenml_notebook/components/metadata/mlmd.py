@@ -12,11 +12,12 @@ Resilience: a lost MySQL connection is retried once on a fresh connection; SQLit
 from __future__ import annotations
 
 import json
+import logging
 import random
 import threading
 import time
-from collections.abc import Callable, Sequence
-from contextlib import AbstractContextManager, nullcontext
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -80,6 +81,23 @@ def _num(props: Any, key: str) -> float:
     return float(props[key].double_value) if key in props else 0.0
 
 
+@contextmanager
+def _no_basic_config() -> Iterator[None]:
+    """ml-metadata logs through absl, whose ``log()`` calls ``logging.basicConfig()`` when the
+    root logger has no handler: from then on every library's INFO records (Dask's scheduler,
+    for one) would print in the user's process. A NullHandler stands in while it connects."""
+    root = logging.getLogger()
+    if root.handlers:
+        yield
+        return
+    stand_in = logging.NullHandler()
+    root.addHandler(stand_in)
+    try:
+        yield
+    finally:
+        root.removeHandler(stand_in)
+
+
 class MLMDStore:
     """One metadata store; connections are made on first use and remade after a loss."""
 
@@ -108,7 +126,7 @@ class MLMDStore:
             try:
                 # ml-metadata creates its schema on first open; processes opening a new
                 # store at once would race on CREATE TABLE, so the first open is guarded
-                with self._init_guard():
+                with self._init_guard(), _no_basic_config():
                     self._store = metadata_store.MetadataStore(self._make_config())
             except mlmd_errors.StatusError as exc:
                 disk = disk_problem(self.folder) if self.folder is not None else None
