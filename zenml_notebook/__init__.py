@@ -21,10 +21,13 @@ if TYPE_CHECKING:
 
 
 def load_ipython_extension(ipython: Any) -> None:
-    """``%load_ext zenml_notebook``: register the ``%zenml`` magics, nothing else."""
-    from .magics import ZenMLMagics
+    """``%load_ext zenml_notebook``: register the ``%zenml`` magics, and show our own errors
+    raised from Python code in a cell as one line (see :func:`.magics.show_one_line`)."""
+    from .exceptions import ZenMLError
+    from .magics import ZenMLMagics, show_one_line
 
     ipython.register_magics(ZenMLMagics)
+    ipython.set_custom_exc((ZenMLError,), show_one_line)
 
 
 def __getattr__(name: str) -> Any:

@@ -72,6 +72,7 @@ def _metadata_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--database", help="mysql: database name")
     p.add_argument("--ssl-ca", "--ssl_ca", dest="ssl_ca", help="mysql: CA certificate file")
     p.add_argument("--connect-timeout", dest="connect_timeout", help="mysql: seconds (default 5)")
+    p.add_argument("--query-timeout", dest="query_timeout", help="mysql: seconds a metadata call may take (default 30)")
 
 
 def _artifact_options(p: argparse.ArgumentParser) -> None:
@@ -80,6 +81,7 @@ def _artifact_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--endpoint-url", dest="endpoint_url", help="gcs/s3: custom endpoint")
     p.add_argument("--project", help="gcs: project id")
     p.add_argument("--region", help="s3: region")
+    p.add_argument("--timeout", help="gcs/s3: seconds a storage call may take (default 10)")
     _secret_option(p, "--key", dest="key", what="s3 access key id")
     _secret_option(p, "--secret", dest="secret", what="s3 secret access key")
 
@@ -92,8 +94,8 @@ def _orchestrator_options(p: argparse.ArgumentParser) -> None:
 
 
 _OPTIONS = {
-    "metadata_store": (_metadata_options, ("uri", "host", "port", "username", "password", "database", "ssl_ca", "connect_timeout")),
-    "artifact_store": (_artifact_options, ("path", "credentials_file", "anonymous", "endpoint_url", "project", "region", "key", "secret")),
+    "metadata_store": (_metadata_options, ("uri", "host", "port", "username", "password", "database", "ssl_ca", "connect_timeout", "query_timeout")),
+    "artifact_store": (_artifact_options, ("path", "credentials_file", "anonymous", "endpoint_url", "project", "region", "key", "secret", "timeout")),
     "orchestrator": (_orchestrator_options, ("scheduler_address", "n_workers")),
 }
 _SECRET_OPTIONS = {"password": "--passwd", "key": "--key", "secret": "--secret"}

@@ -18,8 +18,12 @@ __all__ = [
     "SecretError",
     "StackValidationError",
     "StoreConnectionError",
+    "StoreCredentialsError",
+    "StoreMissingError",
+    "StoreUnavailableError",
     "UsageError",
     "ZenMLError",
+    "http_status",
     "redact",
     "remember_secret",
 ]
@@ -96,6 +100,18 @@ class StoreConnectionError(ZenMLError, ConnectionError):
     """A metadata or artifact store cannot be reached or refuses us; the message says which."""
 
 
+class StoreUnavailableError(StoreConnectionError):
+    """The store is unreachable, refuses connections, or stopped answering within its deadline."""
+
+
+class StoreCredentialsError(StoreConnectionError):
+    """The store's credentials are missing here, or the store rejects them."""
+
+
+class StoreMissingError(StoreConnectionError):
+    """The bucket or database does not exist (and may not be created)."""
+
+
 class PipelineRunError(ZenMLError, RuntimeError):
     """A step failed (or the run was cancelled); ``run`` is the recorded run."""
 
@@ -106,3 +122,27 @@ class PipelineRunError(ZenMLError, RuntimeError):
 
 class MissingDependencyError(ZenMLError, ImportError):
     """An optional dependency needed by a flavor is not installed."""
+
+
+# The one table from failure class to HTTP status (the CLI exits 2 and the magic raises one
+# UsageError line for all of them). Most specific first. A store's credentials failing is
+# 424 "Failed Dependency", not 401/403, which a browser would read as the user's own Jupyter
+# login failing; a secret this process cannot resolve is the same kind of failure.
+HTTP_STATUS: tuple[tuple[type[ZenMLError], int], ...] = (
+    (StoreMissingError, 404),
+    (StoreCredentialsError, 424),
+    (SecretError, 424),
+    (StoreConnectionError, 503),
+    (NotFoundError, 404),
+    (InUseError, 409),
+    (AlreadyExistsError, 409),
+    (StackValidationError, 400),
+    (UsageError, 400),
+    (PipelineRunError, 500),
+    (RegistryError, 500),
+)
+
+
+def http_status(exc: ZenMLError) -> int:
+    """The HTTP status a front end answers for ``exc``."""
+    return next((code for cls, code in HTTP_STATUS if isinstance(exc, cls)), 500)

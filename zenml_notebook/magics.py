@@ -7,7 +7,21 @@ from typing import Any
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_cell_magic, magics_class
 
-__all__ = ["ZenMLMagics"]
+__all__ = ["ZenMLMagics", "show_one_line"]
+
+
+def show_one_line(shell: Any, etype: type[BaseException], value: BaseException, tb: Any, tb_offset: int | None = None) -> None:
+    """A store failure, a missing secret or a bad argument raised from Python code in a cell
+    (a pipeline run, ``Client()``) shows as one red line, like a magic's ``UsageError``: the
+    message already says what failed and how to fix it, and no frame (``%xmode Verbose``
+    shows their locals) is printed. A step's own failure keeps its traceback."""
+    from .exceptions import PipelineRunError
+
+    if isinstance(value, PipelineRunError):
+        shell.showtraceback((etype, value, tb), tb_offset=tb_offset)
+        return
+    # an error output (ipykernel) / a red line (terminal IPython) holding just the message
+    shell._showtraceback(etype, value, [f"\x1b[0;31m{etype.__name__}\x1b[0m: {value}"])
 
 
 @magics_class

@@ -200,12 +200,22 @@ def store_secret(value: str) -> dict[str, Any]:
     return {"$secret": secret_id, "store": "file"}
 
 
-def resolve(ref: dict[str, Any], what: str = "secret") -> str:
-    """The value behind a reference; ``what`` names it in errors."""
+# Whose environment a `--passwd-env VAR` reference is read from: the Jupyter server extension
+# says so, because "export it" in a notebook would not reach the server's environment.
+ENV_OWNER = [""]
+
+
+def resolve(ref: dict[str, Any], what: str = "secret", *, update: str = "") -> str:
+    """The value behind a reference; ``what`` names it in errors, ``update`` is the command
+    that stores a value instead (e.g. "metadata update NAME --passwd")."""
     if "$env" in ref:
         value = os.environ.get(ref["$env"])
         if value is None:
-            raise SecretError(f"{what} comes from ${ref['$env']}, which is not set; export it")
+            var = ref["$env"]
+            other = f", or store it with `%zenml {update}`" if update else ""
+            if ENV_OWNER[0] == "jupyter-server":
+                raise SecretError(f"{what} comes from ${var}, but the Jupyter server's environment has no ${var}; export {var} before starting JupyterLab{other}")
+            raise SecretError(f"{what} comes from ${var}, which is not set; export it{other}")
         remember_secret(value)
         return value
     secret_id = ref["$secret"]

@@ -105,6 +105,7 @@ class MySQLMetadataStoreConfig(_Config):
     database: Annotated[str, AfterValidator(_database)]
     ssl_ca: str | None = None
     connect_timeout: float = Field(5.0, gt=0, le=300)
+    query_timeout: float = Field(30.0, gt=0, le=3600, description="seconds a metadata call may take before the server counts as silent")
 
 
 # -- artifact stores -------------------------------------------------------
@@ -132,6 +133,7 @@ class GCSArtifactStoreConfig(_Config):
     anonymous: bool = False
     endpoint_url: str | None = None
     project: str | None = None
+    timeout: float = Field(10.0, gt=0, le=3600, description="seconds a storage call may take")
 
 
 class S3ArtifactStoreConfig(_Config):
@@ -142,6 +144,7 @@ class S3ArtifactStoreConfig(_Config):
     secret: SecretRef = _secret("secret access key")
     endpoint_url: str | None = None
     region: str | None = None
+    timeout: float = Field(10.0, gt=0, le=3600, description="seconds a storage call may take")
 
 
 # -- orchestrators ---------------------------------------------------------

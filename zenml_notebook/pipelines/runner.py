@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from ..exceptions import PipelineRunError, UsageError, ZenMLError
+from ..exceptions import PipelineRunError, StoreConnectionError, UsageError
 from .dsl import Graph, Node
 from .materializers import _USER, Materializer, materializer_for, materializer_named
 
@@ -114,6 +114,7 @@ class _Context:
     cache: bool
     progress: Any
     produced: dict[tuple[str, str], Produced] = field(default_factory=dict)
+    recorded: list[str] = field(default_factory=list)  # steps recorded complete or cached, in order
 
     def inputs_of(self, node: Node) -> dict[str, Produced]:
         return {arg: self.produced[(ref.node, ref.name)] for arg, ref in node.inputs.items()}
@@ -140,6 +141,7 @@ class _Context:
         for name, art_id in hit.outputs.items():
             a = by_id[art_id]
             self.produced[(node.name, name)] = Produced(art_id, a.content_hash, a.uri, a.materializer)
+        self.recorded.append(node.name)
         return info
 
     def task(self, node: Node) -> StepTask:
@@ -153,6 +155,7 @@ class _Context:
                                    state="complete", started=result.started, ended=result.ended)
         for spec in result.specs:
             self.produced[(node.name, spec.name)] = Produced(info.outputs[spec.name], spec.content_hash, spec.uri, spec.materializer)
+        self.recorded.append(node.name)
         return info
 
     def record_failure(self, node: Node, key: str, state: str, started: float, error: str) -> None:
@@ -324,7 +327,7 @@ def run_graph(pipeline: str, graph: Graph, *, stack: str | None = None, cache: b
         else:
             _run_local(ctx, graph)
     except KeyboardInterrupt:
-        md.finish_run(run, "cancelled")
+        md.close_run(run, "cancelled")
         progress.close("cancelled")
         raise
     except _StepFailed as failed:
@@ -334,11 +337,13 @@ def run_graph(pipeline: str, graph: Graph, *, stack: str | None = None, cache: b
         raise PipelineRunError(
             f"step {failed.step!r} of run {name!r} failed: {explain(failed.error)}", result
         ) from failed.error
-    except BaseException:  # our own failure (store unreachable, ...): never leave it "running"
-        try:
-            md.finish_run(run, "failed")
-        except ZenMLError:
-            pass  # the metadata store itself is what failed: the original error says so
+    except StoreConnectionError as exc:  # a store failed: say so in one line, and how far the run got
+        md.close_run(run, "failed")
+        progress.close("failed")
+        where = f"is recorded up to step {ctx.recorded[-1]!r}" if ctx.recorded else "has no recorded step"
+        raise type(exc)(f"{exc}; run {name!r} {where}") from None
+    except BaseException:  # our own failure: never leave it "running"
+        md.close_run(run, "failed")
         progress.close("failed")
         raise
     md.finish_run(run, "complete")

@@ -1,7 +1,9 @@
 """Metadata stores: a registered component becomes an :class:`MLMDStore`.
 
-MySQL stores pass a PyMySQL pre-flight check (timeouts, classified errors) before
-ml-metadata is handed the connection, once per process and settings.
+SQLite stores run in this process (a local file cannot hang on a network). MySQL stores run
+in a worker process with a deadline on every call (:mod:`.worker`): ml-metadata blocks with
+the GIL held on a silent server. There, every connect first passes a PyMySQL pre-flight
+check (timeouts, classified errors) before ml-metadata is handed the connection.
 """
 
 from __future__ import annotations
@@ -46,18 +48,24 @@ def _label(record: ComponentRecord) -> str:
 def _password(record: ComponentRecord) -> str:
     ref = record.config.get("password")
     if isinstance(ref, dict) and is_ref(ref):
-        return resolve(ref, f"the password of {_label(record)}")
+        return resolve(ref, f"the password of {_label(record)}", update=f"metadata update {record.name} --passwd")
     return ""
 
 
 def check_component(record: ComponentRecord, repo: Repository) -> tuple[str, float]:
     """Reach the store now: returns (a description, milliseconds) or raises a classified error."""
     if record.flavor == "mysql":
-        result = mysql_preflight(record)
+        result = _in_worker(record, repo, "check")
         created = ", database created" if result.created_database else ""
         return f"MySQL server {result.server_version}{created}", result.latency_ms
     store = open_metadata_store(record, repo)
     return f"ml-metadata on SQLite {sqlite_path(record, repo)}", store.ping()
+
+
+def _in_worker(record: ComponentRecord, repo: Repository, method: str) -> Any:
+    """A one-off call in the store's worker (the password is resolved there, not here)."""
+    store = open_metadata_store(record, repo)
+    return store._call(method)  # type: ignore[union-attr]
 
 
 def mysql_preflight(record: ComponentRecord, password: str | None = None) -> MySQLCheck:
@@ -70,7 +78,7 @@ def mysql_preflight(record: ComponentRecord, password: str | None = None) -> MyS
             c["database"], timeout=float(c.get("connect_timeout", 5.0)), ssl_ca=c.get("ssl_ca"),
         )
     except StoreConnectionError as exc:
-        raise StoreConnectionError(f"{_label(record)}: {exc}") from None
+        raise type(exc)(f"{_label(record)}: {exc}") from None
 
 
 @contextmanager
@@ -92,10 +100,16 @@ def _mysql_lock(record: ComponentRecord) -> Iterator[object]:
     import pymysql
 
     c = record.config
-    conn = pymysql.connect(
-        host=c["host"], port=int(c.get("port", 3306)), user=c["username"], password=_password(record),
-        connect_timeout=float(c.get("connect_timeout", 5.0)), ssl={"ca": c["ssl_ca"]} if c.get("ssl_ca") else None,
-    )
+    timeout = float(c.get("connect_timeout", 5.0))
+    try:
+        conn = pymysql.connect(
+            host=c["host"], port=int(c.get("port", 3306)), user=c["username"], password=_password(record),
+            connect_timeout=timeout, read_timeout=float(c.get("query_timeout", 30.0)), ssl={"ca": c["ssl_ca"]} if c.get("ssl_ca") else None,
+        )
+    except pymysql.err.Error as exc:  # it answered the pre-flight a moment ago: say what it says now
+        from .mysql_check import classify
+
+        raise classify(exc, record, timeout, _label(record)) from None
     try:
         with conn.cursor() as cur:
             cur.execute("SELECT GET_LOCK(%s, 60)", (f"zenml_notebook.init.{c['database']}",))
@@ -109,11 +123,27 @@ def sqlite_path(record: ComponentRecord, repo: Repository) -> str:
 
 
 def open_metadata_store(record: ComponentRecord, repo: Repository) -> MLMDStore:
-    """The MLMD store of a component (cached per process and settings)."""
+    """The store of a component (cached per process and settings): in this process for
+    SQLite, behind a worker process with deadlines for MySQL."""
     key = json.dumps([record.kind, record.name, record.flavor, record.config, str(repo.root)], sort_keys=True)
     with _LOCK:
         if key in _STORES:
             return _STORES[key]
+    if record.flavor == "mysql":
+        from .worker import WorkerStore
+
+        c = record.config
+        worker: Any = WorkerStore(
+            record, repo, query_timeout=float(c.get("query_timeout", 30.0)), connect_timeout=float(c.get("connect_timeout", 5.0)),
+            where=f"the MySQL server at {c['host']}:{c.get('port', 3306)}",
+        )
+        with _LOCK:
+            return _STORES.setdefault(key, worker)
+    return open_in_process(record, repo)
+
+
+def open_in_process(record: ComponentRecord, repo: Repository) -> MLMDStore:
+    """The MLMD store of a component in this process (SQLite, and MySQL inside its worker)."""
     from .mlmd import MLMDStore, mysql_config, sqlite_config
 
     if record.flavor == "sqlite":
@@ -125,14 +155,17 @@ def open_metadata_store(record: ComponentRecord, repo: Repository) -> MLMDStore:
 
         guard: Callable[[], AbstractContextManager[object]] = lambda: _file_lock(Path(path + ".lock"))  # noqa: E731
     else:
-        mysql_preflight(record)
         c: dict[str, Any] = record.config
 
-        def make() -> Any:
+        def make() -> Any:  # every (re)connect: a classified answer before ml-metadata tries
+            mysql_preflight(record)
             return mysql_config(c["host"], int(c.get("port", 3306)), c["username"], _password(record), c["database"], c.get("ssl_ca"))
 
         guard = lambda: _mysql_lock(record)  # noqa: E731
 
     store = MLMDStore(make, _label(record), guard, Path(path).parent if record.flavor == "sqlite" else None)
+    if record.flavor == "mysql":
+        return store  # the worker's own: it dies with the worker
+    key = json.dumps([record.kind, record.name, record.flavor, record.config, str(repo.root)], sort_keys=True)
     with _LOCK:
         return _STORES.setdefault(key, store)

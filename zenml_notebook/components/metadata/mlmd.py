@@ -26,7 +26,7 @@ from ml_metadata.metadata_store import metadata_store
 from ml_metadata.proto import metadata_store_pb2 as pb
 
 from ...disk import disk_problem
-from ...exceptions import NotFoundError, StoreConnectionError
+from ...exceptions import NotFoundError, StoreConnectionError, ZenMLError
 from .records import ArtifactInfo, ArtifactSpec, EventInfo, ExecutionInfo, LineageInfo, RunInfo
 
 __all__ = ["MLMDStore", "mysql_config", "sqlite_config"]
@@ -126,9 +126,12 @@ class MLMDStore:
             try:
                 # ml-metadata creates its schema on first open; processes opening a new
                 # store at once would race on CREATE TABLE, so the first open is guarded
+                config = self._make_config()  # MySQL: the classified pre-flight runs here, first
                 with self._init_guard(), _no_basic_config():
-                    self._store = metadata_store.MetadataStore(self._make_config())
-            except mlmd_errors.StatusError as exc:
+                    self._store = metadata_store.MetadataStore(config)
+            except ZenMLError:  # the pre-flight's (or the secret's) own classified message
+                raise
+            except (mlmd_errors.StatusError, RuntimeError) as exc:  # RuntimeError: SQLite cannot create its tables
                 disk = disk_problem(self.folder) if self.folder is not None else None
                 raise StoreConnectionError(f"{self.label}: ml-metadata cannot open the store ({disk or _reason(exc)})") from None
             except OSError as exc:  # the SQLite store's lock file: a read-only or full disk
@@ -236,6 +239,13 @@ class MLMDStore:
         ctx = self._call(put)
         self._run_contexts.pop(run.id, None)
         return _run(ctx)
+
+    def close_run(self, run: RunInfo, state: str) -> None:
+        """Best effort after a failure: mark the run ``state`` unless the store itself fails."""
+        try:
+            self.finish_run(run, state)
+        except ZenMLError:
+            pass  # the store is what failed; a dead owner's run reads as incomplete
 
     def record_step(
         self,

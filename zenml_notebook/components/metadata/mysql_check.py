@@ -11,10 +11,11 @@ from __future__ import annotations
 import struct
 import time
 from dataclasses import dataclass
+from typing import Any
 
-from ...exceptions import StoreConnectionError
+from ...exceptions import StoreConnectionError, StoreCredentialsError, StoreMissingError, StoreUnavailableError
 
-__all__ = ["MySQLCheck", "check_mysql"]
+__all__ = ["MySQLCheck", "check_mysql", "classify"]
 
 
 @dataclass(frozen=True)
@@ -24,34 +25,43 @@ class MySQLCheck:
     created_database: bool
 
 
-def _why(code: int, text: str, host: str, port: int, user: str, database: str, timeout: float) -> str:
+def _why(code: int, text: str, host: str, port: int, user: str, database: str, timeout: float) -> StoreConnectionError:
     where = f"{host}:{port}"
     if code == 1045:
-        return (
+        return StoreCredentialsError(
             f"MySQL server {where} refused user {user!r}: wrong user name or password; check "
             "--username and set the password again (--passwd with no value prompts)"
         )
     if code == 2003 and "timed out" in text:
-        return (
+        return StoreUnavailableError(
             f"no answer from {where} within {timeout:g} s (host unreachable, or a firewall drops "
             "the traffic); check --host and --port, or raise --connect-timeout"
         )
     if code == 2003 and ("Name or service not known" in text or "getaddrinfo" in text or "nodename" in text):
-        return f"cannot resolve host name {host!r}; check --host"
+        return StoreUnavailableError(f"cannot resolve host name {host!r}; check --host")
     if code == 2003:
-        return f"nothing is listening on {where} (connection refused); start the MySQL server or fix --host and --port"
+        return StoreUnavailableError(f"nothing is listening on {where} (connection refused); start the MySQL server or fix --host and --port")
     if code == 2013:
-        return (
-            f"{where} accepted the connection but gave no MySQL answer within {timeout:g} s (not a "
-            "MySQL server, or it is overloaded); check --port, or raise --connect-timeout"
+        return StoreUnavailableError(
+            f"{where} accepted the connection but gave no MySQL answer within {timeout:g} s (the server "
+            "is stopped or overloaded, or it is not a MySQL server); check --port, or raise --connect-timeout"
         )
     if code == 1044:
-        return (
+        return StoreCredentialsError(
             f"user {user!r} may not use database {database!r} on {where} (no rights on it, or it does "
             f"not exist and may not be created); as an administrator run CREATE DATABASE IF NOT EXISTS "
             f"`{database}` and GRANT ALL ON `{database}`.* TO '{user}'@'%'"
         )
-    return f"MySQL server {where} refused the connection (error {code}); check the settings"
+    return StoreUnavailableError(f"MySQL server {where} refused the connection (error {code}); check the settings")
+
+
+def classify(exc: Exception, record: Any, timeout: float, label: str) -> StoreConnectionError:
+    """A PyMySQL error of a component's connection, in words."""
+    code = int(exc.args[0]) if exc.args and isinstance(exc.args[0], int) else 0
+    text = str(exc.args[1]) if len(exc.args) > 1 else ""
+    c = record.config
+    why = _why(code, text, c["host"], int(c.get("port", 3306)), c["username"], c["database"], timeout)
+    return type(why)(f"{label}: {why}")
 
 
 def check_mysql(
@@ -83,13 +93,13 @@ def check_mysql(
     except pymysql.err.OperationalError as exc:
         code = int(exc.args[0]) if exc.args and isinstance(exc.args[0], int) else 0
         text = str(exc.args[1]) if len(exc.args) > 1 else ""
-        raise StoreConnectionError(_why(code, text, host, port, user, database, timeout)) from None
+        raise _why(code, text, host, port, user, database, timeout) from None
     except (pymysql.err.Error, struct.error, IndexError, ValueError, UnicodeDecodeError) as exc:
-        raise StoreConnectionError(
+        raise StoreUnavailableError(
             f"{host}:{port} does not speak the MySQL protocol ({type(exc).__name__}); check --port"
         ) from None
     except OSError as exc:  # TLS and other socket-level failures
-        raise StoreConnectionError(
+        raise StoreUnavailableError(
             f"connection to {host}:{port} failed ({exc.strerror or type(exc).__name__}); check "
             "--host, --port and --ssl-ca"
         ) from None
@@ -107,7 +117,7 @@ def check_mysql(
                 conn.select_db(database)
             except pymysql.err.OperationalError as denied:
                 if denied.args and denied.args[0] in (1044, 1227):
-                    raise StoreConnectionError(
+                    raise StoreMissingError(
                         f"database {database!r} does not exist on {host}:{port} and user {user!r} may "
                         f"not create it; as an administrator run CREATE DATABASE `{database}` and "
                         f"GRANT ALL ON `{database}`.* TO '{user}'@'%'"
@@ -115,7 +125,7 @@ def check_mysql(
                 raise
     except pymysql.err.OperationalError as exc:
         code = int(exc.args[0]) if exc.args and isinstance(exc.args[0], int) else 0
-        raise StoreConnectionError(_why(code, str(exc), host, port, user, database, timeout)) from None
+        raise _why(code, str(exc), host, port, user, database, timeout) from None
     finally:
         conn.close()
     return MySQLCheck(version, (time.perf_counter() - started) * 1000, created)

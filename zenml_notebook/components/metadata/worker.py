@@ -1,0 +1,312 @@
+"""ml-metadata in a worker process, with a deadline on every call.
+
+ml-metadata's C++ calls hold the GIL while they wait on a socket: a MySQL server that
+stops answering freezes every thread of the calling process (the kernel, or the whole
+Jupyter server), so no watchdog *inside* that process can help. A :class:`WorkerStore`
+has the interface of :class:`~.mlmd.MLMDStore` and forwards each call to a child process
+that owns the real store. The caller waits in ``poll()`` (the GIL released) for at most
+the deadline; when it passes, the child is killed and the caller gets one classified
+error. The next call starts a fresh child, so a server that comes back is used again.
+
+The child resolves the password from the component's secret reference itself: no frame
+of the caller ever holds it, so no traceback (``%xmode Verbose`` included) can show it.
+
+Protocol: pickled ``(method, args, kwargs)`` requests over a socketpair, answered by
+``("ok", value)`` or ``("error", class name, message)``.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import asdict
+from multiprocessing.connection import Connection
+from typing import TYPE_CHECKING, Any
+
+from ... import exceptions as _exc
+from ... import secrets as _secrets
+from ...exceptions import StoreConnectionError, StoreUnavailableError
+
+if TYPE_CHECKING:
+    from ...registry import ComponentRecord
+    from ...repository import Repository
+    from .records import ArtifactInfo, ArtifactSpec, ExecutionInfo, LineageInfo, RunInfo
+
+__all__ = ["WorkerStore"]
+
+START_TIMEOUT = 20.0  # python + ml_metadata import on a loaded 2-core machine, with margin
+_ALL: set[WorkerStore] = set()
+
+
+def _what(method: str, args: Sequence[Any], kwargs: dict[str, Any]) -> str:
+    """The call in words, for 'no reply to ... within N s'."""
+    if method == "record_step":
+        return f"'record step {args[1]}'"
+    if method == "start_run":
+        return f"'start run {args[1]}'"
+    if method == "finish_run":
+        return f"'finish run {args[0].name}'"
+    if method == "get_run":
+        return f"'read run {args[0]}'"
+    return "'" + {"runs": "list runs", "pipelines": "list pipelines", "executions": "read a run's steps",
+                  "find_cached": "look up the cache", "lineage": "read lineage", "ping": "ping the store",
+                  "check": "check the server"}.get(method, method.replace("_", " ")) + "'"
+
+
+class WorkerStore:
+    """The metadata store of one component, served by a child process (started on first use)."""
+
+    def __init__(self, record: ComponentRecord, repo: Repository, *, query_timeout: float, connect_timeout: float, where: str) -> None:
+        self.label = f"metadata store {record.name!r}"
+        self.where = where  # "the MySQL server at host:port"
+        self.query_timeout = query_timeout
+        self.connect_timeout = connect_timeout
+        self.folder = None
+        self._init = {"record": asdict(record), "root": str(repo.root), "env_owner": _secrets.ENV_OWNER[0]}
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._conn: Connection | None = None
+        self._lock = threading.Lock()
+        self._pending_finish: dict[int, tuple[RunInfo, str]] = {}  # runs we could not close when the store failed
+        _ALL.add(self)
+
+    # -- the child ---------------------------------------------------------------------
+    def _start(self, deadline: float) -> Connection:
+        parent, child = socket.socketpair()
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        log = os.environ.get("ZENML_NOTEBOOK_WORKER_LOG")
+        err = open(log, "ab") if log else subprocess.DEVNULL  # noqa: SIM115 - handed to the child
+        try:
+            self._proc = subprocess.Popen(
+                [sys.executable, "-m", "zenml_notebook.components.metadata.worker", str(child.fileno())],
+                pass_fds=(child.fileno(),), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err,
+                env=env, start_new_session=True,  # Ctrl-C in the kernel interrupts us, not it
+            )
+        finally:
+            child.close()
+            if log and not isinstance(err, int):
+                err.close()
+        conn = Connection(parent.detach())
+        self._conn = conn
+        conn.send_bytes(pickle.dumps(self._init))
+        conn.send_bytes(pickle.dumps(("open", (), {})))
+        self._reply(conn, "open", (), {}, deadline)
+        return conn
+
+    def _kill(self) -> None:
+        proc, conn = self._proc, self._conn
+        self._proc = self._conn = None
+        if conn is not None:
+            conn.close()
+        if proc is not None and proc.poll() is None:
+            proc.kill()
+            try:
+                proc.wait(timeout=2)
+            except subprocess.TimeoutExpired:
+                pass
+
+    def close(self) -> None:
+        """Stop the child (it also stops by itself when this process goes away)."""
+        with self._lock:
+            self._kill()
+
+    # -- calls --------------------------------------------------------------------------
+    def _reply(self, conn: Connection, method: str, args: Sequence[Any], kwargs: dict[str, Any], deadline: float) -> Any:
+        waited = max(deadline - time.monotonic(), 0.0)
+        if not conn.poll(waited):
+            if method == "open":
+                raise StoreUnavailableError(f"{self.label}: its ml-metadata worker process did not start within {START_TIMEOUT:g} s; the machine may be overloaded")
+            raise StoreUnavailableError(
+                f"{self.label}: {self.where} stopped answering (no reply to {_what(method, args, kwargs)} "
+                f"within {waited:.3g} s); check that it is running and reachable, or raise --query-timeout"
+            )
+        try:
+            status, *payload = pickle.loads(conn.recv_bytes())
+        except (EOFError, OSError):
+            code = self._proc.wait(timeout=2) if self._proc is not None else None
+            how = f"killed by signal {-code}" if code is not None and code < 0 else f"exit code {code}"
+            raise StoreUnavailableError(
+                f"{self.label}: its ml-metadata worker process ended unexpectedly ({how}); run the command again"
+            ) from None
+        if status == "ok":
+            return payload[0]
+        cls_name, message = payload
+        cls = getattr(_exc, cls_name, None)
+        if isinstance(cls, type) and issubclass(cls, _exc.ZenMLError):
+            raise cls(message)
+        raise StoreConnectionError(f"{self.label}: {message}")
+
+    def _call(self, method: str, *args: Any, **kwargs: Any) -> Any:
+        deadline = time.monotonic() + self.query_timeout
+        if not self._lock.acquire(timeout=self.query_timeout):  # another thread waits on a silent server
+            raise StoreUnavailableError(
+                f"{self.label}: {self.where} stopped answering (another call has waited {self.query_timeout:g} s); "
+                "check that it is running and reachable, or raise --query-timeout"
+            )
+        try:
+            fresh = self._conn is None
+            try:
+                conn = self._conn or self._start(time.monotonic() + START_TIMEOUT)
+                if fresh:  # the first call also connects (the pre-flight gives up after connect_timeout)
+                    deadline = time.monotonic() + self.query_timeout + self.connect_timeout
+                    if self._pending_finish:
+                        self._flush_pending(conn)
+                conn.send_bytes(pickle.dumps((method, args, kwargs)))
+                return self._reply(conn, method, args, kwargs, deadline)
+            except StoreUnavailableError:
+                self._kill()
+                raise
+            except BaseException as exc:
+                # Ctrl-C (or anything else) while the child works: its answer would come to the
+                # next call, so it goes; a ZenMLError it raised leaves it healthy
+                if not isinstance(exc, _exc.ZenMLError):
+                    self._kill()
+                raise
+        finally:
+            self._lock.release()
+
+    def _flush_pending(self, conn: Connection) -> None:
+        """Close the runs an earlier failure left 'running', now that the store answers again."""
+        for run_id, (run, state) in list(self._pending_finish.items()):
+            conn.send_bytes(pickle.dumps(("finish_run", (run, state), {})))
+            self._reply(conn, "finish_run", (run, state), {}, time.monotonic() + self.query_timeout + self.connect_timeout)
+            del self._pending_finish[run_id]
+
+    def close_run(self, run: RunInfo, state: str) -> None:
+        """After a failure: mark the run ``state`` now if the worker is healthy, otherwise at
+        the next contact with the store (a fresh worker first closes what was left open), so
+        a run never stays 'running' once the server is back and we are still alive to say so."""
+        self._pending_finish[run.id] = (run, state)
+        if self._conn is not None:
+            try:
+                self.finish_run(run, state)
+            except _exc.ZenMLError:
+                pass
+
+    # -- the MLMDStore interface ---------------------------------------------------------
+    def start_run(self, pipeline: str, run: str, stack: dict[str, Any], *, host: str = "", pid: int = 0) -> RunInfo:
+        result: RunInfo = self._call("start_run", pipeline, run, stack, host=host, pid=pid)
+        return result
+
+    def finish_run(self, run: RunInfo, state: str) -> RunInfo:
+        result: RunInfo = self._call("finish_run", run, state)
+        self._pending_finish.pop(run.id, None)
+        return result
+
+    def record_step(self, run: RunInfo, step: str, **kwargs: Any) -> ExecutionInfo:
+        result: ExecutionInfo = self._call("record_step", run, step, **kwargs)
+        return result
+
+    def runs(self, pipeline: str | None = None) -> list[RunInfo]:
+        result: list[RunInfo] = self._call("runs", pipeline)
+        return result
+
+    def pipelines(self) -> list[str]:
+        result: list[str] = self._call("pipelines")
+        return result
+
+    def get_run(self, name: str) -> RunInfo:
+        result: RunInfo = self._call("get_run", name)
+        return result
+
+    def executions(self, run: RunInfo) -> list[ExecutionInfo]:
+        result: list[ExecutionInfo] = self._call("executions", run)
+        return result
+
+    def artifacts(self, run: RunInfo) -> list[ArtifactInfo]:
+        result: list[ArtifactInfo] = self._call("artifacts", run)
+        return result
+
+    def artifacts_by_id(self, ids: Sequence[int]) -> list[ArtifactInfo]:
+        result: list[ArtifactInfo] = self._call("artifacts_by_id", list(ids))
+        return result
+
+    def artifacts_by_uri(self, uri: str) -> list[ArtifactInfo]:
+        result: list[ArtifactInfo] = self._call("artifacts_by_uri", uri)
+        return result
+
+    def find_cached(self, cache_key: str) -> ExecutionInfo | None:
+        result: ExecutionInfo | None = self._call("find_cached", cache_key)
+        return result
+
+    def lineage(self, artifact_id: int, *, hops: int = 20) -> LineageInfo:
+        result: LineageInfo = self._call("lineage", artifact_id, hops=hops)
+        return result
+
+    def ping(self) -> float:
+        result: float = self._call("ping")
+        return result
+
+
+def _close_all() -> None:
+    """At exit: stop every child. Runs left open by a store failure stay 'running' in the
+    store, and read as 'incomplete' once this process is gone (never 'complete')."""
+    for store in list(_ALL):
+        store.close()
+
+
+import atexit  # noqa: E402 - registered once the class exists
+
+atexit.register(_close_all)
+
+
+# -- the child side ---------------------------------------------------------------------
+def _die_with_parent() -> None:
+    """Linux: the kernel kills us when the process that started us ends (even mid-call)."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+def serve(fd: int) -> None:
+    """Serve one store over ``fd`` until the parent closes it."""
+    _die_with_parent()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    conn = Connection(fd)
+    init = pickle.loads(conn.recv_bytes())
+    _secrets.ENV_OWNER[0] = init["env_owner"]
+    from ...registry import ComponentRecord
+    from ...repository import Repository
+    from . import open_in_process
+
+    from . import mysql_preflight
+
+    record = ComponentRecord(**init["record"])
+    store: Any = None
+    while True:
+        try:
+            method, args, kwargs = pickle.loads(conn.recv_bytes())
+        except (EOFError, OSError):
+            return
+        try:
+            if method == "open":
+                value = None
+            elif method == "check":  # the pre-flight alone: what `metadata test` reports
+                value = mysql_preflight(record)
+            else:
+                if store is None:
+                    store = open_in_process(record, Repository(init["root"]))
+                value = getattr(store, method)(*args, **kwargs)
+            reply: tuple[Any, ...] = ("ok", value)
+        except _exc.ZenMLError as error:
+            reply = ("error", type(error).__name__, str(error))
+        except Exception as error:  # noqa: BLE001 - reported to the caller, who classifies it
+            reply = ("error", "StoreConnectionError", f"ml-metadata failed ({type(error).__name__}: {error})")
+        try:
+            conn.send_bytes(pickle.dumps(reply))
+        except OSError:
+            return
+
+
+if __name__ == "__main__":
+    serve(int(sys.argv[1]))
