@@ -192,6 +192,6 @@ def test_a_gcs_error_is_one_line_without_library_warnings(cli, workdir: Path, tm
     result = cli("artifacts", "register", "g", "--path", "gs://some-bucket/x", env=env)
     assert result.code == 2
     assert result.err.splitlines() == [
-        "zenml-notebook: error: artifact store 'g': no credentials found for gs://some-bucket/x; give --credentials-file, "
-        "run `gcloud auth application-default login`, or --anonymous for public buckets"
+        "zenml-notebook: error: artifact store 'g': no Google credentials for gs://some-bucket/x: pass --credentials-file, "
+        "use --anonymous for an emulator or public bucket, or run `gcloud auth application-default login`"
     ]

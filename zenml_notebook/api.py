@@ -34,6 +34,7 @@ __all__ = [
     "StackDescription",
     "active_stack_name",
     "artifact_store",
+    "clean_artifacts",
     "config_get",
     "config_set",
     "copy_stack",
@@ -408,6 +409,11 @@ def artifact_store(name: str | None = None) -> ArtifactStore:
 def list_artifacts(path: str = "", *, offset: int = 0, limit: int = 100, store: str | None = None) -> Listing:
     """One page of a folder in an artifact store (default: the active stack's)."""
     return artifact_store(store).list(path, offset=offset, limit=limit)
+
+
+def clean_artifacts(*, store: str | None = None) -> list[str]:
+    """Remove the temp files of killed writers from an artifact store; returns their paths."""
+    return artifact_store(store).clean()
 
 
 def preview_artifact(path: str, *, store: str | None = None) -> Preview:

@@ -260,6 +260,10 @@ def _component_handlers(kind: str) -> dict[str, Handler]:
         note = p.note or ("truncated" if p.truncated else "")
         return ArtifactPreview(p.path, p.kind, meta, text=p.text, rows=p.rows, mime=p.mime, data_base64=p.data_base64, note=note)
 
+    def clean(args: argparse.Namespace) -> Message:
+        removed = api.clean_artifacts(store=args.store)
+        return Message(f"removed {len(removed)} temp file(s) left by killed writers" + "".join(f"\n  {p}" for p in removed))
+
     def test(args: argparse.Namespace) -> Message:
         record, what, ms = api.test_component(kind, args.name)
         return Message(f"{label} {record.name!r} ({record.flavor}): OK - {what}, {ms:.1f} ms")
@@ -267,6 +271,7 @@ def _component_handlers(kind: str) -> dict[str, Handler]:
     return {
         "ls": ls,
         "preview": preview,
+        "clean": clean,
         "test": test,
         "list": list_,
         "register": register,
@@ -376,6 +381,8 @@ def build_parser(prog: str) -> argparse.ArgumentParser:
             p.add_argument("--store", help="an artifact store by name instead of the active stack's")
             p = _add(ks, "preview", "show the start of an artifact (text, JSON, CSV, images; never unpickled)", handlers["preview"])
             p.add_argument("path", metavar="PATH")
+            p.add_argument("--store", help="an artifact store by name instead of the active stack's")
+            p = _add(ks, "clean", "remove temp files that killed writers left behind (never a live writer's)", handlers["clean"])
             p.add_argument("--store", help="an artifact store by name instead of the active stack's")
         _add(ks, "list", f"list {label}s (* marks the active stack's)", handlers["list"], ["ls"] if kind != "artifact_store" else [])
         _add(ks, "describe", f"show a {label}'s settings (default: the active stack's)", handlers["describe"]).add_argument("name", nargs="?", metavar="NAME")

@@ -173,7 +173,8 @@ def test_no_credentials(shell, repo: Path, s3_server, s3_bucket: str, monkeypatc
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
     assert _fails(shell, f"artifacts register s --path s3://{s3_bucket}/x --endpoint-url {s3_server.url}") == (
-        f"artifact store 's': no credentials found for s3://{s3_bucket}/x; give --key/--secret (or --key-env/--secret-env), or set AWS credentials"
+        f"artifact store 's': no AWS credentials for s3://{s3_bucket}/x: pass --key/--secret (or --key-env/--secret-env), "
+        "or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"
     )
     shell.run_line_magic("zenml", f"artifacts register s --path s3://{s3_bucket}/x --endpoint-url {s3_server.url} --key-env MY_KEY --secret-env MY_SECRET --no-verify")
     monkeypatch.setenv("MY_KEY", "testing")
@@ -254,7 +255,7 @@ def test_s3_permission_denied_and_rejected_keys(shell, repo: Path, s3_with_iam, 
     monkeypatch.setenv("RO_KEY", key)
     monkeypatch.setenv("RO_SECRET", secret)
     assert _fails(shell, register) == (
-        "artifact store 'ro': permission denied writing to s3://locked/x; grant the credentials write access to the bucket, or use other credentials"
+        "artifact store 'ro': permission denied to write to s3://locked/x; grant the credentials access to the bucket, or use other credentials"
     )
     monkeypatch.setenv("RO_KEY", "AKIAUNKNOWNKEY000000")
     assert _fails(shell, register) == "artifact store 'ro': the access key for s3://locked/x is unknown to the server; check --key (or --key-env)"

@@ -136,8 +136,8 @@ def test_refused_port() -> None:
 def test_silent_server(silent_server: int) -> None:
     msg, elapsed = classify(silent_server)
     assert msg == (
-        f"127.0.0.1:{silent_server} accepted the connection but gave no MySQL answer within 2 s (not a MySQL "
-        "server, or it is overloaded); check --port, or raise --connect-timeout"
+        f"127.0.0.1:{silent_server} accepted the connection but gave no MySQL answer within 2 s (the server "
+        "is stopped or overloaded, or it is not a MySQL server); check --port, or raise --connect-timeout"
     )
     assert elapsed >= TIMEOUT - 0.1
 
@@ -148,7 +148,7 @@ def test_full_backlog_looks_unreachable(full_backlog_server: int) -> None:
         f"no answer from 127.0.0.1:{full_backlog_server} within 2 s (host unreachable, or a firewall drops the traffic); "
         "check --host and --port, or raise --connect-timeout",
         # some kernels complete the handshake from the SYN queue and then stay silent
-        f"127.0.0.1:{full_backlog_server} accepted the connection but gave no MySQL answer within 2 s (not a MySQL "
+        f"127.0.0.1:{full_backlog_server} accepted the connection but gave no MySQL answer within 2 s (the server "
         "server, or it is overloaded); check --port, or raise --connect-timeout",
     )
     assert elapsed >= TIMEOUT - 0.1

@@ -105,7 +105,8 @@ class MySQLMetadataStoreConfig(_Config):
     database: Annotated[str, AfterValidator(_database)]
     ssl_ca: str | None = None
     connect_timeout: float = Field(5.0, gt=0, le=300)
-    query_timeout: float = Field(30.0, gt=0, le=3600, description="seconds a metadata call may take before the server counts as silent")
+    # unset means the default (30 s), so existing settings and their summaries stay as they were
+    query_timeout: float | None = Field(None, gt=0, le=3600, description="seconds a metadata call may take (default 30)")
 
 
 # -- artifact stores -------------------------------------------------------
@@ -133,7 +134,7 @@ class GCSArtifactStoreConfig(_Config):
     anonymous: bool = False
     endpoint_url: str | None = None
     project: str | None = None
-    timeout: float = Field(10.0, gt=0, le=3600, description="seconds a storage call may take")
+    timeout: float | None = Field(None, gt=0, le=3600, description="seconds a storage call may take (default 10)")
 
 
 class S3ArtifactStoreConfig(_Config):
@@ -144,7 +145,7 @@ class S3ArtifactStoreConfig(_Config):
     secret: SecretRef = _secret("secret access key")
     endpoint_url: str | None = None
     region: str | None = None
-    timeout: float = Field(10.0, gt=0, le=3600, description="seconds a storage call may take")
+    timeout: float | None = Field(None, gt=0, le=3600, description="seconds a storage call may take (default 10)")
 
 
 # -- orchestrators ---------------------------------------------------------

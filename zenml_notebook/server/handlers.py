@@ -16,6 +16,7 @@ walking up from it; without it the server's root folder is used.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import json
 from collections.abc import Callable
 from dataclasses import asdict
@@ -27,29 +28,13 @@ from jupyter_server.base.handlers import APIHandler
 from jupyter_server.utils import url_path_join
 
 from .. import api
-from ..exceptions import (
-    AlreadyExistsError,
-    InUseError,
-    NotFoundError,
-    RegistryError,
-    StackValidationError,
-    StoreConnectionError,
-    UsageError,
-    ZenMLError,
-    redact,
-)
+from ..exceptions import NotFoundError, UsageError, ZenMLError, http_status, redact
 from ..repository import find_repository, working_dir
 from ..secrets import mask_config
 
-_STATUS: list[tuple[type[ZenMLError], int]] = [
-    (NotFoundError, 404),
-    (InUseError, 409),
-    (AlreadyExistsError, 409),
-    (StackValidationError, 400),
-    (UsageError, 400),
-    (StoreConnectionError, 503),
-    (RegistryError, 500),
-]
+# Our own threads: a store that stops answering holds one of them for at most its deadline,
+# never the event loop, and never the default executor other extensions' handlers share.
+_POOL = concurrent.futures.ThreadPoolExecutor(max_workers=16, thread_name_prefix="zenml-notebook")
 
 
 class _Base(APIHandler):
@@ -77,9 +62,11 @@ class _Base(APIHandler):
                 with working_dir(start):
                     return fn()
 
-            result = await asyncio.to_thread(call)
+            result = await asyncio.get_running_loop().run_in_executor(_POOL, call)
         except ZenMLError as exc:
-            code = next((c for t, c in _STATUS if isinstance(exc, t)), 500)
+            code = http_status(exc)
+            if code >= 500 or code == 424:  # a store's failure: one line in the server log, no traceback
+                self.log.warning("zenml-notebook: %s %s: %s", self.request.method, self.request.path, exc)
             self.set_status(code)
             self.finish(json.dumps({"error": str(exc)}))
             return

@@ -25,15 +25,15 @@ def _options(record: ComponentRecord, overrides: dict[str, str] | None = None) -
         # STORAGE_EMULATOR_HOST is the emulator convention: no Google credentials there
         emulated = bool(os.environ.get("STORAGE_EMULATOR_HOST"))
         token = "anon" if c.get("anonymous") else c.get("credentials_file") or ("anon" if emulated else "google_default")
-        return {"token": token, "endpoint_url": c.get("endpoint_url"), "project": c.get("project")}
+        return {"token": token, "endpoint_url": c.get("endpoint_url"), "project": c.get("project"), "timeout": c.get("timeout")}
     if record.flavor == "s3":
         values: dict[str, Any] = {}
         for field in ("key", "secret"):
             if overrides and field in overrides:
                 values[field] = overrides[field]
             elif is_ref(c.get(field)):
-                values[field] = resolve(c[field], f"the {field} of {label}")
-        return {**values, "endpoint_url": c.get("endpoint_url"), "region": c.get("region")}
+                values[field] = resolve(c[field], f"the {field} of {label}", update=f"artifacts update {record.name} --{field}")
+        return {**values, "endpoint_url": c.get("endpoint_url"), "region": c.get("region"), "timeout": c.get("timeout")}
     return {}
 
 
@@ -45,17 +45,15 @@ def open_artifact_store(record: ComponentRecord, repo: Repository, *, secrets: d
 
 def verify_component(record: ComponentRecord, repo: Repository, *, secrets: dict[str, str] | None = None, timeout: float = VERIFY_TIMEOUT) -> tuple[str, float]:
     """Check the store is there and writable: (what answered, milliseconds) or a classified error."""
-    from .verify import check_credentials_file, check_endpoint, verify_store
+    from .verify import check_credentials_file, verify_store
 
     label = f"artifact store {record.name!r}"
     try:
         if record.config.get("credentials_file"):
             check_credentials_file(record.config["credentials_file"])
-        endpoint = record.config.get("endpoint_url") or (os.environ.get("STORAGE_EMULATOR_HOST") if record.flavor == "gcs" else None)
-        if endpoint:
-            check_endpoint(endpoint if "://" in endpoint else f"http://{endpoint}", min(timeout, 5.0))
         store = open_artifact_store(record, repo, secrets=secrets)
         ms = verify_store(store, timeout=timeout)
     except StoreConnectionError as exc:
-        raise StoreConnectionError(f"{label}: {exc}") from None
+        message = str(exc)
+        raise type(exc)(message if message.startswith(label) else f"{label}: {message}") from None
     return f"{store.uri} is writable", ms

@@ -14,22 +14,27 @@ import errno
 import io
 import json
 import os
+import re
+import socket
 import stat
 import tempfile
+import time
 import uuid
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 
-from ...exceptions import NotFoundError, UsageError
+from ...exceptions import NotFoundError, StoreConnectionError, StoreUnavailableError, UsageError, ZenMLError
 from ...uris import parse_artifact_uri
 from .paths import clean_parts, local_target
 
 __all__ = ["ArtifactStore", "Entry", "Listing", "Preview"]
+
+T = TypeVar("T")
 
 TEXT_CAP = 64 * 1024
 JSON_CAP = 1024 * 1024
@@ -97,6 +102,8 @@ class ArtifactStore:
         self.label = label
         self._options = options
         self._fs: Any = None
+        self.timeout = float(options.get("timeout") or 10.0)  # seconds per remote call
+        self._endpoint_checked = False
         if flavor == "local":
             self.root = Path(location)
             self.uri = str(self.root)
@@ -113,6 +120,35 @@ class ArtifactStore:
         if self._fs is None:
             self._fs = _filesystem(self.flavor, self._options)
         return self._fs
+
+    def _remote(self, doing: str, path: str, fn: Callable[[Any], T], *, writing: bool = False) -> T:
+        """``fn(fs)`` for an object store: within the deadline, with its failure classified.
+        (A missing file stays FileNotFoundError, which each reader words for itself; for a
+        write it can only mean a missing bucket.)"""
+        from ...deadline import DeadlineExceeded, call_with_deadline
+        from .verify import check_endpoint, classify
+
+        endpoint = self._options.get("endpoint_url") or (os.environ.get("STORAGE_EMULATOR_HOST") if self.flavor == "gcs" else None)
+        try:
+            if endpoint and not self._endpoint_checked:  # refused at once, rather than after the client's retries
+                check_endpoint(endpoint if "://" in endpoint else f"http://{endpoint}", min(self.timeout, 5.0))
+                self._endpoint_checked = True
+            return call_with_deadline(lambda: fn(self.fs), self.timeout, "zenml-notebook-storage")
+        except DeadlineExceeded:
+            raise StoreUnavailableError(
+                f"{self.label}: no answer from the storage behind {self.uri} within {self.timeout:g} s (while trying to "
+                f"{doing} {path or 'its root'}); check the network or --endpoint-url, or raise --timeout"
+            ) from None
+        except FileNotFoundError as exc:
+            if writing:
+                raise type(err := classify(self, exc, doing))(f"{self.label}: {err}") from None
+            raise
+        except (IsADirectoryError, NotADirectoryError, ZenMLError) as exc:
+            if isinstance(exc, StoreConnectionError) and not str(exc).startswith(self.label):
+                raise type(exc)(f"{self.label}: {exc}") from None
+            raise
+        except Exception as exc:
+            raise type(err := classify(self, exc, doing))(f"{self.label}: {err}") from None
 
     def _key(self, path: str) -> str:
         """The filesystem path of a store-relative path (the only way in)."""
@@ -140,18 +176,24 @@ class ArtifactStore:
         key = self._key(path)
         if self.flavor == "local":
             return os.path.lexists(key)
-        self.fs.invalidate_cache()
-        return bool(self.fs.exists(key))
+
+        def exists(fs: Any) -> bool:
+            fs.invalidate_cache()
+            return bool(fs.exists(key))
+
+        return self._remote("look in", path, exists)
 
     def read_bytes(self, path: str, limit: int | None = None) -> bytes:
         key = self._key(path)
         try:
             if self.flavor != "local":  # one ranged GET, no block-cache round trips
-                self.fs.invalidate_cache()
-                data: bytes = self.fs.cat_file(key) if limit is None else self.fs.cat_file(key, start=0, end=limit)
-                return data
+                def cat(fs: Any) -> bytes:
+                    fs.invalidate_cache()
+                    return bytes(fs.cat_file(key) if limit is None else fs.cat_file(key, start=0, end=limit))
+
+                return self._remote("read from", path, cat)
             with self.fs.open(key, "rb") as fh:
-                data = fh.read() if limit is None else fh.read(limit)
+                data: bytes = fh.read() if limit is None else fh.read(limit)
                 return data
         except FileNotFoundError:
             raise NotFoundError(f"{path!r} does not exist in {self.label}") from None
@@ -165,7 +207,8 @@ class ArtifactStore:
         if self.flavor == "local":
             target = Path(key)
             target.parent.mkdir(parents=True, exist_ok=True)
-            tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.partial")
+            sweep_partials(target.parent)
+            tmp = target.with_name(f".{target.name}.{_OWNER}.{uuid.uuid4().hex}.partial")
             try:
                 with open(tmp, "xb") as fh:
                     yield fh
@@ -182,16 +225,34 @@ class ArtifactStore:
                 raise
             return
         # object stores: stage locally, then one upload that appears only when complete
-        with tempfile.NamedTemporaryFile(prefix="zenml-artifact-", delete=True) as fh:
-            yield fh
-            fh.flush()
-            self.fs.put_file(fh.name, key)
-        self.fs.invalidate_cache()
+        with tempfile.NamedTemporaryFile(prefix="zenml-artifact-", delete=True) as staged:
+            yield staged
+            staged.flush()
+            size = max(staged.tell(), 1)
+
+            def put(fs: Any) -> None:
+                fs.put_file(staged.name, key)
+                fs.invalidate_cache()
+
+            saved, self.timeout = self.timeout, self.timeout + size / 1e6  # a big upload: its transfer time on top (1 MB/s floor)
+            try:
+                self._remote("write to", path, put, writing=True)
+            finally:
+                self.timeout = saved
 
     def write_bytes(self, path: str, data: bytes) -> None:
         if self.flavor != "local":  # one PUT from memory: visible only once complete
-            self.fs.pipe_file(self._key(path), data)
-            self.fs.invalidate_cache()
+            key = self._key(path)
+
+            def pipe(fs: Any) -> None:
+                fs.pipe_file(key, data)
+                fs.invalidate_cache()
+
+            saved, self.timeout = self.timeout, self.timeout + len(data) / 1e6  # transfer time on top (1 MB/s floor)
+            try:
+                self._remote("write to", path, pipe, writing=True)
+            finally:
+                self.timeout = saved
             return
         with self.open_write(path) as fh:
             fh.write(data)
@@ -205,9 +266,11 @@ class ArtifactStore:
             if self.flavor == "local":
                 st = os.lstat(key)
                 return {"size": st.st_size, "mtime": st.st_mtime, "type": "directory" if stat.S_ISDIR(st.st_mode) else "file"}
-            self.fs.invalidate_cache()
-            info: dict[str, Any] = self.fs.info(key)
-            return info
+            def info(fs: Any) -> dict[str, Any]:
+                fs.invalidate_cache()
+                return dict(fs.info(key))
+
+            return self._remote("read from", path, info)
         except FileNotFoundError:
             raise NotFoundError(f"{path!r} does not exist in {self.label}") from None
 
@@ -215,11 +278,28 @@ class ArtifactStore:
         key = self._key(path)
         if not clean_parts(path, remote=self.flavor != "local"):
             raise UsageError(f"refusing to remove the root of {self.label}")
+        def rm(fs: Any) -> None:
+            fs.rm(key, recursive=recursive)
+            fs.invalidate_cache()
+
         try:
-            self.fs.rm(key, recursive=recursive)
+            if self.flavor == "local":
+                rm(self.fs)
+            else:
+                self._remote("remove from", path, rm)
         except FileNotFoundError:
             raise NotFoundError(f"{path!r} does not exist in {self.label}") from None
-        self.fs.invalidate_cache()
+
+    def clean(self) -> list[str]:
+        """Remove every temp file a killed writer left in a local store (store-relative paths)."""
+        if self.flavor != "local":
+            return []  # object stores upload in one request: a killed writer leaves nothing there
+        removed: list[str] = []
+        root = self.root.resolve()
+        for folder, dirs, _ in os.walk(root, followlinks=False):
+            removed += [str(p.relative_to(root)) for p in sweep_partials(Path(folder))]
+            dirs[:] = [d for d in dirs if not os.path.islink(os.path.join(folder, d))]
+        return sorted(removed)
 
     def copy(self, source: str, target: str) -> None:
         with self.open_write(target) as out:
@@ -244,9 +324,12 @@ class ArtifactStore:
                 kind = "link" if is_link else "folder" if is_dir else "file"  # links are shown, never followed
                 entries.append(Entry(name, f"{rel}/{name}".lstrip("/"), kind, None if is_dir or is_link else st.st_size, st.st_mtime))
             return Listing(self.uri, rel, entries, len(names), offset, limit)
-        self.fs.invalidate_cache()
+        def ls(fs: Any) -> builtins.list[dict[str, Any]]:
+            fs.invalidate_cache()
+            return list(fs.ls(key, detail=True))
+
         try:
-            infos = self.fs.ls(key, detail=True)
+            infos = self._remote("list", rel, ls)
         except FileNotFoundError:
             if rel:
                 raise NotFoundError(f"{path!r} does not exist in {self.label}") from None
@@ -304,6 +387,46 @@ class ArtifactStore:
         if ext in _TEXT_EXT or _looks_like_text(head):
             return Preview(path, "text", size, modified, text=head[:TEXT_CAP].decode("utf-8", "replace"), truncated=len(head) > TEXT_CAP)
         return Preview(path, "binary", size, modified, note="binary file; not previewed (never deserialised)")
+
+
+# A writer's temp file names its owner, so a later writer can tell a dead one's leftovers
+# from a live one's work: ".<name>.<pid>@<host>.<uuid>.partial".
+_OWNER = f"{os.getpid()}@{socket.gethostname()}"
+_PARTIAL = re.compile(r"^\..*\.(\d+)@(.+)\.[0-9a-f]{32}\.partial$")
+PARTIAL_GRACE = 3600.0  # seconds: a temp file of another host (or an older version) counts as dead after this
+
+
+def _writer_gone(name: str, mtime: float, now: float) -> bool:
+    match = _PARTIAL.match(name)
+    if match is None or match.group(2) != socket.gethostname():
+        return now - mtime > PARTIAL_GRACE  # we cannot ask another host whether its writer lives
+    try:
+        os.kill(int(match.group(1)), 0)
+    except ProcessLookupError:
+        return True
+    except (PermissionError, OverflowError):
+        return False
+    return False
+
+
+def sweep_partials(folder: Path) -> list[Path]:
+    """Remove the temp files in ``folder`` whose writer is gone (killed mid-write); never a
+    live writer's. Returns what was removed."""
+    removed: list[Path] = []
+    now = time.time()
+    try:
+        with os.scandir(folder) as it:
+            candidates = [e for e in it if e.name.endswith(".partial") and e.is_file(follow_symlinks=False)]
+    except OSError:
+        return removed
+    for entry in candidates:
+        try:
+            if _writer_gone(entry.name, entry.stat(follow_symlinks=False).st_mtime, now):
+                os.unlink(entry.path)
+                removed.append(Path(entry.path))
+        except OSError:  # gone already, or not ours to remove
+            continue
+    return removed
 
 
 def _looks_like_text(head: bytes) -> bool:

@@ -6,7 +6,6 @@ permission denied, endpoint unreachable (refused / no answer).
 
 from __future__ import annotations
 
-import concurrent.futures
 import json
 import socket
 import time
@@ -15,25 +14,30 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from ...exceptions import StoreConnectionError
+from ...exceptions import (
+    StoreConnectionError,
+    StoreCredentialsError,
+    StoreMissingError,
+    StoreUnavailableError,
+)
 
 if TYPE_CHECKING:
     from .store import ArtifactStore
 
-__all__ = ["check_credentials_file", "check_endpoint", "verify_store"]
+__all__ = ["check_credentials_file", "check_endpoint", "classify", "verify_store"]
 
 
 def check_credentials_file(path: str) -> None:
     """A service-account (or authorized-user) JSON file, readable and well-formed."""
     file = Path(path).expanduser()
     if not file.is_file():
-        raise StoreConnectionError(f"credentials file {path} does not exist; give the path of a service-account JSON key")
+        raise StoreCredentialsError(f"credentials file {path} does not exist; give the path of a service-account JSON key")
     try:
         data = json.loads(file.read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        raise StoreConnectionError(f"credentials file {path} is not valid JSON; download the service-account key again") from None
+        raise StoreCredentialsError(f"credentials file {path} is not valid JSON; download the service-account key again") from None
     if not isinstance(data, dict) or "type" not in data:
-        raise StoreConnectionError(f"credentials file {path} is not a Google credentials file (no \"type\" field)")
+        raise StoreCredentialsError(f"credentials file {path} is not a Google credentials file (no \"type\" field)")
 
 
 def check_endpoint(url: str, timeout: float) -> None:
@@ -45,13 +49,13 @@ def check_endpoint(url: str, timeout: float) -> None:
         with socket.create_connection((host, port), timeout=timeout):
             return
     except ConnectionRefusedError:
-        raise StoreConnectionError(f"endpoint {url} is unreachable (connection refused); start the server or fix --endpoint-url") from None
+        raise StoreUnavailableError(f"endpoint {url} is unreachable (connection refused); start the server or fix --endpoint-url") from None
     except TimeoutError:
-        raise StoreConnectionError(f"endpoint {url} did not answer within {timeout:g} s; check --endpoint-url") from None
+        raise StoreUnavailableError(f"endpoint {url} did not answer within {timeout:g} s; check --endpoint-url") from None
     except socket.gaierror:
-        raise StoreConnectionError(f"cannot resolve the endpoint host {host!r}; check --endpoint-url") from None
+        raise StoreUnavailableError(f"cannot resolve the endpoint host {host!r}; check --endpoint-url") from None
     except OSError as exc:
-        raise StoreConnectionError(f"endpoint {url} is unreachable ({exc.strerror}); check --endpoint-url") from None
+        raise StoreUnavailableError(f"endpoint {url} is unreachable ({exc.strerror}); check --endpoint-url") from None
 
 
 def _verify_folder(root: Path) -> None:
@@ -84,27 +88,39 @@ def _verify_folder(root: Path) -> None:
                 pass
 
 
-def _classify(store: ArtifactStore, exc: BaseException) -> str:
+def classify(store: ArtifactStore, exc: BaseException, doing: str = "write to") -> StoreConnectionError:
+    """A storage library's failure, in words and as the class that picks the HTTP status."""
     name = type(exc).__name__
     text = str(exc)
     where = store.uri
     bucket = store.bucket
     if name in ("DefaultCredentialsError", "NoCredentialsError", "PartialCredentialsError", "RefreshError"):
-        hint = ("give --credentials-file, run `gcloud auth application-default login`, or --anonymous for public buckets"
-                if store.flavor == "gcs" else "give --key/--secret (or --key-env/--secret-env), or set AWS credentials")
-        return f"no credentials found for {where}; {hint}"
+        if store.flavor == "gcs":
+            return StoreCredentialsError(
+                f"no Google credentials for {where}: pass --credentials-file, use --anonymous for an emulator or public "
+                "bucket, or run `gcloud auth application-default login`"
+            )
+        return StoreCredentialsError(
+            f"no AWS credentials for {where}: pass --key/--secret (or --key-env/--secret-env), or set "
+            "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"
+        )
+    if store.flavor == "gcs" and isinstance(exc, (KeyError, ValueError)):  # google.oauth2 on a malformed key file
+        return StoreCredentialsError(
+            f"the Google credentials for {where} are not usable ({name}: {text[:100]}); download the service-account key again"
+        )
     # S3 (s3fs turns these into PermissionError with the service's message)
     if "InvalidAccessKeyId" in text or "Access Key Id you provided does not exist" in text:
-        return f"the access key for {where} is unknown to the server; check --key (or --key-env)"
+        return StoreCredentialsError(f"the access key for {where} is unknown to the server; check --key (or --key-env)")
     if "SignatureDoesNotMatch" in text or "signature we calculated does not match" in text:
-        return f"the secret key for {where} does not match its access key; check --secret (or --secret-env)"
+        return StoreCredentialsError(f"the secret key for {where} does not match its access key; check --secret (or --secret-env)")
     if isinstance(exc, FileNotFoundError) or "NoSuchBucket" in text or ("bucket" in text.lower() and "does not exist" in text):
-        return f"bucket {bucket!r} does not exist; create it, or fix the path {where}"
-    if isinstance(exc, PermissionError) or "AccessDenied" in text or "Access Denied" in text or "403" in text:
-        return f"permission denied writing to {where}; grant the credentials write access to the bucket, or use other credentials"
-    if name in ("EndpointConnectionError", "ClientConnectorError", "ConnectTimeoutError", "ServerTimeoutError") or isinstance(exc, ConnectionError):
-        return f"the storage endpoint for {where} is unreachable ({name}); check the network or --endpoint-url"
-    return f"cannot write to {where} ({name}); check the path and the credentials"
+        return StoreMissingError(f"bucket {bucket!r} does not exist; create it, or fix the path {where}")
+    if isinstance(exc, PermissionError) or "AccessDenied" in text or "Access Denied" in text or "403" in text or "401" in text:
+        return StoreCredentialsError(f"permission denied to {doing} {where}; grant the credentials access to the bucket, or use other credentials")
+    if name in ("EndpointConnectionError", "ClientConnectorError", "ConnectTimeoutError", "ServerTimeoutError", "ClientOSError",
+                "ServerDisconnectedError", "ConnectionClosedError", "FSTimeoutError", "TimeoutError") or isinstance(exc, (ConnectionError, TimeoutError)):
+        return StoreUnavailableError(f"the storage endpoint for {where} is unreachable ({name}); check the network or --endpoint-url")
+    return StoreConnectionError(f"cannot {doing} {where} ({name}); check the path and the credentials")
 
 
 def verify_store(store: ArtifactStore, *, timeout: float = 10.0) -> float:
@@ -119,15 +135,6 @@ def verify_store(store: ArtifactStore, *, timeout: float = 10.0) -> float:
         store.write_bytes(key, b"ok")
         store.remove(key)
 
-    pool = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="zenml-verify")
-    try:
-        pool.submit(probe).result(timeout=timeout)
-    except concurrent.futures.TimeoutError:
-        raise StoreConnectionError(f"no answer from the storage behind {store.uri} within {timeout:g} s; check the network or --endpoint-url") from None
-    except StoreConnectionError:
-        raise
-    except Exception as exc:
-        raise StoreConnectionError(_classify(store, exc)) from None
-    finally:
-        pool.shutdown(wait=False)
+    store.timeout = timeout
+    probe()  # every remote call has the store's deadline and raises classified errors
     return (time.perf_counter() - started) * 1000

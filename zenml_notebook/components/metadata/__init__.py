@@ -64,8 +64,8 @@ def check_component(record: ComponentRecord, repo: Repository) -> tuple[str, flo
 
 def _in_worker(record: ComponentRecord, repo: Repository, method: str) -> Any:
     """A one-off call in the store's worker (the password is resolved there, not here)."""
-    store = open_metadata_store(record, repo)
-    return store._call(method)  # type: ignore[union-attr]
+    store: Any = open_metadata_store(record, repo)  # a WorkerStore for MySQL
+    return store._call(method)
 
 
 def mysql_preflight(record: ComponentRecord, password: str | None = None) -> MySQLCheck:
@@ -104,7 +104,7 @@ def _mysql_lock(record: ComponentRecord) -> Iterator[object]:
     try:
         conn = pymysql.connect(
             host=c["host"], port=int(c.get("port", 3306)), user=c["username"], password=_password(record),
-            connect_timeout=timeout, read_timeout=float(c.get("query_timeout", 30.0)), ssl={"ca": c["ssl_ca"]} if c.get("ssl_ca") else None,
+            connect_timeout=timeout, read_timeout=float(c.get("query_timeout") or 30.0), ssl={"ca": c["ssl_ca"]} if c.get("ssl_ca") else None,
         )
     except pymysql.err.Error as exc:  # it answered the pre-flight a moment ago: say what it says now
         from .mysql_check import classify
@@ -134,7 +134,7 @@ def open_metadata_store(record: ComponentRecord, repo: Repository) -> MLMDStore:
 
         c = record.config
         worker: Any = WorkerStore(
-            record, repo, query_timeout=float(c.get("query_timeout", 30.0)), connect_timeout=float(c.get("connect_timeout", 5.0)),
+            record, repo, query_timeout=float(c.get("query_timeout") or 30.0), connect_timeout=float(c.get("connect_timeout", 5.0)),
             where=f"the MySQL server at {c['host']}:{c.get('port', 3306)}",
         )
         with _LOCK:

@@ -13,7 +13,12 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from ...exceptions import StoreConnectionError, StoreCredentialsError, StoreMissingError, StoreUnavailableError
+from ...exceptions import (
+    StoreConnectionError,
+    StoreCredentialsError,
+    StoreMissingError,
+    StoreUnavailableError,
+)
 
 __all__ = ["MySQLCheck", "check_mysql", "classify"]
 

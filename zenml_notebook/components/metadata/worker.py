@@ -37,7 +37,7 @@ from ...exceptions import StoreConnectionError, StoreUnavailableError
 if TYPE_CHECKING:
     from ...registry import ComponentRecord
     from ...repository import Repository
-    from .records import ArtifactInfo, ArtifactSpec, ExecutionInfo, LineageInfo, RunInfo
+    from .records import ArtifactInfo, ExecutionInfo, LineageInfo, RunInfo
 
 __all__ = ["WorkerStore"]
 
@@ -81,7 +81,7 @@ class WorkerStore:
         parent, child = socket.socketpair()
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         log = os.environ.get("ZENML_NOTEBOOK_WORKER_LOG")
-        err = open(log, "ab") if log else subprocess.DEVNULL  # noqa: SIM115 - handed to the child
+        err = open(log, "ab") if log else subprocess.DEVNULL
         try:
             self._proc = subprocess.Popen(
                 [sys.executable, "-m", "zenml_notebook.components.metadata.worker", str(child.fileno())],
@@ -127,7 +127,7 @@ class WorkerStore:
                 f"within {waited:.3g} s); check that it is running and reachable, or raise --query-timeout"
             )
         try:
-            status, *payload = pickle.loads(conn.recv_bytes())
+            status, *payload = pickle.loads(conn.recv_bytes())  # noqa: S301 - our own child (or parent) over a private socketpair
         except (EOFError, OSError):
             code = self._proc.wait(timeout=2) if self._proc is not None else None
             how = f"killed by signal {-code}" if code is not None and code < 0 else f"exit code {code}"
@@ -140,6 +140,8 @@ class WorkerStore:
         cls = getattr(_exc, cls_name, None)
         if isinstance(cls, type) and issubclass(cls, _exc.ZenMLError):
             raise cls(message)
+        if cls_name in ("ValueError", "TypeError", "KeyError"):
+            raise {"ValueError": ValueError, "TypeError": TypeError, "KeyError": KeyError}[cls_name](message)
         raise StoreConnectionError(f"{self.label}: {message}")
 
     def _call(self, method: str, *args: Any, **kwargs: Any) -> Any:
@@ -273,19 +275,17 @@ def serve(fd: int) -> None:
     _die_with_parent()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     conn = Connection(fd)
-    init = pickle.loads(conn.recv_bytes())
+    init = pickle.loads(conn.recv_bytes())  # noqa: S301 - our own child (or parent) over a private socketpair
     _secrets.ENV_OWNER[0] = init["env_owner"]
     from ...registry import ComponentRecord
     from ...repository import Repository
-    from . import open_in_process
-
-    from . import mysql_preflight
+    from . import mysql_preflight, open_in_process
 
     record = ComponentRecord(**init["record"])
     store: Any = None
     while True:
         try:
-            method, args, kwargs = pickle.loads(conn.recv_bytes())
+            method, args, kwargs = pickle.loads(conn.recv_bytes())  # noqa: S301 - our own child (or parent) over a private socketpair
         except (EOFError, OSError):
             return
         try:
@@ -300,7 +300,9 @@ def serve(fd: int) -> None:
             reply: tuple[Any, ...] = ("ok", value)
         except _exc.ZenMLError as error:
             reply = ("error", type(error).__name__, str(error))
-        except Exception as error:  # noqa: BLE001 - reported to the caller, who classifies it
+        except (ValueError, TypeError, KeyError) as error:  # a bad argument: raised as such in the caller
+            reply = ("error", type(error).__name__, str(error))
+        except Exception as error:
             reply = ("error", "StoreConnectionError", f"ml-metadata failed ({type(error).__name__}: {error})")
         try:
             conn.send_bytes(pickle.dumps(reply))
