@@ -125,6 +125,29 @@ class MariaDB:
         self.stop()
         self.start()
 
+    # -- faults (a private instance only) ---------------------------------------------
+    @property
+    def pid(self) -> int:
+        proc = getattr(self, "_proc", None)
+        if proc is None:
+            raise RuntimeError("fault tests need a private MariaDB (not ZENML_NOTEBOOK_TEST_MYSQL_HOST)")
+        return int(proc.pid)
+
+    def pause(self) -> None:
+        """SIGSTOP: the server keeps its sockets (connections are accepted) and answers nothing."""
+        os.kill(self.pid, signal.SIGSTOP)
+
+    def resume(self) -> None:
+        os.kill(self.pid, signal.SIGCONT)
+
+    def kill(self) -> None:
+        """SIGKILL, reaped: nothing listens any more until start()."""
+        proc = self._proc
+        os.kill(proc.pid, signal.SIGCONT)
+        proc.kill()
+        proc.wait()
+        self._proc = None
+
     # -- administration -------------------------------------------------------------
     def sql(self, statement: str) -> str:
         if self.socket_path:

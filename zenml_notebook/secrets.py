@@ -17,6 +17,7 @@ import uuid
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -201,8 +202,9 @@ def store_secret(value: str) -> dict[str, Any]:
 
 
 # Whose environment a `--passwd-env VAR` reference is read from: the Jupyter server extension
-# says so, because "export it" in a notebook would not reach the server's environment.
-ENV_OWNER = [""]
+# sets "jupyter-server" for its calls, because "export it" in a notebook would not reach the
+# server's environment. A context variable, so a kernel in the same process is not affected.
+ENV_OWNER: ContextVar[str] = ContextVar("zenml_notebook_env_owner", default="")
 
 
 def resolve(ref: dict[str, Any], what: str = "secret", *, update: str = "") -> str:
@@ -213,7 +215,7 @@ def resolve(ref: dict[str, Any], what: str = "secret", *, update: str = "") -> s
         if value is None:
             var = ref["$env"]
             other = f", or store it with `%zenml {update}`" if update else ""
-            if ENV_OWNER[0] == "jupyter-server":
+            if ENV_OWNER.get() == "jupyter-server":
                 raise SecretError(f"{what} comes from ${var}, but the Jupyter server's environment has no ${var}; export {var} before starting JupyterLab{other}")
             raise SecretError(f"{what} comes from ${var}, which is not set; export it{other}")
         remember_secret(value)

@@ -15,9 +15,7 @@ def _jupyter_server_extension_points() -> list[dict[str, str]]:
 
 
 def _load_jupyter_server_extension(serverapp: Any) -> None:
-    from ..secrets import ENV_OWNER
     from .handlers import setup_handlers
 
-    ENV_OWNER[0] = "jupyter-server"  # `--passwd-env X` is read from *this* environment: say so
     setup_handlers(serverapp.web_app)
     serverapp.log.info("zenml_notebook server extension loaded")

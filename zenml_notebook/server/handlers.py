@@ -30,7 +30,7 @@ from jupyter_server.utils import url_path_join
 from .. import api
 from ..exceptions import NotFoundError, UsageError, ZenMLError, http_status, redact
 from ..repository import find_repository, working_dir
-from ..secrets import mask_config
+from ..secrets import ENV_OWNER, mask_config
 
 # Our own threads: a store that stops answering holds one of them for at most its deadline,
 # never the event loop, and never the default executor other extensions' handlers share.
@@ -59,6 +59,7 @@ class _Base(APIHandler):
             start = self._start_dir()
 
             def call() -> Any:
+                ENV_OWNER.set("jupyter-server")  # `--passwd-env X` is read from the server's environment: say so
                 with working_dir(start):
                     return fn()
 

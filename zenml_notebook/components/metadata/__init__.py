@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ...exceptions import StoreConnectionError
-from ...secrets import is_ref, resolve
+from ...secrets import ENV_OWNER, is_ref, resolve
 from .records import ArtifactInfo, ArtifactSpec, EventInfo, ExecutionInfo, LineageInfo, RunInfo
 
 if TYPE_CHECKING:
@@ -125,7 +125,8 @@ def sqlite_path(record: ComponentRecord, repo: Repository) -> str:
 def open_metadata_store(record: ComponentRecord, repo: Repository) -> MLMDStore:
     """The store of a component (cached per process and settings): in this process for
     SQLite, behind a worker process with deadlines for MySQL."""
-    key = json.dumps([record.kind, record.name, record.flavor, record.config, str(repo.root)], sort_keys=True)
+    # the worker resolves secrets in the environment of whoever asks (a kernel, or the server)
+    key = json.dumps([record.kind, record.name, record.flavor, record.config, str(repo.root), ENV_OWNER.get()], sort_keys=True)
     with _LOCK:
         if key in _STORES:
             return _STORES[key]

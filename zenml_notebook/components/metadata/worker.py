@@ -69,7 +69,7 @@ class WorkerStore:
         self.query_timeout = query_timeout
         self.connect_timeout = connect_timeout
         self.folder = None
-        self._init = {"record": asdict(record), "root": str(repo.root), "env_owner": _secrets.ENV_OWNER[0]}
+        self._init = {"record": asdict(record), "root": str(repo.root), "env_owner": _secrets.ENV_OWNER.get()}
         self._proc: subprocess.Popen[bytes] | None = None
         self._conn: Connection | None = None
         self._lock = threading.Lock()
@@ -276,7 +276,7 @@ def serve(fd: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     conn = Connection(fd)
     init = pickle.loads(conn.recv_bytes())  # noqa: S301 - our own child (or parent) over a private socketpair
-    _secrets.ENV_OWNER[0] = init["env_owner"]
+    _secrets.ENV_OWNER.set(init["env_owner"])
     from ...registry import ComponentRecord
     from ...repository import Repository
     from . import mysql_preflight, open_in_process
