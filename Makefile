@@ -41,6 +41,7 @@ bench: venv
 	$(PY) benchmarks/bench_artifacts.py
 	$(PY) benchmarks/bench_pipelines.py
 	$(PY) benchmarks/bench_server.py
+	$(PY) benchmarks/bench_worker.py
 
 .venv-zenml/.installed:
 	$(PYTHON) -m venv .venv-zenml

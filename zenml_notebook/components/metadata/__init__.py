@@ -122,11 +122,16 @@ def sqlite_path(record: ComponentRecord, repo: Repository) -> str:
     return str(repo.resolve_path(str(record.config.get("uri", ".zenml/metadata.db"))))
 
 
+def store_key(record: ComponentRecord, repo: Repository) -> str:
+    """What one cached store (and one worker) stands for. The worker resolves secrets in the
+    environment of whoever asks (a kernel, or the Jupyter server), so that is part of it."""
+    return json.dumps([record.kind, record.name, record.flavor, record.config, str(repo.root), ENV_OWNER.get()], sort_keys=True)
+
+
 def open_metadata_store(record: ComponentRecord, repo: Repository) -> MLMDStore:
     """The store of a component (cached per process and settings): in this process for
     SQLite, behind a worker process with deadlines for MySQL."""
-    # the worker resolves secrets in the environment of whoever asks (a kernel, or the server)
-    key = json.dumps([record.kind, record.name, record.flavor, record.config, str(repo.root), ENV_OWNER.get()], sort_keys=True)
+    key = store_key(record, repo)
     with _LOCK:
         if key in _STORES:
             return _STORES[key]
@@ -167,6 +172,5 @@ def open_in_process(record: ComponentRecord, repo: Repository) -> MLMDStore:
     store = MLMDStore(make, _label(record), guard, Path(path).parent if record.flavor == "sqlite" else None)
     if record.flavor == "mysql":
         return store  # the worker's own: it dies with the worker
-    key = json.dumps([record.kind, record.name, record.flavor, record.config, str(repo.root)], sort_keys=True)
     with _LOCK:
-        return _STORES.setdefault(key, store)
+        return _STORES.setdefault(store_key(record, repo), store)
