@@ -48,7 +48,7 @@ def test_quickstart(workdir: Path) -> None:
     assert "*  experiments  experiments     scratch         default" in by_source["%zenml stack set experiments"]
     assert by_source["%zenml metadata test"] == (
         "UsageError: the password of metadata store 'experiments-mysql' comes from $MYSQL_PASSWORD, "
-        "which is not set; export it\n"
+        "which is not set; export it, or store it with `%zenml metadata update experiments-mysql --passwd`\n"
     )
     assert by_source["%zenml config metadata set mysql --host 127.0.0.1 --port 3306 --username USER --passwd-env MYSQL_PASSWORD --database DATABASE --no-verify"] == (
         "active stack 'experiments': metadata store 'experiments' (sqlite) -> 'experiments-mysql' (mysql: "

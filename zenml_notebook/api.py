@@ -17,7 +17,16 @@ from typing import TYPE_CHECKING, Any
 
 from . import secrets
 from .constants import ENV_COMPONENT, ENV_STACK
-from .exceptions import AlreadyExistsError, InUseError, NotFoundError, UsageError, ZenMLError, remember_secret
+from .exceptions import (
+    AlreadyExistsError,
+    InUseError,
+    NoRepositoryError,
+    NotFoundError,
+    RegistryError,
+    UsageError,
+    ZenMLError,
+    remember_secret,
+)
 from .flavors import KIND_LABELS, KINDS, check_dependency, config_model, did_you_mean, flavors_of
 from .registry import ComponentRecord, Registry, Session, StackRecord
 from .repository import Repository, find_repository
@@ -41,6 +50,7 @@ __all__ = [
     "delete_component",
     "delete_stack",
     "describe_stack",
+    "ensure_repository",
     "export_stack",
     "get_component",
     "get_stack_record",
@@ -54,6 +64,7 @@ __all__ = [
     "register_component",
     "register_stack",
     "rename_stack",
+    "resolve_stack",
     "set_active_stack",
     "stack_components",
     "test_component",
@@ -96,21 +107,47 @@ def init(path: str | Path | None = None) -> tuple[Repository, bool]:
     return repo, _create(repo)
 
 
-def open_repository() -> tuple[Repository, Registry]:
-    """The repository of the working directory, initialised (with a notice) if missing."""
+def open_repository(*, create: bool = False) -> tuple[Repository, Registry]:
+    """The repository of the working directory.
+
+    Reads never write: without ``create`` a folder with no repository raises
+    RepositoryError (front ends answer their empty state). Only ``init`` and the commands a
+    user types (:func:`ensure_repository`) create one.
+    """
+    repo, exists = find_repository()
+    if not exists:
+        if not create:
+            raise NoRepositoryError(
+                f"no zenml-notebook repository in {repo.root} or any folder above it; run "
+                "`%zenml init` (or any `%zenml` command) there first"
+            )
+        ensure_repository()
+    return repo, Registry.open(repo.registry_path)
+
+
+def ensure_repository() -> tuple[Repository, bool]:
+    """Create the working directory's repository if there is none (with a one-line notice);
+    called once per command a user types, and by pipeline runs, never by reads."""
     repo, exists = find_repository()
     if not exists and _create(repo):
         warnings.warn(
             f"initialised a new zenml-notebook repository in {repo.root} "
             "(stack 'default': sqlite metadata, local artifacts, local orchestrator)",
             ZenMLWarning,
-            stacklevel=2,
+            stacklevel=3,
         )
-    return repo, Registry.open(repo.registry_path)
+        return repo, True
+    return repo, False
 
 
 def _registry() -> Registry:
+    """The registry, for reading: a folder without a repository raises, nothing is created."""
     return open_repository()[1]
+
+
+def _writable() -> Registry:
+    """The registry, for a change: a user's (or a program's) write may create the repository."""
+    return open_repository(create=True)[1]
 
 
 # -- lookups -------------------------------------------------------------------
@@ -146,9 +183,9 @@ def _active(session: Session) -> str:
 
 
 def active_stack_name() -> str:
-    """``$ZENML_NOTEBOOK_STACK`` if set, else the registry's active stack."""
+    """``$ZENML_NOTEBOOK_STACK`` if set (and registered), else the registry's active stack."""
     with _registry().read() as session:
-        return _active(session)
+        return _resolve(session, None).stack.name
 
 
 def get_stack_record(name: str | None = None) -> StackRecord:
@@ -156,33 +193,75 @@ def get_stack_record(name: str | None = None) -> StackRecord:
         return _stack(session, name or _active(session))
 
 
-def stack_components(name: str | None = None) -> tuple[str, dict[str, str]]:
-    """The named (default: active) stack's component names, with the same environment
-    overrides as :class:`zenml_notebook.Stack` (without importing pydantic-settings,
-    which costs ~180 ms in a fresh process)."""
-    record = get_stack_record(name)
-    return record.name, {k: os.environ.get(ENV_COMPONENT[k]) or v for k, v in record.components.items()}
-
-
 @dataclass(frozen=True)
 class StackDescription:
+    """A stack as it is used here: its components after environment overrides."""
+
     stack: StackRecord
     components: dict[str, ComponentRecord]
     active: bool
+    overrides: dict[str, str]  # kind -> the environment variable that chose its component
+
+    def source(self, kind: str) -> str:
+        """Where ``kind``'s component comes from, in words ("" when from the stack itself)."""
+        return f"from ${self.overrides[kind]}" if kind in self.overrides else ""
+
+
+def _resolve(session: Session, name: str | None) -> StackDescription:
+    active = _active(session)
+    if name is None and os.environ.get(ENV_STACK) and session.get_stack(active) is None:
+        names = [s.name for s in session.list_stacks()]
+        raise NotFoundError(
+            f"${ENV_STACK}={active} names no stack{did_you_mean(active, names)}; registered stacks: "
+            f"{', '.join(names) or 'none'} (unset it to use the registry's active stack)"
+        )
+    record = _stack(session, name or active)
+    components: dict[str, ComponentRecord] = {}
+    overrides: dict[str, str] = {}
+    for kind in KINDS:
+        var = ENV_COMPONENT[kind]
+        chosen = os.environ.get(var)
+        if chosen:
+            found = session.get_component(kind, chosen)
+            if found is None:
+                raise NotFoundError(f"${var}={chosen} names no registered {KIND_LABELS[kind]}; {_missing_component(session, kind, chosen)}")
+            components[kind], overrides[kind] = found, var
+        else:
+            components[kind] = _component_of_stack(session, record, kind)
+    return StackDescription(record, components, record.name == active, overrides)
+
+
+def _component_of_stack(session: Session, stack: StackRecord, kind: str) -> ComponentRecord:
+    record = session.get_component(kind, stack.components[kind])
+    if record is None:  # a hand-edited or damaged registry: say which row and field
+        raise RegistryError(
+            f"stack {stack.name!r} (registry table 'stacks') points its {kind} at {stack.components[kind]!r}, which "
+            f"is not a registered {KIND_LABELS[kind]}; repair it with `stack update {stack.name} --{kind} NAME`"
+        )
+    return record
+
+
+def resolve_stack(name: str | None = None) -> StackDescription:
+    """THE answer to "which components does this stack use here?" (default: the active
+    stack), after ``$ZENML_NOTEBOOK_STACK`` and the ``$ZENML_NOTEBOOK_<KIND>`` overrides.
+    The runner, ``Client``, the commands, REST and the sidebar all ask this one function."""
+    with _registry().read() as session:
+        return _resolve(session, name)
+
+
+describe_stack = resolve_stack
+
+
+def stack_components(name: str | None = None) -> tuple[str, dict[str, str]]:
+    """The resolved stack's name and component names."""
+    desc = resolve_stack(name)
+    return desc.stack.name, {k: c.name for k, c in desc.components.items()}
 
 
 def list_stacks() -> tuple[list[StackRecord], str]:
     """All stacks and the name of the active one."""
     with _registry().read() as session:
         return session.list_stacks(), _active(session)
-
-
-def describe_stack(name: str | None = None) -> StackDescription:
-    with _registry().read() as session:
-        active = _active(session)
-        record = _stack(session, name or active)
-        components = {k: _component(session, k, record.components[k]) for k in KINDS}
-        return StackDescription(record, components, record.name == active)
 
 
 # -- configs -------------------------------------------------------------------
@@ -285,16 +364,18 @@ def list_components(kind: str) -> tuple[list[ComponentRecord], dict[str, list[st
     with _registry().read() as session:
         records = session.list_components(kind)
         usage = {r.name: session.stacks_using(kind, r.name) for r in records}
-        active = session.get_stack(_active(session))
-        return records, usage, active.components[kind] if active else ""
+        try:
+            current = _resolve(session, None).components[kind].name
+        except ZenMLError:
+            current = ""
+        return records, usage, current
 
 
 def get_component(kind: str, name: str | None = None) -> tuple[ComponentRecord, list[str]]:
-    """A component (default: the active stack's) and the stacks that use it."""
+    """A component (default: the one the resolved active stack uses) and the stacks that use it."""
     with _registry().read() as session:
-        if name is None:
-            name = _stack(session, _active(session)).components[kind]
-        return _component(session, kind, name), session.stacks_using(kind, name)
+        record = _resolve(session, None).components[kind] if name is None else _component(session, kind, name)
+        return record, session.stacks_using(kind, record.name)
 
 
 def register_component(
@@ -307,7 +388,7 @@ def register_component(
     """
     check_name(KIND_LABELS[kind], name)
     _check_flavor(kind, flavor)
-    repo, registry = open_repository()
+    repo, registry = open_repository(create=True)
     raw = _local_paths(kind, flavor, repo, dict(config or {}))
     validated, pending = _validate_config(kind, flavor, name, raw)
     with registry.read() as session:
@@ -334,7 +415,7 @@ def update_component(
     kind: str, name: str, changes: Mapping[str, Any], *, flavor: str | None = None, verify: bool = True
 ) -> tuple[ComponentRecord, ComponentRecord]:
     """Change some settings (``None`` leaves a setting as it is); returns (before, after)."""
-    repo, registry = open_repository()
+    repo, registry = open_repository(create=True)
     raw = {k: v for k, v in changes.items() if v is not None}
 
     def plan(session: Session) -> tuple[ComponentRecord, str, dict[str, Any], dict[str, str]]:
@@ -369,7 +450,7 @@ def update_component(
 
 
 def delete_component(kind: str, name: str) -> ComponentRecord:
-    with _registry().write() as session:
+    with _writable().write() as session:
         record = _component(session, kind, name)
         users = session.stacks_using(kind, name)
         if users:
@@ -436,7 +517,7 @@ def register_stack(
 ) -> StackRecord:
     check_name("stack", name)
     wanted = {"metadata_store": metadata_store, "artifact_store": artifact_store, "orchestrator": orchestrator}
-    with _registry().write() as session:
+    with _writable().write() as session:
         if session.get_stack(name) is not None:
             raise AlreadyExistsError(
                 f"stack {name!r} already exists; pick another name, or change it with "
@@ -453,7 +534,7 @@ def update_stack(name: str, **changes: str | None) -> tuple[StackRecord, StackRe
     unknown = set(changes) - set(KINDS)
     if unknown:
         raise UsageError(f"unknown stack part(s) {', '.join(sorted(unknown))}; use {', '.join(KINDS)}")
-    with _registry().write() as session:
+    with _writable().write() as session:
         before = _stack(session, name)
         wanted = {**before.components, **{k: v for k, v in changes.items() if v}}
         validate_stack(name, _resolve_parts(session, wanted))
@@ -462,7 +543,7 @@ def update_stack(name: str, **changes: str | None) -> tuple[StackRecord, StackRe
 
 
 def set_active_stack(name: str) -> StackRecord:
-    with _registry().write() as session:
+    with _writable().write() as session:
         record = _stack(session, name)
         validate_stack(name, _resolve_parts(session, record.components))
         session.set_active(name)
@@ -479,7 +560,7 @@ def set_active_stack(name: str) -> StackRecord:
 
 def rename_stack(old: str, new: str) -> StackRecord:
     check_name("stack", new)
-    with _registry().write() as session:
+    with _writable().write() as session:
         _stack(session, old)
         if session.get_stack(new) is not None:
             raise AlreadyExistsError(f"stack {new!r} already exists; pick another name")
@@ -489,7 +570,7 @@ def rename_stack(old: str, new: str) -> StackRecord:
 
 def copy_stack(source: str, target: str) -> StackRecord:
     check_name("stack", target)
-    with _registry().write() as session:
+    with _writable().write() as session:
         record = _stack(session, source)
         if session.get_stack(target) is not None:
             raise AlreadyExistsError(f"stack {target!r} already exists; pick another name")
@@ -498,7 +579,7 @@ def copy_stack(source: str, target: str) -> StackRecord:
 
 
 def delete_stack(name: str) -> StackRecord:
-    with _registry().write() as session:
+    with _writable().write() as session:
         record = _stack(session, name)
         if name in (session.get_active(), os.environ.get(ENV_STACK)):
             raise InUseError(
@@ -536,7 +617,7 @@ def import_stack(text: str, source: str, *, name: str | None = None) -> StackRec
 
     doc = parse_export(text, source)
     stack_name = check_name("stack", name or doc.name)
-    with _registry().write() as session:
+    with _writable().write() as session:
         if session.get_stack(stack_name) is not None:
             raise AlreadyExistsError(
                 f"stack {stack_name!r} already exists; import under another name with --name"
@@ -596,7 +677,7 @@ def config_set(kind: str, flavor: str, config: Mapping[str, Any], *, verify: boo
     the current one are never changed behind their back.
     """
     _check_flavor(kind, flavor)
-    repo, registry = open_repository()
+    repo, registry = open_repository(create=True)
     raw = _local_paths(kind, flavor, repo, dict(config))
     stack_name = active_stack_name()
     validated, pending = _validate_config(kind, flavor, f"{stack_name}-{flavor}", raw)

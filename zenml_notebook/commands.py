@@ -153,7 +153,8 @@ def _stack_details(desc: api.StackDescription) -> Details:
     sections = []
     for kind in KINDS:
         c = desc.components[kind]
-        sections.append((f"{KIND_LABELS[kind]}: {c.name}", [("flavor", c.flavor), *mask_config(c.config).items()]))
+        source = f" ({desc.source(kind)})" if desc.source(kind) else ""
+        sections.append((f"{KIND_LABELS[kind]}: {c.name}{source}", [("flavor", c.flavor), *mask_config(c.config).items()]))
     return Details(title, sections)
 
 
@@ -569,6 +570,8 @@ def execute(argv: Sequence[str], prog: str = "zenml-notebook", err: Any = None) 
             warnings.simplefilter("always", ZenMLWarning)
             try:
                 args = _parser(prog).parse_args(list(argv))
+                if args.handler not in (_init, _version):
+                    api.ensure_repository()  # a user's command: the one place besides `init` that creates one
                 return args.handler(args)
             except HelpShown:
                 return None

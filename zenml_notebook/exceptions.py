@@ -11,6 +11,7 @@ __all__ = [
     "AlreadyExistsError",
     "InUseError",
     "MissingDependencyError",
+    "NoRepositoryError",
     "NotFoundError",
     "PipelineRunError",
     "RegistryError",
@@ -88,6 +89,10 @@ class RepositoryError(ZenMLError, OSError):
     """The ``.zenml`` folder is missing, unreadable or not writable."""
 
 
+class NoRepositoryError(RepositoryError):
+    """There is no repository here yet (reads answer their empty state; they never create one)."""
+
+
 class RegistryError(ZenMLError, RuntimeError):
     """The registry database is corrupted, too new, or cannot be written."""
 
@@ -134,6 +139,7 @@ HTTP_STATUS: tuple[tuple[type[ZenMLError], int], ...] = (
     (SecretError, 424),
     (StoreConnectionError, 503),
     (NotFoundError, 404),
+    (NoRepositoryError, 404),
     (InUseError, 409),
     (AlreadyExistsError, 409),
     (StackValidationError, 400),

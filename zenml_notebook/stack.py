@@ -67,8 +67,9 @@ class Stack(BaseSettings):
 
     @classmethod
     def from_registry(cls, name: str | None = None, **kwargs: Any) -> Stack:
-        """The named (default: active) stack, with environment overrides applied."""
+        """The named (default: active) stack, with environment overrides applied (by
+        :func:`zenml_notebook.api.resolve_stack`, the one place that applies them)."""
         from . import api
 
-        record = api.get_stack_record(name)
-        return cls(**{**record.components, **kwargs}, name=record.name)
+        desc = api.resolve_stack(name)
+        return cls(**{**{k: c.name for k, c in desc.components.items()}, **kwargs}, name=desc.stack.name)

@@ -309,9 +309,9 @@ def run_graph(pipeline: str, graph: Graph, *, stack: str | None = None, cache: b
     from .progress import Progress
     from .runs import Run
 
-    repo, _ = api.open_repository()
-    stack_name, names = api.stack_components(stack)
-    records = {kind: api.get_component(kind, name)[0] for kind, name in names.items()}
+    repo, _ = api.open_repository(create=True)  # a run is a write: a fresh folder gets its repository
+    desc = api.resolve_stack(stack)
+    stack_name, records = desc.stack.name, desc.components
     validate_stack(stack_name, dict(records))
     snapshot = {"name": stack_name, **{k: {"name": r.name, "flavor": r.flavor, "config": mask_config(r.config)} for k, r in records.items()}}
     md = open_metadata_store(records["metadata_store"], repo)

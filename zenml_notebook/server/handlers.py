@@ -108,7 +108,8 @@ def _stacks() -> dict[str, Any]:
         out.append({
             "name": stack.name,
             "active": stack.name == active,
-            "components": {k: {"name": c.name, "flavor": c.flavor, "config": mask_config(c.config)} for k, c in desc.components.items()},
+            "components": {k: {"name": c.name, "flavor": c.flavor, "config": mask_config(c.config), "source": desc.source(k)}
+                           for k, c in desc.components.items()},
         })
     return {"repository": str(repo.root), "active": active, "stacks": out}
 
