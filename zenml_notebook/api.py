@@ -232,11 +232,11 @@ def _resolve(session: Session, name: str | None) -> StackDescription:
 
 
 def _component_of_stack(session: Session, stack: StackRecord, kind: str) -> ComponentRecord:
-    record = session.get_component(kind, stack.components[kind])
+    record = session.get_component(kind, stack.components[kind]) if stack.components[kind] else None
     if record is None:  # a hand-edited or damaged registry: say which row and field
         raise RegistryError(
-            f"stack {stack.name!r} (registry table 'stacks') points its {kind} at {stack.components[kind]!r}, which "
-            f"is not a registered {KIND_LABELS[kind]}; repair it with `stack update {stack.name} --{kind} NAME`"
+            f"registry table 'stacks', row {stack.name!r}: field '{kind}' points at no registered {KIND_LABELS[kind]}; "
+            f"repair it with `stack update {stack.name} --{kind} NAME`"
         )
     return record
 

@@ -59,6 +59,11 @@ CREATE TABLE IF NOT EXISTS stacks (
 _MIGRATIONS: dict[int, str] = {}
 
 
+def _cut(value: object, limit: int = 60) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"
+
+
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
@@ -105,9 +110,23 @@ class Session:
         )
 
     # -- components -------------------------------------------------------
-    @staticmethod
-    def _component(row: tuple[Any, ...]) -> ComponentRecord:
-        return ComponentRecord(row[0], row[1], row[2], json.loads(row[3]), row[4], row[5])
+    def _component(self, row: tuple[Any, ...]) -> ComponentRecord:
+        """A row, checked at the boundary: a damaged one names its table, row and field."""
+        kind, name = row[0], row[1]
+        where = f"registry {self._path}, table 'components', row {kind}/{name}"
+        try:
+            config = json.loads(row[3])
+        except (TypeError, ValueError):
+            config = None
+        if not isinstance(config, dict):
+            raise RegistryError(
+                f"{where}: field 'config' is not a JSON object ({_cut(row[3])}); fix it with "
+                f"`{kind.split('_')[0] if kind != 'artifact_store' else 'artifacts'} delete {name}` and register it again, "
+                "or restore .zenml/zenml.db from a backup"
+            )
+        if kind not in KINDS or not isinstance(name, str) or not isinstance(row[2], str):
+            raise RegistryError(f"{where}: field 'kind' must be one of {', '.join(KINDS)}; restore .zenml/zenml.db from a backup")
+        return ComponentRecord(kind, name, row[2], config, row[4], row[5])
 
     def list_components(self, kind: str | None = None) -> list[ComponentRecord]:
         sql = "SELECT kind, name, flavor, config, created, updated FROM components"
@@ -152,16 +171,18 @@ class Session:
         return [str(r[0]) for r in rows]
 
     # -- stacks -----------------------------------------------------------
+    # LEFT JOINs: a stack whose component id dangles (a hand-edited or damaged registry) is
+    # still listed, with "" for that part, and whoever uses it says which field is broken
     _STACK_SQL = (
         "SELECT s.name, m.name, a.name, o.name, s.created, s.updated FROM stacks s "
-        "JOIN components m ON s.metadata_store = m.id "
-        "JOIN components a ON s.artifact_store = a.id "
-        "JOIN components o ON s.orchestrator = o.id"
+        "LEFT JOIN components m ON s.metadata_store = m.id "
+        "LEFT JOIN components a ON s.artifact_store = a.id "
+        "LEFT JOIN components o ON s.orchestrator = o.id"
     )
 
     @staticmethod
     def _stack(row: tuple[Any, ...]) -> StackRecord:
-        return StackRecord(row[0], dict(zip(KINDS, row[1:4], strict=True)), row[4], row[5])
+        return StackRecord(row[0], {k: v or "" for k, v in zip(KINDS, row[1:4], strict=True)}, row[4], row[5])
 
     def list_stacks(self) -> list[StackRecord]:
         rows = self._conn.execute(self._STACK_SQL + " ORDER BY s.name").fetchall()
@@ -354,6 +375,11 @@ class Registry:
                 f"registry {self.path} has no schema version; move it aside and run "
                 "`zenml-notebook init` to create a new one"
             )
+        if not version.isdigit():
+            raise RegistryError(
+                f"registry {self.path}, table 'meta', row 'schema_version': field 'value' is {_cut(version)}, not a "
+                "number; restore .zenml/zenml.db from a backup, or move it aside and run `zenml-notebook init`"
+            )
         if int(version) > SCHEMA_VERSION:
             raise RegistryError(
                 f"registry {self.path} was written by a newer zenml-notebook (schema "
@@ -419,7 +445,7 @@ class Registry:
                     version = session.get_meta("schema_version")
                     if version is not None:
                         self._check_version(session)
-                    current = int(version) if version is not None else SCHEMA_VERSION
+                    current = int(version) if version is not None and version.isdigit() else SCHEMA_VERSION
                     while current < SCHEMA_VERSION:
                         conn.execute(_MIGRATIONS[current])
                         current += 1
