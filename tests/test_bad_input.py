@@ -24,9 +24,9 @@ def snapshot(repo: Path) -> list[tuple[object, ...]]:
 CASES = [
     # missing required options
     ("stack register s1 -m default -a default",
-     "%zenml stack register: the following arguments are required: -o/--orchestrator/--orchestrator (see `%zenml stack register --help`)"),
+     "stack register: the following arguments are required: -o/--orchestrator/--orchestrator (see `%zenml stack register --help`)"),
     ("metadata register m1",
-     "%zenml metadata register: the following arguments are required: --flavor/-f (see `%zenml metadata register --help`)"),
+     "metadata register: the following arguments are required: --flavor/-f (see `%zenml metadata register --help`)"),
     ("config metadata set mysql --host h --username u",
      "invalid mysql metadata store 'default-mysql': database is required (--database)"),
     # unknown flavor, with suggestion
@@ -151,7 +151,7 @@ def test_cli_bad_input_exit_code_and_stderr(cli, repo: Path) -> None:
     assert r.code == 2 and r.err == f"zenml-notebook: error: invalid stack name '<b>x</b>': {NAME_RULE}\n"
     r = cli("bogus")
     assert r.code == 2
-    assert r.err.startswith("zenml-notebook: error: zenml-notebook: unknown command 'bogus'; choose from init, version, stack")
+    assert r.err.startswith("zenml-notebook: error: unknown command 'bogus'; choose from init, version, stack")
     assert snapshot(repo) == before
 
 

@@ -57,7 +57,7 @@ def test_unknown_subcommand_suggests(shell, repo: Path) -> None:
     with pytest.raises(UsageError) as info:
         shell.run_line_magic("zenml", "stack lst")
     assert str(info.value) == (
-        "%zenml stack: unknown command 'lst' (did you mean 'list'?); choose from register, update, "
+        "stack: unknown command 'lst' (did you mean 'list'?); choose from register, update, "
         "list, ls, describe, set, activate, get, rename, copy, delete, rm, export, import "
         "(see `%zenml stack --help`)"
     )

@@ -9,7 +9,48 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from .exceptions import UsageError
 from .registry import KINDS
 
-__all__ = ["parse_export"]
+__all__ = ["MAX_ALIASES", "MAX_BYTES", "parse_export", "read_export"]
+
+MAX_BYTES = 1 << 20  # an export is about 1 KB; a megabyte leaves room and refuses floods
+MAX_ALIASES = 100  # exports use none; "billion laughs" files use them to expand exponentially
+
+
+def read_export(path: str) -> str:
+    """The text of an export file: a regular file of at most MAX_BYTES (never a device, a FIFO
+    that would block, or a file that would fill memory)."""
+    import os
+    import stat
+
+    try:
+        st = os.stat(path)
+    except OSError as exc:
+        raise UsageError(f"cannot read {path}: {exc.strerror}; check the path") from None
+    if not stat.S_ISREG(st.st_mode):
+        raise UsageError(f"{path} is not a regular file; give a YAML stack export made by `stack export`")
+    if st.st_size > MAX_BYTES:
+        raise UsageError(f"{path} is {st.st_size} bytes, more than a stack export can be ({MAX_BYTES}); check the file")
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read(MAX_BYTES + 1)
+    except OSError as exc:
+        raise UsageError(f"cannot read {path}: {exc.strerror}; check the path") from None
+    if len(data) > MAX_BYTES:
+        raise UsageError(f"{path} grew past {MAX_BYTES} bytes while being read; check the file")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise UsageError(f"{path} is not a UTF-8 text file; give a YAML stack export") from None
+
+
+def _count_aliases(text: str, source: str) -> None:
+    import yaml
+
+    aliases = 0
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        if isinstance(event, yaml.AliasEvent):
+            aliases += 1
+            if aliases > MAX_ALIASES:
+                raise UsageError(f"{source} uses more than {MAX_ALIASES} YAML aliases (*name); a stack export has none; fix the file")
 
 
 class _Part(BaseModel):
@@ -39,7 +80,10 @@ class _Export(BaseModel):
 def parse_export(text: str, source: str) -> _Export:
     import yaml
 
+    if len(text) > MAX_BYTES:
+        raise UsageError(f"{source} is {len(text)} characters, more than a stack export can be ({MAX_BYTES}); check the file")
     try:
+        _count_aliases(text, source)
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)

@@ -8,6 +8,7 @@ before anything is written, so a refused change leaves no trace.
 from __future__ import annotations
 
 import os
+import reprlib
 import shutil
 import warnings
 from collections.abc import Mapping
@@ -100,6 +101,10 @@ def _create(repo: Repository) -> bool:
 def init(path: str | Path | None = None) -> tuple[Repository, bool]:
     """Create a repository at ``path`` (default: cwd); False when one was already there."""
     root = Path(path).expanduser().resolve() if path else Path.cwd().resolve()
+    if not root.parent.is_dir():  # like `git init`: the folder itself may be new, not a whole chain
+        raise UsageError(f"cannot create {root}: the folder {root.parent} does not exist; create it first, or pick another path")
+    if root.exists() and not root.is_dir():
+        raise UsageError(f"cannot create a repository in {root}: it is a file; pick a folder")
     repo = Repository(root)
     if repo.exists():
         Registry.open(repo.registry_path).create()  # migrates; validates the file
@@ -280,7 +285,7 @@ def _format_validation(model: type[BaseModel], exc: ValidationError) -> str:
         elif kind == "value_error" or loc in hidden or loc == "settings":
             problems.append(f"{loc}: {msg}")
         else:
-            problems.append(f"{loc}: {msg[0].lower()}{msg[1:]} (got {err.get('input')!r})")
+            problems.append(f"{loc}: {msg[0].lower()}{msg[1:]} (got {reprlib.repr(err.get('input'))})")
     return "; ".join(problems)
 
 

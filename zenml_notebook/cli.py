@@ -15,14 +15,19 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         result = execute(sys.argv[1:] if argv is None else argv)
+        if result is not None:
+            print(repr(result), flush=True)
     except ZenMLError as exc:
         print(f"zenml-notebook: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("zenml-notebook: interrupted", file=sys.stderr)
         return 130
-    if result is not None:
-        print(repr(result))
+    except BrokenPipeError:  # `zenml-notebook runs list | head`: the reader has all it wanted
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
+        return 0
     return 0
 
 

@@ -43,12 +43,31 @@ class _Parser(argparse.ArgumentParser):
                 f"unknown command {match.group(1)!r}{did_you_mean(match.group(1), choices)}; "
                 f"choose from {', '.join(choices)}"
             )
-        raise UsageError(f"{self.prog}: {message} (see `{self.prog} --help`)")
+        # the front end says who is speaking ("zenml-notebook: error: ..." / UsageError); the
+        # sub-command's own name tells where, without repeating the program's
+        where = self.prog.split(" ", 1)[1] + ": " if " " in self.prog else ""
+        raise UsageError(f"{where}{message} (see `{self.prog} --help`)")
 
     def exit(self, status: int = 0, message: str | None = None) -> NoReturn:
         if message:
             raise UsageError(message.strip())
         raise HelpShown()
+
+
+def _count(low: int, high: int) -> Callable[[str], int]:
+    """An argparse type: a whole number from ``low`` to ``high``."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{value} is outside {low}-{high}")
+        return value
+
+    parse.__name__ = "number"
+    return parse
 
 
 # -- shared option groups --------------------------------------------------------
@@ -190,13 +209,9 @@ def _stack_export(args: argparse.Namespace) -> Message:
 
 
 def _stack_import(args: argparse.Namespace) -> Message:
-    try:
-        text = Path(args.file).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise UsageError(f"cannot read {args.file}: {exc.strerror}; check the path") from None
-    except UnicodeDecodeError:
-        raise UsageError(f"{args.file} is not a UTF-8 text file; give a YAML stack export") from None
-    record = api.import_stack(text, args.file, name=args.new_name)
+    from ._import import read_export
+
+    record = api.import_stack(read_export(args.file), args.file, name=args.new_name)
     if args.set:
         api.set_active_stack(record.name)
     return Message(f"imported stack {record.name!r}" + ("; it is now the active stack" if args.set else ""))
@@ -377,8 +392,8 @@ def build_parser(prog: str) -> argparse.ArgumentParser:
         if kind == "artifact_store":
             p = _add(ks, "ls", "list a folder of the artifact store (default: the active stack's)", handlers["ls"])
             p.add_argument("path", nargs="?", metavar="PATH", help="folder inside the store (default: its root)")
-            p.add_argument("--limit", type=int, default=100, help="entries per page (1-1000, default 100)")
-            p.add_argument("--offset", type=int, default=0, help="skip this many entries")
+            p.add_argument("--limit", type=_count(1, 1000), default=100, help="entries per page (1-1000, default 100)")
+            p.add_argument("--offset", type=_count(0, 10**9), default=0, help="skip this many entries")
             p.add_argument("--store", help="an artifact store by name instead of the active stack's")
             p = _add(ks, "preview", "show the start of an artifact (text, JSON, CSV, images; never unpickled)", handlers["preview"])
             p.add_argument("path", metavar="PATH")
@@ -396,7 +411,7 @@ def build_parser(prog: str) -> argparse.ArgumentParser:
     rs = rp.add_subparsers(dest="action", metavar="ACTION", parser_class=_Parser, required=True)
     p = _add(rs, "list", "runs, newest first", _runs_list, ["ls"])
     p.add_argument("pipeline", nargs="?", metavar="PIPELINE")
-    p.add_argument("--limit", type=int, default=50)
+    p.add_argument("--limit", type=_count(1, 100_000), default=50, help="at most this many runs (default 50)")
     p.add_argument("--stack", help="another stack than the active one")
     p = _add(rs, "describe", "a run's steps, states, durations and outputs", lambda a: _client(a).get_run(a.run))
     p.add_argument("run", metavar="RUN")

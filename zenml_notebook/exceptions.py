@@ -51,12 +51,30 @@ def redact(text: str) -> str:
     return text
 
 
+def bound(text: str, *, token: int = 200, total: int = 2000) -> str:
+    """Cut what a user typed when a message quotes it: a 10 000-character name is shown by its
+    start and length, and no message grows without bound (``repr`` of unbounded input).
+    Messages are one line: the few that list several problems join them with "; "."""
+    import re
+
+    def cut(match: re.Match[str]) -> str:
+        word = match.group(0)
+        return f"{word[:60]}...({len(word)} characters)"
+
+    # control and bidi-format characters a user typed are shown escaped: a message stays one
+    # line, and cannot reorder what the terminal shows
+    text = re.sub(r"[\x00-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2066-\u2069]", lambda m: repr(m.group(0))[1:-1], text)
+    text = re.sub(rf"\S{{{token + 1},}}", cut, text)
+    return text if len(text) <= total else f"{text[:total]}... ({len(text)} characters in all)"
+
+
 class ZenMLError(Exception):
     """Root of every error zenml-notebook raises on purpose."""
 
     def __init__(self, message: str) -> None:
-        super().__init__(redact(message))
-        self.message = redact(message)
+        message = bound(redact(message))
+        super().__init__(message)
+        self.message = message
 
     def __str__(self) -> str:
         return self.message

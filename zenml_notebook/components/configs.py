@@ -65,10 +65,17 @@ def _non_empty(value: str) -> str:
     return value
 
 
+def _text(value: str) -> str:
+    if len(value) > 4096:
+        raise ValueError(f"is {len(value)} characters long; at most 4096")
+    return value
+
+
 Port = Annotated[int, BeforeValidator(_port)]
 Host = Annotated[str, AfterValidator(_host)]
 SecretRef = Annotated[dict[str, str] | None, AfterValidator(_ref)]
-NonEmpty = Annotated[str, AfterValidator(_non_empty)]
+NonEmpty = Annotated[str, AfterValidator(_non_empty), AfterValidator(_text)]
+Text = Annotated[str, AfterValidator(_text)]
 
 
 def _secret(description: str) -> Any:
@@ -103,7 +110,7 @@ class MySQLMetadataStoreConfig(_Config):
     username: NonEmpty
     password: SecretRef = _secret("the user's password")
     database: Annotated[str, AfterValidator(_database)]
-    ssl_ca: str | None = None
+    ssl_ca: Text | None = None
     connect_timeout: float = Field(5.0, gt=0, le=300)
     # unset means the default (30 s), so existing settings and their summaries stay as they were
     query_timeout: float | None = Field(None, gt=0, le=3600, description="seconds a metadata call may take (default 30)")
@@ -112,6 +119,7 @@ class MySQLMetadataStoreConfig(_Config):
 # -- artifact stores -------------------------------------------------------
 def _location(flavor: str) -> Any:
     def check(value: str) -> str:
+        _text(value)
         parsed = parse_artifact_uri(value)  # raises a UsageError naming the problem
         if parsed.flavor != flavor:
             raise ValueError(f"{value!r} is a {parsed.flavor} location, not {flavor}")
@@ -130,10 +138,10 @@ class GCSArtifactStoreConfig(_Config):
     """A ``gs://bucket/prefix`` location through gcsfs."""
 
     path: Annotated[str, _location("gcs")]
-    credentials_file: str | None = Field(None, description="service-account JSON file")
+    credentials_file: Text | None = Field(None, description="service-account JSON file")
     anonymous: bool = False
-    endpoint_url: str | None = None
-    project: str | None = None
+    endpoint_url: Text | None = None
+    project: Text | None = None
     timeout: float | None = Field(None, gt=0, le=3600, description="seconds a storage call may take (default 10)")
 
 
@@ -143,8 +151,8 @@ class S3ArtifactStoreConfig(_Config):
     path: Annotated[str, _location("s3")]
     key: SecretRef = _secret("access key id")
     secret: SecretRef = _secret("secret access key")
-    endpoint_url: str | None = None
-    region: str | None = None
+    endpoint_url: Text | None = None
+    region: Text | None = None
     timeout: float | None = Field(None, gt=0, le=3600, description="seconds a storage call may take (default 10)")
 
 

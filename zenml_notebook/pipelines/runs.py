@@ -157,13 +157,21 @@ class Client:
         return self.get_run(runs[0].name)
 
     def lineage(self, artifact: int | str) -> LineageInfo:
-        """Up- and downstream of an artifact id, or of the artifact at a URI."""
-        if isinstance(artifact, str) and not artifact.isdigit():
-            found = self._md.artifacts_by_uri(artifact)
-            if not found:
-                raise NotFoundError(f"no artifact with URI {artifact!r} on stack {self.stack!r}")
-            artifact = found[-1].id
-        return self._md.lineage(int(artifact))
+        """Up- and downstream of an artifact: its id, its URI (as `runs describe` and the run
+        card print it, ``file://`` too), or its path inside this stack's artifact store."""
+        if isinstance(artifact, str) and artifact.isdigit():
+            artifact = int(artifact)
+        if isinstance(artifact, int):
+            if not 0 < artifact < 2**63:
+                raise UsageError(f"artifact id {artifact} is out of range; give an id from `runs describe`, or a URI")
+            return self._md.lineage(artifact)
+        uri = artifact.removeprefix("file://")
+        if "://" not in uri and not uri.startswith("/"):  # a path inside the store
+            uri = self._store.full_uri(uri)
+        found = self._md.artifacts_by_uri(uri)
+        if not found:
+            raise NotFoundError(f"no artifact with URI {artifact!r} on stack {self.stack!r}; see `runs describe RUN` for URIs")
+        return self._md.lineage(found[-1].id)
 
     def executions(self, run: RunInfo) -> list[ExecutionInfo]:
         return self._md.executions(run)

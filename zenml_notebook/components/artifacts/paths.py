@@ -17,11 +17,15 @@ from ...exceptions import UsageError
 
 __all__ = ["clean_parts", "local_target"]
 
+MAX_PATH = 4096  # PATH_MAX; object stores allow 1024-byte keys, so this refuses nothing real
+MAX_NAME = 255  # NAME_MAX: one folder or file name
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 
 
 def clean_parts(path: str, *, remote: bool = False) -> list[str]:
     """The segments of a store-relative path, or a UsageError naming what is wrong."""
+    if len(path) > MAX_PATH:
+        raise UsageError(f"path {path!r} is too long ({len(path)} characters; at most {MAX_PATH}); give a shorter path inside the store")
     text = path
     for _ in range(8):  # %252e%252e -> %2e%2e -> ..
         decoded = unquote(text)
@@ -39,6 +43,9 @@ def clean_parts(path: str, *, remote: bool = False) -> list[str]:
     if remote and any(ch in text for ch in "?#"):
         raise UsageError(f"path {path!r} contains '?' or '#'; give a plain path inside the store")
     parts = [p for p in text.split("/") if p not in ("", ".")]
+    long = next((p for p in parts if len(p.encode()) > MAX_NAME), None)
+    if long is not None:
+        raise UsageError(f"path {path!r} has a name of {len(long.encode())} bytes (at most {MAX_NAME}); give shorter names")
     if ".." in parts:
         raise UsageError(f"path {path!r} leaves the store ('..'); give a path inside the store")
     return parts

@@ -375,7 +375,7 @@ class ArtifactStore:
             raw = self.read_bytes(path, JSON_CAP)
             try:
                 text = json.dumps(json.loads(raw), indent=2, sort_keys=True)
-            except ValueError:
+            except (ValueError, RecursionError):  # not JSON, or nested deeper than Python recurses
                 text = raw.decode("utf-8", "replace")
             truncated = len(text) > TEXT_CAP
             return Preview(path, "json", size, modified, text=text[:TEXT_CAP], truncated=truncated)

@@ -98,6 +98,14 @@ def _no_basic_config() -> Iterator[None]:
         root.removeHandler(stand_in)
 
 
+# ml-metadata warns through absl about calls it failed (we retry or report them ourselves, in
+# words): those lines must not reach the user's terminal, nor the Jupyter server's log.
+_ABSL = logging.getLogger("absl")
+if not _ABSL.handlers:
+    _ABSL.addHandler(logging.NullHandler())
+_ABSL.propagate = False
+
+
 class MLMDStore:
     """One metadata store; connections are made on first use and remade after a loss."""
 
@@ -143,7 +151,7 @@ class MLMDStore:
         """Run ``fn`` with retries: once after a lost connection, with back-off when busy."""
         lost_retried = False
         for attempt in range(12):
-            with self._lock:
+            with self._lock, _no_basic_config():
                 store = self._connect()
                 try:
                     return fn(store)
