@@ -8,7 +8,6 @@ before anything is written, so a refused change leaves no trace.
 from __future__ import annotations
 
 import os
-import reprlib
 import shutil
 import warnings
 from collections.abc import Mapping
@@ -16,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import secrets
+from . import settings
 from .constants import ENV_COMPONENT, ENV_STACK
 from .exceptions import (
     AlreadyExistsError,
@@ -26,16 +25,14 @@ from .exceptions import (
     RegistryError,
     UsageError,
     ZenMLError,
-    remember_secret,
+    ZenMLWarning,
 )
-from .flavors import KIND_LABELS, KINDS, check_dependency, config_model, did_you_mean, flavors_of
+from .flavors import KIND_LABELS, KINDS, config_model, did_you_mean, flavors_of
 from .registry import ComponentRecord, Registry, Session, StackRecord
 from .repository import Repository, find_repository
-from .secrets import ZenMLWarning
 from .validation import check_name, validate_stack
 
 if TYPE_CHECKING:
-    from pydantic import BaseModel, ValidationError
 
     from .components.artifacts import ArtifactStore, Listing, Preview
 
@@ -75,7 +72,6 @@ __all__ = [
 
 COMMAND_OF_KIND = {"metadata_store": "metadata", "artifact_store": "artifacts", "orchestrator": "orchestrator"}
 DEFAULT_NAME = "default"
-_LOCAL_PATH_FIELDS = {("metadata_store", "sqlite"): "uri", ("artifact_store", "local"): "path"}
 
 
 # -- repository --------------------------------------------------------------
@@ -269,100 +265,6 @@ def list_stacks() -> tuple[list[StackRecord], str]:
         return session.list_stacks(), _active(session)
 
 
-# -- configs -------------------------------------------------------------------
-def _format_validation(model: type[BaseModel], exc: ValidationError) -> str:
-    from .components.configs import secret_fields
-
-    hidden = set(secret_fields(model))
-    problems = []
-    for err in exc.errors():
-        loc = ".".join(str(p) for p in err["loc"]) or "settings"
-        kind, msg = err["type"], str(err["msg"]).removeprefix("Value error, ")
-        if kind == "missing":
-            problems.append(f"{loc} is required (--{loc.replace('_', '-')})")
-        elif kind == "extra_forbidden":
-            problems.append(f"unknown setting {loc!r} (valid: {', '.join(model.model_fields)})")
-        elif kind == "value_error" or loc in hidden or loc == "settings":
-            problems.append(f"{loc}: {msg}")
-        else:
-            problems.append(f"{loc}: {msg[0].lower()}{msg[1:]} (got {reprlib.repr(err.get('input'))})")
-    return "; ".join(problems)
-
-
-def _validate_config(
-    kind: str, flavor: str, name: str, raw: Mapping[str, Any]
-) -> tuple[dict[str, Any], dict[str, str]]:
-    """A validated JSON config (secrets as placeholders) and the plain secrets to store."""
-    from pydantic import ValidationError
-
-    from .components.configs import secret_fields
-
-    model = config_model(kind, flavor)
-    hidden = set(secret_fields(model))
-    pending: dict[str, str] = {}
-    data: dict[str, Any] = {}
-    for key, value in raw.items():
-        if value is None:
-            continue
-        if key in hidden and isinstance(value, str):
-            remember_secret(value)
-            pending[key] = value
-            data[key] = {"$secret": "pending", "store": "file"}
-        else:
-            data[key] = value
-    try:
-        validated = model.model_validate(data)
-    except ValidationError as exc:
-        raise UsageError(
-            f"invalid {flavor} {KIND_LABELS[kind]} {name!r}: {_format_validation(model, exc)}"
-        ) from None
-    return validated.model_dump(mode="json", exclude_none=True), pending
-
-
-def _store_pending(config: dict[str, Any], pending: dict[str, str]) -> dict[str, Any]:
-    for key, value in pending.items():
-        config[key] = secrets.store_secret(value)
-    return config
-
-
-def _drop_secrets(config: Mapping[str, Any], keep: Mapping[str, Any] | None = None) -> None:
-    """Delete the stored secrets of ``config`` that ``keep`` no longer references."""
-    kept = [v for v in (keep or {}).values() if secrets.is_ref(v)]
-    for value in config.values():
-        if secrets.is_ref(value) and value not in kept:
-            secrets.delete_secret(value)
-
-
-def _local_paths(kind: str, flavor: str, repo: Repository, raw: dict[str, Any]) -> dict[str, Any]:
-    key = _LOCAL_PATH_FIELDS.get((kind, flavor))
-    if key and isinstance(raw.get(key), str) and raw[key].strip():
-        value = raw[key].strip()
-        if value.startswith("file://"):
-            value = value[len("file://") :]
-        raw = {**raw, key: repo.store_path(value)}
-    return raw
-
-
-def _verify(repo: Repository, kind: str, flavor: str, name: str, config: dict[str, Any], pending: dict[str, str]) -> None:
-    """Reach the store before saving it: a MySQL server, or an artifact folder/bucket."""
-    record = ComponentRecord(kind, name, flavor, config)
-    if kind == "metadata_store" and flavor == "mysql":
-        from .components.metadata import mysql_preflight
-
-        mysql_preflight(record, password=pending.get("password"))
-    elif kind == "artifact_store":
-        from .components.artifacts import verify_component
-
-        verify_component(record, repo, secrets=pending)
-
-
-def _check_flavor(kind: str, flavor: str) -> None:
-    config_model(kind, flavor)  # raises NotFoundError with a suggestion
-    hint = check_dependency(kind, flavor)
-    if hint:
-        warnings.warn(f"{hint} before using it", ZenMLWarning, stacklevel=3)
-
-
 # -- components ------------------------------------------------------------------
 def list_components(kind: str) -> tuple[list[ComponentRecord], dict[str, list[str]], str]:
     """Components of ``kind``, which stacks use each, and the active stack's one."""
@@ -392,25 +294,21 @@ def register_component(
     failing one is not saved.
     """
     check_name(KIND_LABELS[kind], name)
-    _check_flavor(kind, flavor)
+    settings.check_flavor(kind, flavor)
     repo, registry = open_repository(create=True)
-    raw = _local_paths(kind, flavor, repo, dict(config or {}))
-    validated, pending = _validate_config(kind, flavor, name, raw)
+    raw = settings.local_paths(kind, flavor, repo, dict(config or {}))
+    validated, pending = settings.validate(kind, flavor, name, raw)
     with registry.read() as session:
         if session.get_component(kind, name) is None and verify:
-            _verify(repo, kind, flavor, name, validated, pending)
+            settings.verify(repo, kind, flavor, name, validated, pending)
     with registry.write() as session:
         if session.get_component(kind, name) is not None:
             raise AlreadyExistsError(
                 f"{KIND_LABELS[kind]} {name!r} already exists; pick another name or change it "
                 f"with `{COMMAND_OF_KIND[kind]} update {name} ...`"
             )
-        stored = _store_pending(validated, pending)
-        try:
+        with settings.stored_secrets(validated, pending) as stored:
             session.add_component(kind, name, flavor, stored)
-        except BaseException:
-            _drop_secrets(stored)
-            raise
         record = session.get_component(kind, name)
     assert record is not None
     return record
@@ -427,15 +325,15 @@ def update_component(
         before = _component(session, kind, name)
         new_flavor = flavor or before.flavor
         if new_flavor != before.flavor:
-            _check_flavor(kind, new_flavor)
+            settings.check_flavor(kind, new_flavor)
         base = dict(before.config) if new_flavor == before.flavor else {}
-        merged = {**base, **_local_paths(kind, new_flavor, repo, raw)}
-        return (before, new_flavor, *_validate_config(kind, new_flavor, name, merged))
+        merged = {**base, **settings.local_paths(kind, new_flavor, repo, raw)}
+        return (before, new_flavor, *settings.validate(kind, new_flavor, name, merged))
 
     if verify:  # before taking the write lock: a network check may take seconds
         with registry.read() as session:
             _, new_flavor, validated, pending = plan(session)
-        _verify(repo, kind, new_flavor, name, validated, pending)
+        settings.verify(repo, kind, new_flavor, name, validated, pending)
     with registry.write() as session:
         before, new_flavor, validated, pending = plan(session)
         candidate = ComponentRecord(kind, name, new_flavor, validated)
@@ -443,14 +341,10 @@ def update_component(
             stack = _stack(session, stack_name)
             parts = {k: _component(session, k, stack.components[k]) for k in KINDS}
             validate_stack(stack_name, {**parts, kind: candidate})
-        stored = _store_pending(validated, pending)
-        try:
+        with settings.stored_secrets(validated, pending, keep=before.config) as stored:
             session.update_component(kind, name, new_flavor, stored)
-        except BaseException:
-            _drop_secrets(stored, before.config)
-            raise
         after = _component(session, kind, name)
-    _drop_secrets(before.config, after.config)
+    settings.drop_secrets(before.config, after.config)
     return before, after
 
 
@@ -464,7 +358,7 @@ def delete_component(kind: str, name: str) -> ComponentRecord:
                 f"at another with `stack update STACK --{kind} OTHER` or delete them first"
             )
         session.delete_component(kind, name)
-    _drop_secrets(record.config)
+    settings.drop_secrets(record.config)
     return record
 
 
@@ -655,7 +549,7 @@ def _validate_config_in(
     try:
         check_name(KIND_LABELS[kind], name)
         config_model(kind, flavor)
-        return _validate_config(kind, flavor, name, config)
+        return settings.validate(kind, flavor, name, config)
     except (UsageError, NotFoundError) as exc:
         raise UsageError(f"{where}: {exc}") from None
 
@@ -681,13 +575,13 @@ def config_set(kind: str, flavor: str, config: Mapping[str, Any], *, verify: boo
     this stack uses it; otherwise registers a new component, so stacks that share
     the current one are never changed behind their back.
     """
-    _check_flavor(kind, flavor)
+    settings.check_flavor(kind, flavor)
     repo, registry = open_repository(create=True)
-    raw = _local_paths(kind, flavor, repo, dict(config))
+    raw = settings.local_paths(kind, flavor, repo, dict(config))
     stack_name = active_stack_name()
-    validated, pending = _validate_config(kind, flavor, f"{stack_name}-{flavor}", raw)
+    validated, pending = settings.validate(kind, flavor, f"{stack_name}-{flavor}", raw)
     if verify:  # before taking the write lock: a network check may take seconds
-        _verify(repo, kind, flavor, f"{stack_name}-{flavor}", validated, pending)
+        settings.verify(repo, kind, flavor, f"{stack_name}-{flavor}", validated, pending)
     with registry.write() as session:
         stack = _stack(session, _active(session))
         before = _component(session, kind, stack.components[kind])
@@ -714,17 +608,13 @@ def config_set(kind: str, flavor: str, config: Mapping[str, Any], *, verify: boo
         parts = _resolve_parts(session, {k: v for k, v in stack.components.items() if k != kind})
         validate_stack(stack.name, {**parts, kind: candidate})
         if target is None:
-            stored = _store_pending(validated, pending)
-            try:
+            with settings.stored_secrets(validated, pending) as stored:
                 if replaced is None:
                     session.add_component(kind, candidate.name, flavor, stored)
                 else:
                     session.update_component(kind, candidate.name, flavor, stored)
-            except BaseException:
-                _drop_secrets(stored)
-                raise
         target = _component(session, kind, candidate.name)
         session.update_stack(stack.name, {**stack.components, kind: target.name})
     if replaced is not None:
-        _drop_secrets(replaced.config, target.config)
+        settings.drop_secrets(replaced.config, target.config)
     return ConfigChange(stack.name, kind, before, target, action)

@@ -17,10 +17,10 @@ from typing import Any, NoReturn
 
 from . import api
 from .display import ArtifactPreview, Details, Message, Table, human_size
-from .exceptions import UsageError, ZenMLError
+from .exceptions import UsageError, ZenMLError, ZenMLWarning
 from .flavors import KIND_LABELS, KINDS, did_you_mean, flavors_of
 from .registry import ComponentRecord
-from .secrets import ZenMLWarning, env_ref, mask_config
+from .secrets import env_ref, mask_config
 
 __all__ = ["execute", "parse_cell", "split_line"]
 

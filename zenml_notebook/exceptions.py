@@ -7,6 +7,10 @@ through an error.
 
 from __future__ import annotations
 
+import sys
+import warnings
+from typing import Any
+
 __all__ = [
     "AlreadyExistsError",
     "InUseError",
@@ -24,6 +28,7 @@ __all__ = [
     "StoreUnavailableError",
     "UsageError",
     "ZenMLError",
+    "ZenMLWarning",
     "http_status",
     "redact",
     "remember_secret",
@@ -49,6 +54,22 @@ def redact(text: str) -> str:
         if secret in text:
             text = text.replace(secret, MASK)
     return text
+
+
+class ZenMLWarning(UserWarning):
+    """Something worked but the user should know (printed as one ``warning: ...`` line)."""
+
+
+def _show_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int, file: Any = None, line: str | None = None) -> None:
+    """ZenMLWarnings print as one ``warning: ...`` line, not with a source location."""
+    if isinstance(category, type) and issubclass(category, ZenMLWarning):
+        print(f"warning: {message}", file=file or sys.stderr)
+        return
+    _show_others(message, category, filename, lineno, file, line)
+
+
+_show_others = warnings.showwarning
+warnings.showwarning = _show_warning
 
 
 def bound(text: str, *, token: int = 200, total: int = 2000) -> str:

@@ -21,12 +21,11 @@ from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
-from .exceptions import MASK, SecretError, remember_secret
+from .exceptions import MASK, SecretError, ZenMLWarning, remember_secret
 
 __all__ = [
     "ENV_CONFIG_DIR",
     "ENV_SECRETS_BACKEND",
-    "ZenMLWarning",
     "config_dir",
     "delete_secret",
     "describe_ref",
@@ -40,26 +39,6 @@ __all__ = [
 ENV_CONFIG_DIR = "ZENML_NOTEBOOK_CONFIG_DIR"
 ENV_SECRETS_BACKEND = "ZENML_NOTEBOOK_SECRETS_BACKEND"  # "keyring" or "file"
 _SERVICE = "zenml-notebook"
-
-
-class ZenMLWarning(UserWarning):
-    """Something worked but the user should know (printed as one line)."""
-
-
-_show_others = warnings.showwarning
-
-
-def _show_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int, file: Any = None, line: str | None = None) -> None:
-    """ZenMLWarnings print as one ``warning: ...`` line, not with a source location."""
-    if isinstance(category, type) and issubclass(category, ZenMLWarning):
-        import sys
-
-        print(f"warning: {message}", file=file or sys.stderr)
-        return
-    _show_others(message, category, filename, lineno, file, line)
-
-
-warnings.showwarning = _show_warning
 
 
 def config_dir() -> Path:

@@ -11,58 +11,14 @@ import inspect
 import typing
 from collections.abc import Callable
 from contextvars import ContextVar
-from dataclasses import dataclass, field
 from typing import Any, overload
 
 from ..exceptions import UsageError
+from .graph import Graph, Node, OutputRef
 
 __all__ = ["Graph", "Node", "OutputRef", "Pipeline", "Step", "pipeline", "step"]
 
 _BUILDING: ContextVar[Graph | None] = ContextVar("zenml_notebook_graph", default=None)
-
-
-@dataclass(frozen=True)
-class OutputRef:
-    """A step output inside a pipeline being built."""
-
-    node: str
-    name: str
-
-    def __iter__(self) -> Any:
-        raise UsageError(
-            f"step {self.node!r} has one output; to unpack several give it a tuple[...] return "
-            "annotation or @step(outputs=[...])"
-        )
-
-
-@dataclass
-class Node:
-    name: str
-    step: Step
-    inputs: dict[str, OutputRef]
-    params: dict[str, Any]
-
-    @property
-    def upstream(self) -> set[str]:
-        return {ref.node for ref in self.inputs.values()}
-
-
-@dataclass
-class Graph:
-    nodes: dict[str, Node] = field(default_factory=dict)
-
-    def add(self, step: Step, inputs: dict[str, OutputRef], params: dict[str, Any]) -> Node:
-        name, n = step.name, 2
-        while name in self.nodes:
-            name, n = f"{step.name}_{n}", n + 1
-        node = Node(name, step, inputs, params)
-        self.nodes[name] = node
-        return node
-
-    def order(self) -> list[Node]:
-        """The order steps were called in: always topological, since a step can only
-        receive outputs of steps called before it (Dask still runs independent ones at once)."""
-        return list(self.nodes.values())
 
 
 def _output_names(fn: Callable[..., Any], outputs: list[str] | None) -> list[str]:

@@ -19,7 +19,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from ..exceptions import PipelineRunError, StoreConnectionError, UsageError
-from .dsl import Graph, Node
+from .graph import Graph, Node
 from .materializers import _USER, Materializer, materializer_for, materializer_named
 
 if TYPE_CHECKING:

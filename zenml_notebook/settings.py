@@ -1,0 +1,130 @@
+"""Component settings: what a user gives becomes a validated config, its plain secrets go to
+the secret store (references only in the config), and stores are reached before saving.
+
+The one place for these decisions; :mod:`zenml_notebook.api` calls them inside its registry
+transactions.
+"""
+
+from __future__ import annotations
+
+import reprlib
+import warnings
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+from . import secrets
+from .exceptions import UsageError, ZenMLWarning, remember_secret
+from .flavors import KIND_LABELS, check_dependency, config_model
+from .registry import ComponentRecord
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel, ValidationError
+
+    from .repository import Repository
+
+__all__ = ["LOCAL_PATH_FIELDS", "check_flavor", "drop_secrets", "local_paths", "stored_secrets", "validate", "verify"]
+
+# local-path settings are stored relative to the repository when inside it
+LOCAL_PATH_FIELDS = {("metadata_store", "sqlite"): "uri", ("artifact_store", "local"): "path"}
+
+
+def _format_validation(model: type[BaseModel], exc: ValidationError) -> str:
+    from .components.configs import secret_fields
+
+    hidden = set(secret_fields(model))
+    problems = []
+    for err in exc.errors():
+        loc = ".".join(str(p) for p in err["loc"]) or "settings"
+        kind, msg = err["type"], str(err["msg"]).removeprefix("Value error, ")
+        if kind == "missing":
+            problems.append(f"{loc} is required (--{loc.replace('_', '-')})")
+        elif kind == "extra_forbidden":
+            problems.append(f"unknown setting {loc!r} (valid: {', '.join(model.model_fields)})")
+        elif kind == "value_error" or loc in hidden or loc == "settings":
+            problems.append(f"{loc}: {msg}")
+        else:
+            problems.append(f"{loc}: {msg[0].lower()}{msg[1:]} (got {reprlib.repr(err.get('input'))})")
+    return "; ".join(problems)
+
+
+def validate(
+    kind: str, flavor: str, name: str, raw: Mapping[str, Any]
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """A validated JSON config (secrets as placeholders) and the plain secrets to store."""
+    from pydantic import ValidationError
+
+    from .components.configs import secret_fields
+
+    model = config_model(kind, flavor)
+    hidden = set(secret_fields(model))
+    pending: dict[str, str] = {}
+    data: dict[str, Any] = {}
+    for key, value in raw.items():
+        if value is None:
+            continue
+        if key in hidden and isinstance(value, str):
+            remember_secret(value)
+            pending[key] = value
+            data[key] = {"$secret": "pending", "store": "file"}
+        else:
+            data[key] = value
+    try:
+        validated = model.model_validate(data)
+    except ValidationError as exc:
+        raise UsageError(
+            f"invalid {flavor} {KIND_LABELS[kind]} {name!r}: {_format_validation(model, exc)}"
+        ) from None
+    return validated.model_dump(mode="json", exclude_none=True), pending
+
+
+@contextmanager
+def stored_secrets(config: dict[str, Any], pending: Mapping[str, str], *, keep: Mapping[str, Any] | None = None) -> Iterator[dict[str, Any]]:
+    """Put ``pending`` plain values into the secret store and ``config`` (as references) for the
+    registry change inside the block; if the change fails, the secrets it stored are deleted
+    again (except those ``keep`` still references), so a refused change leaves no secret behind."""
+    for key, value in pending.items():
+        config[key] = secrets.store_secret(value)
+    try:
+        yield config
+    except BaseException:
+        drop_secrets(config, keep)
+        raise
+
+
+def drop_secrets(config: Mapping[str, Any], keep: Mapping[str, Any] | None = None) -> None:
+    """Delete the stored secrets of ``config`` that ``keep`` no longer references."""
+    kept = [v for v in (keep or {}).values() if secrets.is_ref(v)]
+    for value in config.values():
+        if secrets.is_ref(value) and value not in kept:
+            secrets.delete_secret(value)
+
+
+def local_paths(kind: str, flavor: str, repo: Repository, raw: dict[str, Any]) -> dict[str, Any]:
+    key = LOCAL_PATH_FIELDS.get((kind, flavor))
+    if key and isinstance(raw.get(key), str) and raw[key].strip():
+        value = raw[key].strip()
+        if value.startswith("file://"):
+            value = value[len("file://") :]
+        raw = {**raw, key: repo.store_path(value)}
+    return raw
+
+
+def verify(repo: Repository, kind: str, flavor: str, name: str, config: dict[str, Any], pending: dict[str, str]) -> None:
+    """Reach the store before saving it: a MySQL server, or an artifact folder/bucket."""
+    record = ComponentRecord(kind, name, flavor, config)
+    if kind == "metadata_store" and flavor == "mysql":
+        from .components.metadata import mysql_preflight
+
+        mysql_preflight(record, password=pending.get("password"))
+    elif kind == "artifact_store":
+        from .components.artifacts import verify_component
+
+        verify_component(record, repo, secrets=pending)
+
+
+def check_flavor(kind: str, flavor: str) -> None:
+    config_model(kind, flavor)  # raises NotFoundError with a suggestion
+    hint = check_dependency(kind, flavor)
+    if hint:
+        warnings.warn(f"{hint} before using it", ZenMLWarning, stacklevel=3)
