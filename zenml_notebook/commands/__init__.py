@@ -1,0 +1,108 @@
+"""One argparse command tree for the ``%zenml`` magic and the ``zenml-notebook`` CLI.
+
+A small router: each noun has its module, with its parsers beside its handlers (``setup``,
+``stack``, ``components``, ``runs``, ``forms``, ``config``); each handler parses, calls one ``api``
+function and returns a display object (or None). Nothing here imports IPython.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import shlex
+import sys
+import warnings
+from collections.abc import Sequence
+from typing import Any
+
+from .. import api
+from ..exceptions import UsageError, ZenMLError, ZenMLWarning
+from . import components, config, forms, runs, setup, stack
+from ._base import HelpShown, Parser, subcommands
+
+__all__ = ["HelpShown", "ZenMLError", "build_parser", "execute", "parse_cell", "split_line"]
+
+
+def build_parser(prog: str) -> argparse.ArgumentParser:
+    root = Parser(prog=prog, description="Manage zenml-notebook stacks: metadata store + artifact store + orchestrator.")
+    root.set_defaults(prog=prog)
+    sub = subcommands(root, "command", "COMMAND")
+    for noun in (setup, stack, components, runs, forms, config):  # the order `--help` lists them in
+        noun.add_parsers(sub)
+    return root
+
+
+# -- entry points -------------------------------------------------------------------------------
+_PARSERS: dict[str, argparse.ArgumentParser] = {}
+
+
+def _parser(prog: str) -> argparse.ArgumentParser:
+    if prog not in _PARSERS:
+        _PARSERS[prog] = build_parser(prog)
+    return _PARSERS[prog]
+
+
+def split_line(line: str) -> list[str]:
+    """Split a command line like a POSIX shell would (quotes), without running one."""
+    try:
+        return shlex.split(line, comments=True)
+    except ValueError as exc:
+        raise UsageError(f"cannot read the command line: {exc}; check its quotes") from None
+
+
+def parse_cell(text: str) -> list[list[str]]:
+    """Commands in a ``%%zenml`` cell: one per line; ``\\`` continues a line, and a line
+    starting with ``-`` continues the previous command (so the seed's blocks paste as is).
+    A leading ``zenml`` or ``zenml-notebook`` word is dropped."""
+    commands: list[str] = []
+    joining = False
+    for raw in text.splitlines():
+        line = raw.strip()
+        cont = bool(re.search(r"\\\s*$", line))
+        line = re.sub(r"\\\s*$", "", line).strip()
+        if not line or line.startswith("#"):
+            joining = joining and cont
+            continue
+        if commands and (joining or line.startswith("-")):
+            commands[-1] += " " + line
+        else:
+            commands.append(line)
+        joining = cont
+    result = []
+    for command in commands:
+        argv = split_line(command)
+        if argv and argv[0] in ("zenml", "zenml-notebook", "%zenml"):
+            argv = argv[1:]
+        if argv:
+            result.append(argv)
+    return result
+
+
+def execute(argv: Sequence[str], prog: str = "zenml-notebook", err: Any = None) -> Any:
+    """Run one command; warnings go to ``err`` (stderr) as ``warning: ...`` lines.
+
+    Returns the display object (or None after ``--help``); raises ZenMLError.
+    """
+    err = err or sys.stderr
+    caught: list[warnings.WarningMessage] = []
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", ZenMLWarning)
+            try:
+                args = _parser(prog).parse_args(list(argv))
+                if args.handler not in setup.CREATE_NOTHING:
+                    api.ensure_repository()  # a user's command: the one place besides `init` that creates one
+                return args.handler(args)
+            except HelpShown:
+                return None
+    finally:
+        seen: set[str] = set()
+        for w in caught:
+            if issubclass(w.category, ZenMLWarning):
+                if str(w.message) not in seen:
+                    seen.add(str(w.message))
+                    print(f"warning: {w.message}", file=err)
+            else:  # not ours: hand it back to the normal warning machinery
+                warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+
+

@@ -1,0 +1,30 @@
+"""``form mysql|artifacts|stack``: the ipywidget forms (in a notebook only)."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from ..exceptions import UsageError
+from ._base import add
+
+__all__ = ["add_parsers"]
+
+
+def _form(args: argparse.Namespace) -> Any:
+    if args.prog != "%zenml":
+        raise UsageError("forms need a notebook; in a terminal use `metadata register NAME --flavor mysql ... --passwd` (it prompts)")
+    from .. import widgets
+
+    if args.which == "stack":
+        return widgets.stack_form()
+    return widgets.mysql_form(args.name) if args.which == "mysql" else widgets.artifacts_form(args.name)
+
+
+
+def add_parsers(sub: Any) -> None:
+    p = add(sub, "form", "a form (in a notebook): mysql, artifacts or stack; secrets never go into cells", _form)
+    p.add_argument("which", choices=["mysql", "artifacts", "stack"], metavar="mysql|artifacts|stack")
+    p.add_argument("name", nargs="?", metavar="NAME", help="pre-fill from this registered component")
+
+

@@ -1,0 +1,97 @@
+"""``pipelines list``, ``runs list|describe|compare``, ``lineage``: what ran, read from the
+stack's metadata store."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from ..display import Table
+from ..exceptions import ZenMLError
+from ._base import add, count, subcommands
+from .render import when
+
+__all__ = ["add_parsers"]
+
+ON_STACK: dict[str, Any] = {"help": "another stack than the active one", "metavar": "STACK"}
+
+
+def _client(args: argparse.Namespace) -> Any:
+    from ..pipelines.runs import Client
+
+    return Client(getattr(args, "stack", None))
+
+
+def _pipelines_list(args: argparse.Namespace) -> Table:
+    client = _client(args)
+    runs = client.runs()
+    rows = []
+    for name in client.pipelines():
+        mine = [r for r in runs if r.pipeline == name]
+        last = mine[0] if mine else None
+        rows.append([name, len(mine), last.name if last else "", client.run_state(last) if last else ""])
+    return Table(["PIPELINE", "RUNS", "LAST RUN", "STATE"], rows, title=f"stack {client.stack!r}", empty="(no pipelines have run on this stack yet)")
+
+
+def _runs_list(args: argparse.Namespace) -> Table:
+    client = _client(args)
+    runs = client.runs(args.pipeline)[: args.limit]
+    rows = [[r.name, r.pipeline, client.run_state(r), when(r.started), f"{max(r.ended - r.started, 0):.2f} s" if r.ended else ""] for r in runs]
+    return Table(["RUN", "PIPELINE", "STATE", "STARTED", "DURATION"], rows, title=f"stack {client.stack!r}", empty="(no runs yet)")
+
+
+def _runs_compare(args: argparse.Namespace) -> Any:
+    from ..display import Comparison
+
+    client = _client(args)
+    runs = [client.get_run(name) for name in args.runs]
+    cells: dict[str, dict[str, str]] = {}  # row -> run -> value, rows in first-seen order
+    for run in runs:
+        for s in run.steps:
+            for k, v in s.parameters.items():
+                cells.setdefault(f"{s.name}.{k}", {})[run.name] = repr(v)
+            for k, art in s.outputs.items():
+                value = art.content_hash[:12]
+                if art.materializer == "json":  # small JSON outputs (metrics) are shown as values
+                    try:
+                        loaded = repr(run.output(s.name, k))
+                        value = loaded if len(loaded) <= 40 else value
+                    except ZenMLError:
+                        pass
+                cells.setdefault(f"{s.name} -> {k}", {})[run.name] = value
+    rows = [(key, [values.get(r.name, "-") for r in runs]) for key, values in cells.items()]
+    return Comparison([r.name for r in runs], rows, title=f"{len(runs)} runs; ≠ marks differences (outputs: value, or content hash)")
+
+
+def _lineage(args: argparse.Namespace) -> Table:
+    client = _client(args)
+    graph = client.lineage(args.artifact)
+    arts = {a.id: a for a in graph.artifacts}
+    execs = {e.id: e for e in graph.executions}
+    rows = []
+    for ev in sorted(graph.events, key=lambda e: (execs[e.execution_id].started, e.execution_id, e.kind != "INPUT")):
+        e, a = execs[ev.execution_id], arts.get(ev.artifact_id)
+        rows.append([f"{e.run}.{e.step}", e.state, "reads" if ev.kind == "INPUT" else "writes", ev.name, a.uri if a else ev.artifact_id])
+    return Table(["STEP", "STATE", "", "AS", "ARTIFACT"], rows, title=f"lineage of artifact {args.artifact}")
+
+
+def add_parsers(sub: Any) -> None:
+    pp = sub.add_parser("pipelines", help="pipelines that ran on a stack", description="Pipelines recorded in the stack's metadata store.")
+    ps = subcommands(pp, "action")
+    add(ps, "list", "pipelines and their last runs", _pipelines_list, ["ls"]).add_argument("--stack", **ON_STACK)
+    rp = sub.add_parser("runs", help="pipeline runs: list, describe, compare", description="Runs recorded in the stack's metadata store.")
+    rs = subcommands(rp, "action")
+    p = add(rs, "list", "runs, newest first", _runs_list, ["ls"])
+    p.add_argument("pipeline", nargs="?", metavar="PIPELINE")
+    p.add_argument("--limit", type=count(1, 100_000), default=50, help="at most this many runs (default 50)")
+    p.add_argument("--stack", **ON_STACK)
+    p = add(rs, "describe", "a run's steps, states, durations and outputs", lambda a: _client(a).get_run(a.run))
+    p.add_argument("run", metavar="RUN")
+    p.add_argument("--stack", **ON_STACK)
+    p = add(rs, "compare", "parameters and outputs of runs side by side", _runs_compare)
+    p.add_argument("runs", nargs="+", metavar="RUN")
+    p.add_argument("--stack", **ON_STACK)
+    p = add(sub, "lineage", "what produced an artifact and what used it", _lineage)
+    p.add_argument("artifact", metavar="ARTIFACT_ID_OR_URI")
+    p.add_argument("--stack", **ON_STACK)
+
