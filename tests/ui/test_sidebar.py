@@ -174,7 +174,7 @@ def _unreachable(page, lab: dict) -> None:
     row.locator("[data-zn='switch']").click()
     error = page.locator("#zenml-notebook-sidebar [data-zn='runs'] [data-zn='error']")
     error.wait_for(timeout=10_000)
-    assert "NOPE" in error.inner_text() and "not set" in error.inner_text()
+    assert "the Jupyter server's environment has no $NOPE; export NOPE before starting JupyterLab" in error.inner_text()
     run_cells(lab, "%load_ext zenml_notebook\n%zenml stack set default")
 
 
