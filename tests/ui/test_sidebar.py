@@ -174,8 +174,12 @@ def _unreachable(page, lab: dict) -> None:
     row.locator("[data-zn='switch']").click()
     error = page.locator("#zenml-notebook-sidebar [data-zn='runs'] [data-zn='error']")
     error.wait_for(timeout=10_000)
-    assert "the Jupyter server's environment has no $NOPE; export NOPE before starting JupyterLab" in error.inner_text()
-    run_cells(lab, "%load_ext zenml_notebook\n%zenml stack set default")
+    try:
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.locator("#zenml-notebook-sidebar").screenshot(path=str(ARTIFACTS / "sidebar-store-error.png"))
+        assert "the Jupyter server's environment has no $NOPE; export NOPE before starting JupyterLab" in error.inner_text()
+    finally:
+        run_cells(lab, "%load_ext zenml_notebook\n%zenml stack set default")
 
 
 def test_mysql_form_in_lab(lab: dict, mysql_account) -> None:
