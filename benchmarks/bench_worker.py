@@ -115,7 +115,7 @@ def run(work: Path, host: str, port: int, user: str, args: argparse.Namespace) -
         return record
 
     for label, record, make_worker in (("MariaDB", mysql, True), ("SQLite", sqlite, True)):
-        inproc = md.open_in_process(record, repo)
+        inproc = md.open_mysql_here(record, repo) if record.flavor == "mysql" else md.open_sqlite(record, repo)
         wstore = WorkerStore(record, repo, query_timeout=30, connect_timeout=5, where="bench") if make_worker else None
         a, b = recorder(inproc, "in"), recorder(wstore, "w")
         per: dict[str, list[float]] = {"in": [], "w": []}
@@ -157,7 +157,7 @@ def run(work: Path, host: str, port: int, user: str, args: argparse.Namespace) -
     api.register_stack("team", "team", "default", "default", activate=True)
     registered = api.get_component("metadata_store", "team")[0]
     key = md.store_key(registered, repo)
-    stores = {"in": md.open_in_process(registered, repo), "w": md.open_metadata_store(registered, repo)}
+    stores = {"in": md.open_mysql_here(registered, repo), "w": md.open_metadata_store(registered, repo)}
     c1, c50 = chain_of(1), chain_of(50)
     per_step: dict[str, list[float]] = {"in": [], "w": []}
     salt = iter(range(10**9))

@@ -155,3 +155,26 @@ def test_a_broken_component_row_names_its_table_row_and_field(repo: Path, cli, c
     result = cli("artifacts", "describe", "default")
     assert result.code == 2 and len(result.err.splitlines()) == 1, result.err
     assert "table 'components', row artifact_store/default: field 'config' is not a JSON object" in result.err
+
+
+def test_an_unknown_orchestrator_flavor_is_refused_not_run_locally(repo: Path) -> None:
+    import sqlite3
+
+    from zenml_notebook import __version__
+    from zenml_notebook.exceptions import NotFoundError
+
+    db = sqlite3.connect(repo / ".zenml" / "zenml.db")
+    db.execute("update components set flavor = 'kubeflow' where kind = 'orchestrator' and name = 'default'")
+    db.commit()
+    db.close()
+    ns: dict[str, object] = {}
+    exec(compile(CHAIN, "chain_cell", "exec"), ns)
+    with pytest.raises(NotFoundError) as raised:
+        ns["chain"]()  # type: ignore[operator]
+    assert str(raised.value) == (
+        f"orchestrator flavor 'kubeflow' is unknown to zenml-notebook {__version__} (it knows dask, local); upgrade with "
+        "`pip install -U zenml-notebook`, or point the stack at another component")
+    assert not (repo / ".zenml" / "artifacts" / "chain").exists()  # nothing ran
+    from zenml_notebook import Client
+
+    assert Client().runs() == []  # and no run was started

@@ -27,7 +27,7 @@ from .exceptions import (
     ZenMLError,
     ZenMLWarning,
 )
-from .flavors import KIND_LABELS, KINDS, config_model, did_you_mean, flavors_of
+from .flavors import COMMAND_OF_KIND, KIND_LABELS, KINDS, behaviour, config_model, did_you_mean, flavors_of
 from .registry import ComponentRecord, Registry, Session, StackRecord
 from .repository import Repository, find_repository
 from .validation import check_name, validate_stack
@@ -70,7 +70,6 @@ __all__ = [
     "update_stack",
 ]
 
-COMMAND_OF_KIND = {"metadata_store": "metadata", "artifact_store": "artifacts", "orchestrator": "orchestrator"}
 DEFAULT_NAME = "default"
 
 
@@ -366,15 +365,10 @@ def test_component(kind: str, name: str | None = None) -> tuple[ComponentRecord,
     """Reach a store now: (component, what answered, milliseconds), or a classified error."""
     repo, _ = open_repository()
     record, _ = get_component(kind, name)
-    if kind == "metadata_store":
-        from .components.metadata import check_component
-
-        return (record, *check_component(record, repo))
-    if kind == "artifact_store":
-        from .components.artifacts import verify_component
-
-        return (record, *verify_component(record, repo))
-    raise UsageError(f"there is nothing to test for {KIND_LABELS[kind]}s: they run in this process")
+    check = behaviour(kind, record.flavor, "check")
+    if check is None:
+        raise UsageError(f"there is nothing to test for {KIND_LABELS[kind]}s: they run in this process")
+    return (record, *check(record, repo))
 
 
 def artifact_store(name: str | None = None) -> ArtifactStore:

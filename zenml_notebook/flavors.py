@@ -19,9 +19,11 @@ if TYPE_CHECKING:
     from pydantic import BaseModel
 
 __all__ = [
+    "COMMAND_OF_KIND",
     "FLAVORS",
     "KINDS",
     "KIND_LABELS",
+    "behaviour",
     "check_dependency",
     "config_model",
     "did_you_mean",
@@ -31,31 +33,52 @@ __all__ = [
 
 _CONFIGS = "zenml_notebook.components.configs"
 
+_MD = "zenml_notebook.components.metadata"
+_ART = "zenml_notebook.components.artifacts"
+_RUN = "zenml_notebook.pipelines.runner"
+
+# Each entry names, as lazy "module:attribute" strings, what the flavor *does*:
+#   config  - its frozen pydantic settings model
+#   open    - (record, repo) -> the live store / the function that runs a graph
+#   check   - (record, repo) -> (what answered, ms): reach the store now (`test`)
+#   verify  - (record, repo, plain secrets) -> None: reach it before saving (register/update)
+#   module, extra - the optional dependency and the pip extra that installs it
+# Adding a flavor touches this table (and its modules), not `if flavor == ...` branches.
 FLAVORS: MappingProxyType[tuple[str, str], MappingProxyType[str, str]] = MappingProxyType(
     {
-        ("artifact_store", "gcs"): MappingProxyType(
-            {"config": f"{_CONFIGS}:GCSArtifactStoreConfig", "module": "gcsfs", "extra": ""}
-        ),
-        ("artifact_store", "local"): MappingProxyType(
-            {"config": f"{_CONFIGS}:LocalArtifactStoreConfig", "module": "", "extra": ""}
-        ),
-        ("artifact_store", "s3"): MappingProxyType(
-            {"config": f"{_CONFIGS}:S3ArtifactStoreConfig", "module": "s3fs", "extra": "s3"}
-        ),
-        ("metadata_store", "mysql"): MappingProxyType(
-            {"config": f"{_CONFIGS}:MySQLMetadataStoreConfig", "module": "pymysql", "extra": ""}
-        ),
-        ("metadata_store", "sqlite"): MappingProxyType(
-            {"config": f"{_CONFIGS}:SQLiteMetadataStoreConfig", "module": "", "extra": ""}
-        ),
-        ("orchestrator", "dask"): MappingProxyType(
-            {"config": f"{_CONFIGS}:DaskOrchestratorConfig", "module": "distributed", "extra": "dask"}
-        ),
-        ("orchestrator", "local"): MappingProxyType(
-            {"config": f"{_CONFIGS}:LocalOrchestratorConfig", "module": "", "extra": ""}
-        ),
+        ("artifact_store", "gcs"): MappingProxyType({
+            "config": f"{_CONFIGS}:GCSArtifactStoreConfig", "open": f"{_ART}:open_artifact_store",
+            "check": f"{_ART}:verify_component", "verify": f"{_ART}:verify_unsaved", "module": "gcsfs", "extra": "",
+        }),
+        ("artifact_store", "local"): MappingProxyType({
+            "config": f"{_CONFIGS}:LocalArtifactStoreConfig", "open": f"{_ART}:open_artifact_store",
+            "check": f"{_ART}:verify_component", "verify": f"{_ART}:verify_unsaved", "module": "", "extra": "",
+        }),
+        ("artifact_store", "s3"): MappingProxyType({
+            "config": f"{_CONFIGS}:S3ArtifactStoreConfig", "open": f"{_ART}:open_artifact_store",
+            "check": f"{_ART}:verify_component", "verify": f"{_ART}:verify_unsaved", "module": "s3fs", "extra": "s3",
+        }),
+        ("metadata_store", "mysql"): MappingProxyType({
+            "config": f"{_CONFIGS}:MySQLMetadataStoreConfig", "open": f"{_MD}:open_in_worker",
+            "check": f"{_MD}:check_in_worker", "verify": f"{_MD}:verify_unsaved", "module": "pymysql", "extra": "",
+        }),
+        ("metadata_store", "sqlite"): MappingProxyType({
+            "config": f"{_CONFIGS}:SQLiteMetadataStoreConfig", "open": f"{_MD}:open_sqlite",
+            "check": f"{_MD}:check_sqlite", "verify": "", "module": "", "extra": "",
+        }),
+        ("orchestrator", "dask"): MappingProxyType({
+            "config": f"{_CONFIGS}:DaskOrchestratorConfig", "open": f"{_RUN}:run_dask", "check": "", "verify": "",
+            "module": "distributed", "extra": "dask",
+        }),
+        ("orchestrator", "local"): MappingProxyType({
+            "config": f"{_CONFIGS}:LocalOrchestratorConfig", "open": f"{_RUN}:run_local", "check": "", "verify": "",
+            "module": "", "extra": "",
+        }),
     }
 )
+
+# the command word of each kind (`%zenml metadata ...`): the one copy (the sidebar gets it over REST)
+COMMAND_OF_KIND = MappingProxyType({"metadata_store": "metadata", "artifact_store": "artifacts", "orchestrator": "orchestrator"})
 
 KIND_LABELS = MappingProxyType(
     {"metadata_store": "metadata store", "artifact_store": "artifact store", "orchestrator": "orchestrator"}
@@ -105,6 +128,28 @@ def _entry(kind: str, flavor: str) -> MappingProxyType[str, str]:
             f"unknown {KIND_LABELS[kind]} flavor {flavor!r}{did_you_mean(flavor, known)}; "
             f"available: {', '.join(known)}"
         ) from None
+
+
+def behaviour(kind: str, flavor: str, what: str) -> Any:
+    """What the flavor does for ``what`` ("open", "check", "verify"), imported now; None when
+    the flavor has nothing to do there. An unknown flavor (a hand-edited or newer registry)
+    is refused, naming it and this version - never silently run as another flavor."""
+    try:
+        entry = FLAVORS[(kind, flavor)]
+    except KeyError:
+        from . import __version__
+
+        known = flavors_of(kind)
+        raise NotFoundError(
+            f"{KIND_LABELS[kind]} flavor {flavor!r} is unknown to zenml-notebook {__version__} (it knows "
+            f"{', '.join(known)}){did_you_mean(flavor, known)}; upgrade with `pip install -U zenml-notebook`, "
+            "or point the stack at another component"
+        ) from None
+    target = entry[what]
+    if not target:
+        return None
+    module_name, _, attr = target.partition(":")
+    return getattr(importlib.import_module(module_name), attr)
 
 
 def config_model(kind: str, flavor: str) -> type[BaseModel]:

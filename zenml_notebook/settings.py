@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import secrets
 from .exceptions import UsageError, ZenMLWarning, remember_secret
-from .flavors import KIND_LABELS, check_dependency, config_model
+from .flavors import KIND_LABELS, behaviour, check_dependency, config_model
 from .registry import ComponentRecord
 
 if TYPE_CHECKING:
@@ -111,16 +111,11 @@ def local_paths(kind: str, flavor: str, repo: Repository, raw: dict[str, Any]) -
 
 
 def verify(repo: Repository, kind: str, flavor: str, name: str, config: dict[str, Any], pending: dict[str, str]) -> None:
-    """Reach the store before saving it: a MySQL server, or an artifact folder/bucket."""
-    record = ComponentRecord(kind, name, flavor, config)
-    if kind == "metadata_store" and flavor == "mysql":
-        from .components.metadata import mysql_preflight
-
-        mysql_preflight(record, password=pending.get("password"))
-    elif kind == "artifact_store":
-        from .components.artifacts import verify_component
-
-        verify_component(record, repo, secrets=pending)
+    """Reach the store before saving it (the flavor table's "verify": a MySQL server, an
+    artifact folder or bucket); flavors with nothing to reach have none."""
+    check = behaviour(kind, flavor, "verify")
+    if check is not None:
+        check(ComponentRecord(kind, name, flavor, config), repo, pending)
 
 
 def check_flavor(kind: str, flavor: str) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 from .. import api
 from ..display import ArtifactPreview, Message, Table, human_size
 from ..exceptions import UsageError
-from ..flavors import KIND_LABELS, flavors_of
+from ..flavors import COMMAND_OF_KIND, KIND_LABELS, flavors_of
 from ._base import Handler, add, count, subcommands
 from .options import OPTIONS, settings_from
 from .render import component_details, summary, when
@@ -82,7 +82,7 @@ def _component_handlers(kind: str) -> dict[str, Handler]:
 
 
 def add_parsers(sub: Any) -> None:
-    for kind, command in api.COMMAND_OF_KIND.items():
+    for kind, command in COMMAND_OF_KIND.items():
         label = KIND_LABELS[kind]
         handlers = _component_handlers(kind)
         aliases = {"metadata_store": ["metadata-store"], "artifact_store": ["artifact-store"], "orchestrator": []}[kind]

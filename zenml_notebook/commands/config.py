@@ -7,7 +7,7 @@ from typing import Any
 
 from .. import api
 from ..display import Details, Message
-from ..flavors import KIND_LABELS, flavors_of
+from ..flavors import COMMAND_OF_KIND, KIND_LABELS, flavors_of
 from ._base import Handler, add, subcommands
 from .options import OPTIONS, settings_from
 from .render import component_details, stack_details, summary
@@ -49,7 +49,7 @@ def add_parsers(sub: Any) -> None:
     config = sub.add_parser("config", help="the active stack's components (the seed's commands)", description="Show or change the active stack's components.")
     cs = subcommands(config, "target", "TARGET")
     add(cs, "list", "show the active stack's components", _config_list)
-    for kind, command in (("metadata_store", "metadata"), ("artifact_store", "artifacts"), ("orchestrator", "orchestrator")):
+    for kind, command in COMMAND_OF_KIND.items():
         cp = cs.add_parser(command, help=f"the active stack's {KIND_LABELS[kind]}", description=f"Get or set the active stack's {KIND_LABELS[kind]}.")
         ca = subcommands(cp, "action")
         add(ca, "get", f"show the active stack's {KIND_LABELS[kind]}", _config_get(kind))

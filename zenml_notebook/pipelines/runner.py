@@ -183,7 +183,8 @@ def explain(exc: BaseException) -> str:
     return text
 
 
-def _run_local(ctx: _Context, graph: Graph) -> None:
+def run_local(ctx: _Context, graph: Graph, config: dict[str, Any]) -> None:
+    """The local orchestrator: steps in order, in this process."""
     values: dict[tuple[str, str], Any] = {}
     for node in graph.order():
         key = cache_key(node, ctx.inputs_of(node))
@@ -247,7 +248,8 @@ def shutdown_clusters() -> None:
             cluster.close()
 
 
-def _run_dask(ctx: _Context, graph: Graph, config: dict[str, Any]) -> None:
+def run_dask(ctx: _Context, graph: Graph, config: dict[str, Any]) -> None:
+    """The Dask orchestrator: ready steps submitted to the cluster, metadata written here."""
     from distributed import as_completed
 
     client = _dask_client(config)
@@ -304,6 +306,7 @@ def run_graph(pipeline: str, graph: Graph, *, stack: str | None = None, cache: b
     from .. import api
     from ..components.artifacts import open_artifact_store
     from ..components.metadata import open_metadata_store
+    from ..flavors import behaviour
     from ..secrets import mask_config
     from ..validation import validate_stack
     from .progress import Progress
@@ -314,6 +317,7 @@ def run_graph(pipeline: str, graph: Graph, *, stack: str | None = None, cache: b
     stack_name, records = desc.stack.name, desc.components
     validate_stack(stack_name, dict(records))
     snapshot = {"name": stack_name, **{k: {"name": r.name, "flavor": r.flavor, "config": mask_config(r.config)} for k, r in records.items()}}
+    orchestrate = behaviour("orchestrator", records["orchestrator"].flavor, "open")  # an unknown flavor is refused, never run locally
     md = open_metadata_store(records["metadata_store"], repo)
     store = open_artifact_store(records["artifact_store"], repo)
     name = run_name or f"{pipeline}-{datetime.now().strftime('%Y%m%d-%H%M%S')}-{_random.token_hex(2)}"
@@ -322,10 +326,7 @@ def run_graph(pipeline: str, graph: Graph, *, stack: str | None = None, cache: b
     ctx = _Context(pipeline, run, md, store, cache, progress)
     orchestrator = records["orchestrator"]
     try:
-        if orchestrator.flavor == "dask":
-            _run_dask(ctx, graph, orchestrator.config)
-        else:
-            _run_local(ctx, graph)
+        orchestrate(ctx, graph, orchestrator.config)
     except KeyboardInterrupt:
         md.close_run(run, "cancelled")
         progress.close("cancelled")

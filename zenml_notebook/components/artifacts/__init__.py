@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from ...registry import ComponentRecord
     from ...repository import Repository
 
-__all__ = ["ArtifactStore", "Entry", "Listing", "Preview", "open_artifact_store", "verify_component"]
+__all__ = ["ArtifactStore", "Entry", "Listing", "Preview", "open_artifact_store", "verify_component", "verify_unsaved"]
 
 VERIFY_TIMEOUT = 10.0
 
@@ -57,3 +57,8 @@ def verify_component(record: ComponentRecord, repo: Repository, *, secrets: dict
         message = str(exc)
         raise type(exc)(message if message.startswith(label) else f"{label}: {message}") from None
     return f"{store.uri} is writable", ms
+
+
+def verify_unsaved(record: ComponentRecord, repo: Repository, secrets: dict[str, str]) -> None:
+    """Before an artifact store is saved: reach it with the secrets just typed (if any)."""
+    verify_component(record, repo, secrets=secrets)

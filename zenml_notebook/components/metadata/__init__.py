@@ -11,8 +11,8 @@ from __future__ import annotations
 import json
 import os
 import threading
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -33,8 +33,13 @@ __all__ = [
     "ExecutionInfo",
     "LineageInfo",
     "RunInfo",
-    "check_component",
+    "check_in_worker",
+    "check_sqlite",
+    "open_in_worker",
     "open_metadata_store",
+    "open_mysql_here",
+    "open_sqlite",
+    "verify_unsaved",
 ]
 
 _STORES: dict[str, MLMDStore] = {}
@@ -52,20 +57,23 @@ def _password(record: ComponentRecord) -> str:
     return ""
 
 
-def check_component(record: ComponentRecord, repo: Repository) -> tuple[str, float]:
-    """Reach the store now: returns (a description, milliseconds) or raises a classified error."""
-    if record.flavor == "mysql":
-        result = _in_worker(record, repo, "check")
-        created = ", database created" if result.created_database else ""
-        return f"MySQL server {result.server_version}{created}", result.latency_ms
-    store = open_metadata_store(record, repo)
-    return f"ml-metadata on SQLite {sqlite_path(record, repo)}", store.ping()
+def check_in_worker(record: ComponentRecord, repo: Repository) -> tuple[str, float]:
+    """`metadata test` of a MySQL store: the pre-flight, run in the store's worker (which
+    resolves the password itself); (what answered, milliseconds) or a classified error."""
+    store: Any = open_metadata_store(record, repo)  # a WorkerStore
+    result = store._call("check")
+    created = ", database created" if result.created_database else ""
+    return f"MySQL server {result.server_version}{created}", float(result.latency_ms)
 
 
-def _in_worker(record: ComponentRecord, repo: Repository, method: str) -> Any:
-    """A one-off call in the store's worker (the password is resolved there, not here)."""
-    store: Any = open_metadata_store(record, repo)  # a WorkerStore for MySQL
-    return store._call(method)
+def check_sqlite(record: ComponentRecord, repo: Repository) -> tuple[str, float]:
+    """`metadata test` of a SQLite store: open it and run a trivial query."""
+    return f"ml-metadata on SQLite {sqlite_path(record, repo)}", open_metadata_store(record, repo).ping()
+
+
+def verify_unsaved(record: ComponentRecord, repo: Repository, secrets: dict[str, str]) -> None:
+    """Before a MySQL store is saved: the pre-flight with the password just typed (if any)."""
+    mysql_preflight(record, password=secrets.get("password"))
 
 
 def mysql_preflight(record: ComponentRecord, password: str | None = None) -> MySQLCheck:
@@ -129,48 +137,52 @@ def store_key(record: ComponentRecord, repo: Repository) -> str:
 
 
 def open_metadata_store(record: ComponentRecord, repo: Repository) -> MLMDStore:
-    """The store of a component (cached per process and settings): in this process for
-    SQLite, behind a worker process with deadlines for MySQL."""
+    """The store of a component, cached per process and settings; how it is opened is the
+    flavor's (the flavor table's "open"): in this process for SQLite, behind a worker process
+    with deadlines for MySQL."""
+    from ...flavors import behaviour
+
     key = store_key(record, repo)
     with _LOCK:
         if key in _STORES:
             return _STORES[key]
-    if record.flavor == "mysql":
-        from .worker import WorkerStore
-
-        c = record.config
-        worker: Any = WorkerStore(
-            record, repo, query_timeout=float(c.get("query_timeout") or 30.0), connect_timeout=float(c.get("connect_timeout", 5.0)),
-            where=f"the MySQL server at {c['host']}:{c.get('port', 3306)}",
-        )
-        with _LOCK:
-            return _STORES.setdefault(key, worker)
-    return open_in_process(record, repo)
-
-
-def open_in_process(record: ComponentRecord, repo: Repository) -> MLMDStore:
-    """The MLMD store of a component in this process (SQLite, and MySQL inside its worker)."""
-    from .mlmd import MLMDStore, mysql_config, sqlite_config
-
-    if record.flavor == "sqlite":
-        path = sqlite_path(record, repo)
-
-        def make() -> Any:
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-            return sqlite_config(path)
-
-        guard: Callable[[], AbstractContextManager[object]] = lambda: _file_lock(Path(path + ".lock"))  # noqa: E731
-    else:
-        c: dict[str, Any] = record.config
-
-        def make() -> Any:  # every (re)connect: a classified answer before ml-metadata tries
-            mysql_preflight(record)
-            return mysql_config(c["host"], int(c.get("port", 3306)), c["username"], _password(record), c["database"], c.get("ssl_ca"))
-
-        guard = lambda: _mysql_lock(record)  # noqa: E731
-
-    store = MLMDStore(make, _label(record), guard, Path(path).parent if record.flavor == "sqlite" else None)
-    if record.flavor == "mysql":
-        return store  # the worker's own: it dies with the worker
+    store = behaviour("metadata_store", record.flavor, "open")(record, repo)
     with _LOCK:
-        return _STORES.setdefault(store_key(record, repo), store)
+        return _STORES.setdefault(key, store)
+
+
+def open_in_worker(record: ComponentRecord, repo: Repository) -> Any:
+    """A MySQL store: ml-metadata in a worker process, every call with a deadline."""
+    from .worker import WorkerStore
+
+    c = record.config
+    return WorkerStore(
+        record, repo, query_timeout=float(c.get("query_timeout") or 30.0), connect_timeout=float(c.get("connect_timeout", 5.0)),
+        where=f"the MySQL server at {c['host']}:{c.get('port', 3306)}",
+    )
+
+
+def open_sqlite(record: ComponentRecord, repo: Repository) -> MLMDStore:
+    """A SQLite store, in this process (a local file cannot go silent on a network)."""
+    from .mlmd import MLMDStore, sqlite_config
+
+    path = sqlite_path(record, repo)
+
+    def make() -> Any:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        return sqlite_config(path)
+
+    return MLMDStore(make, _label(record), lambda: _file_lock(Path(path + ".lock")), Path(path).parent)
+
+
+def open_mysql_here(record: ComponentRecord, repo: Repository) -> MLMDStore:
+    """A MySQL store in *this* process: what the worker serves (never call it elsewhere)."""
+    from .mlmd import MLMDStore, mysql_config
+
+    c: dict[str, Any] = record.config
+
+    def make() -> Any:  # every (re)connect: a classified answer before ml-metadata tries
+        mysql_preflight(record)
+        return mysql_config(c["host"], int(c.get("port", 3306)), c["username"], _password(record), c["database"], c.get("ssl_ca"))
+
+    return MLMDStore(make, _label(record), lambda: _mysql_lock(record))

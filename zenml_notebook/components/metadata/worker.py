@@ -279,7 +279,7 @@ def serve(fd: int) -> None:
     _secrets.ENV_OWNER.set(init["env_owner"])
     from ...registry import ComponentRecord
     from ...repository import Repository
-    from . import mysql_preflight, open_in_process
+    from . import mysql_preflight, open_mysql_here
 
     record = ComponentRecord(**init["record"])
     store: Any = None
@@ -295,7 +295,7 @@ def serve(fd: int) -> None:
                 value = mysql_preflight(record)
             else:
                 if store is None:
-                    store = open_in_process(record, Repository(init["root"]))
+                    store = open_mysql_here(record, Repository(init["root"]))
                 value = getattr(store, method)(*args, **kwargs)
             reply: tuple[Any, ...] = ("ok", value)
         except _exc.ZenMLError as error:
