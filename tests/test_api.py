@@ -10,7 +10,14 @@ from pathlib import Path
 import pytest
 
 from zenml_notebook import api
-from zenml_notebook.exceptions import AlreadyExistsError, InUseError, NotFoundError, RegistryError, StackValidationError, UsageError
+from zenml_notebook.exceptions import (
+    AlreadyExistsError,
+    InUseError,
+    NotFoundError,
+    RegistryError,
+    StackValidationError,
+    UsageError,
+)
 from zenml_notebook.registry import Registry
 
 
@@ -93,7 +100,7 @@ def test_registry_writers_queue_and_lose_nothing(repo: Path) -> None:
             for j in range(10):
                 with registry.write() as session:
                     session.add_component("orchestrator", f"o{i}-{j}", "local", {})
-        except BaseException as exc:  # noqa: BLE001 - collected and asserted below
+        except BaseException as exc:
             errors.append(exc)
 
     threads = [threading.Thread(target=writer, args=(i,)) for i in range(4)]
