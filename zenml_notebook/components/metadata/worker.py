@@ -279,7 +279,7 @@ def serve(fd: int) -> None:
     _secrets.ENV_OWNER.set(init["env_owner"])
     from ...registry import ComponentRecord
     from ...repository import Repository
-    from . import mysql_preflight, open_mysql_here
+    from . import mysql_preflight, open_mysql_here, open_sqlite
 
     record = ComponentRecord(**init["record"])
     store: Any = None
@@ -295,7 +295,9 @@ def serve(fd: int) -> None:
                 value = mysql_preflight(record)
             else:
                 if store is None:
-                    store = open_mysql_here(record, Repository(init["root"]))
+                    # MySQL is what workers are for; SQLite only when benchmarks/bench_worker.py compares
+                    opener = open_sqlite if record.flavor == "sqlite" else open_mysql_here
+                    store = opener(record, Repository(init["root"]))
                 value = getattr(store, method)(*args, **kwargs)
             reply: tuple[Any, ...] = ("ok", value)
         except _exc.ZenMLError as error:
