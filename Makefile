@@ -21,8 +21,15 @@ $(VENV)/.installed: pyproject.toml labextension/package.json labextension/yarn.l
 
 venv: $(VENV)/.installed
 
+# The printed URL and the browser open the quickstart itself; the "Jupyter news" question is
+# switched off for this command only (an extra config path with its page_config; your own Lab
+# settings stay as they are).
+LAB_FLAGS = $(ROOT_FLAG) --ip=127.0.0.1 --port=$(PORT) --ServerApp.root_dir=notebooks \
+	--LabApp.default_url=/lab/tree/quickstart.ipynb --LabApp.news_url=None $(LAB_EXTRA)
+LAB_EXTRA ?=
+
 lab: venv
-	$(VENV)/bin/jupyter lab $(ROOT_FLAG) --ip=127.0.0.1 --port=$(PORT) notebooks/quickstart.ipynb
+	env JUPYTER_CONFIG_PATH=$(CURDIR)/jupyter-config/make-lab $(VENV)/bin/jupyter lab $(LAB_FLAGS)
 
 system-deps:
 	bash .ci/install-system-deps.sh

@@ -42,7 +42,9 @@ def test_quickstart(workdir: Path) -> None:
         "registered stacks: default, experiments\n"
     )
     assert all("Traceback" not in text_of(c) for c in code)
-    assert by_source["%zenml stack list"].startswith("warning: initialised a new zenml-notebook repository in")
+    assert by_source["%zenml stack list"].startswith("initialised a new zenml-notebook repository in")  # information, on stdout
+    first = next(c for c in code if c.source.startswith("%zenml stack list"))
+    assert [o.get("name") for o in first.outputs if o["output_type"] == "stream"] == ["stdout"], first.outputs  # not a red box
     assert "*  default  default         default         default" in by_source["%zenml stack list"]
     assert by_source["%%zenml"] == "registered stack 'experiments'; activate it with `stack set experiments`\n"
     assert "*  experiments  experiments     scratch         default" in by_source["%zenml stack set experiments"]

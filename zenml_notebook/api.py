@@ -25,6 +25,7 @@ from .exceptions import (
     RegistryError,
     UsageError,
     ZenMLError,
+    ZenMLNotice,
     ZenMLWarning,
 )
 from .flavors import COMMAND_OF_KIND, KIND_LABELS, KINDS, behaviour, config_model, did_you_mean, flavors_of
@@ -133,7 +134,7 @@ def ensure_repository() -> tuple[Repository, bool]:
         warnings.warn(
             f"initialised a new zenml-notebook repository in {repo.root} "
             "(stack 'default': sqlite metadata, local artifacts, local orchestrator)",
-            ZenMLWarning,
+            ZenMLNotice,
             stacklevel=3,
         )
         return repo, True

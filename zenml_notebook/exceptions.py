@@ -28,6 +28,7 @@ __all__ = [
     "StoreUnavailableError",
     "UsageError",
     "ZenMLError",
+    "ZenMLNotice",
     "ZenMLWarning",
     "http_status",
     "redact",
@@ -60,12 +61,26 @@ class ZenMLWarning(UserWarning):
     """Something worked but the user should know (printed as one ``warning: ...`` line)."""
 
 
+class ZenMLNotice(ZenMLWarning):
+    """Information, not a problem (e.g. "initialised a new repository"): in a notebook a plain
+    output line, not a red stderr box; in a terminal still on stderr, out of piped output."""
+
+
 def _show_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int, file: Any = None, line: str | None = None) -> None:
     """ZenMLWarnings print as one ``warning: ...`` line, not with a source location."""
+    if isinstance(category, type) and issubclass(category, ZenMLNotice) and file is None and _in_kernel():
+        print(message)
+        return
     if isinstance(category, type) and issubclass(category, ZenMLWarning):
         print(f"warning: {message}", file=file or sys.stderr)
         return
     _show_others(message, category, filename, lineno, file, line)
+
+
+def _in_kernel() -> bool:
+    """True inside an IPython shell (a kernel), without importing IPython."""
+    shell = sys.modules.get("IPython")
+    return shell is not None and getattr(shell, "get_ipython", lambda: None)() is not None
 
 
 _show_others = warnings.showwarning

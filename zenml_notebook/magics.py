@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 from IPython.core.error import UsageError
@@ -37,7 +38,7 @@ class ZenMLMagics(Magics):
 
         try:
             if cell is None:
-                result = execute(split_line(line), prog="%zenml")
+                result = execute(split_line(line), prog="%zenml", out=sys.stdout)
                 if isinstance(result, Message):
                     print(result)
                     return None
@@ -45,7 +46,7 @@ class ZenMLMagics(Magics):
             from IPython.display import display
 
             for argv in parse_cell(f"{line}\n{cell}"):
-                result = execute(argv, prog="%zenml")
+                result = execute(argv, prog="%zenml", out=sys.stdout)
                 if isinstance(result, Message):
                     print(result)
                 elif result is not None:

@@ -174,8 +174,9 @@ def test_no_password_in_the_saved_notebook(workdir: Path, mysql_account, monkeyp
     assert "application/vnd.jupyter.widget-state+json" in text  # the widget state was saved...
     assert a.password not in text  # ...without the password
     out = "".join(o.get("text", "") for o in nb.cells[2].outputs if o.get("name") == "stdout")
-    warned = "".join(o.get("text", "") for o in nb.cells[1].outputs if o.get("name") == "stderr")
-    assert warned.startswith("warning: initialised a new zenml-notebook repository in")  # by the first command typed
+    notice = "".join(o.get("text", "") for o in nb.cells[1].outputs if o.get("name") == "stdout")
+    assert notice.startswith("initialised a new zenml-notebook repository in")  # by the first command typed, as information
+    assert not any("initialised" in o.get("text", "") for c in nb.cells for o in c.outputs if o.get("name") == "stderr")
     assert out == "registered metadata store 'team-mysql'; stack 'default' uses it\n"
     assert "OK - MySQL server" in "".join(o.get("text", "") for o in nb.cells[3].outputs)
     for f in (workdir / ".zenml").rglob("*"):

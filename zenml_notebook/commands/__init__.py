@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from .. import api
-from ..exceptions import UsageError, ZenMLError, ZenMLWarning
+from ..exceptions import UsageError, ZenMLError, ZenMLNotice, ZenMLWarning
 from . import components, config, forms, runs, setup, stack
 from ._base import HelpShown, Parser, subcommands
 
@@ -78,8 +78,9 @@ def parse_cell(text: str) -> list[list[str]]:
     return result
 
 
-def execute(argv: Sequence[str], prog: str = "zenml-notebook", err: Any = None) -> Any:
-    """Run one command; warnings go to ``err`` (stderr) as ``warning: ...`` lines.
+def execute(argv: Sequence[str], prog: str = "zenml-notebook", err: Any = None, out: Any = None) -> Any:
+    """Run one command; warnings go to ``err`` (stderr) as ``warning: ...`` lines, notices to
+    ``out`` as plain lines when given (the magic: information is not an error), else to ``err``.
 
     Returns the display object (or None after ``--help``); raises ZenMLError.
     """
@@ -101,7 +102,10 @@ def execute(argv: Sequence[str], prog: str = "zenml-notebook", err: Any = None) 
             if issubclass(w.category, ZenMLWarning):
                 if str(w.message) not in seen:
                     seen.add(str(w.message))
-                    print(f"warning: {w.message}", file=err)
+                    if out is not None and issubclass(w.category, ZenMLNotice):
+                        print(w.message, file=out)
+                    else:
+                        print(f"warning: {w.message}", file=err)
             else:  # not ours: hand it back to the normal warning machinery
                 warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
 
