@@ -69,12 +69,12 @@ def test_mysql_classified_failures(repo: Path, mysql_account) -> None:
     form.test_button.click()
     assert form.status_text == (
         f"MySQL server 127.0.0.1:{mysql_account.port} refused user 'zenml': wrong user name or password; "
-        "check --username and set the password again (--passwd with no value prompts)"
+        "check 'User' and set the password again"
     ).replace("MySQL server", "metadata store 'team-mysql': MySQL server", 1)
     form.port.value = "1"
     form.password.value = "wrong-password-1"
     form.save_button.click()
-    assert form.status_text == "metadata store 'team-mysql': nothing is listening on 127.0.0.1:1 (connection refused); start the MySQL server or fix --host and --port"
+    assert form.status_text == "metadata store 'team-mysql': nothing is listening on 127.0.0.1:1 (connection refused); start the MySQL server or fix 'Host' and 'Port'"
     assert "team-mysql" not in [r.name for r in api.list_components("metadata_store")[0]]
     assert "wrong-password-1" not in form.status.value
 
@@ -182,3 +182,40 @@ def test_no_password_in_the_saved_notebook(workdir: Path, mysql_account, monkeyp
     for f in (workdir / ".zenml").rglob("*"):
         if f.is_file():
             assert a.password.encode() not in f.read_bytes()
+
+
+def test_form_messages_talk_about_fields_not_flags(repo: Path, mysql_account, gcs_server, tmp_path: Path, monkeypatch) -> None:
+    """Every failure a form shows, in the form's words: no `--flag` anywhere."""
+    from zenml_notebook.widgets import in_form_words
+
+    shown: list[str] = []
+    form = mysql_form()
+    for password, port, database in (("wrong-password-1", str(mysql_account.port), mysql_account.database), ("x-123456", "1", "d"),
+                                     ("x-123456", "0", "d"), (mysql_account.password, str(mysql_account.port), "bad name")):
+        fill_mysql(form, mysql_account, password=password)
+        form.port.value, form.database.value = port, database
+        for button in form.buttons:
+            button.click()
+            shown.append(form.status_text)
+    monkeypatch.delenv("STORAGE_EMULATOR_HOST", raising=False)
+    monkeypatch.setenv("NO_GCE_CHECK", "true")
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", "")
+    art = artifacts_form()
+    (tmp_path / "bad.json").write_text("{not json")
+    for flavor, path, extra in (("gcs", "gs://zn-no-creds/x", {}), ("gcs", "gs://zn-bucket/x", {"credentials_file": str(tmp_path / "bad.json")}),
+                                ("gcs", "gs://zn-bucket/x", {"endpoint_url": "http://127.0.0.1:1"}), ("local", "s3://b/x", {}), ("s3", "", {})):
+        art.flavor.value, art.path.value = flavor, path
+        art.credentials_file.value = extra.get("credentials_file", "")
+        art.endpoint_url.value = extra.get("endpoint_url", "")
+        for button in art.buttons:
+            button.click()
+            shown.append(art.status_text)
+    stack = stack_form()
+    stack.name.value = "bad name"
+    stack.buttons[-1].click()
+    shown.append(stack.status_text)
+    assert len(shown) >= 15 and all(shown)
+    for text in shown:
+        assert "--" not in text and " -m " not in text, text
+    assert in_form_words("store it with `%zenml metadata update x --passwd`; check --key (or --key-env)") == "store it with this form; check 'Access key'"

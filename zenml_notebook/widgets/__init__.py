@@ -6,6 +6,14 @@ shows errors in its status line (never a traceback), and does its work through
 the notebook's saved widget state never holds a secret.
 """
 
-from .forms import ArtifactStoreForm, MySQLForm, StackForm, artifacts_form, mysql_form, stack_form
+from .forms import (
+    ArtifactStoreForm,
+    MySQLForm,
+    StackForm,
+    artifacts_form,
+    in_form_words,
+    mysql_form,
+    stack_form,
+)
 
-__all__ = ["ArtifactStoreForm", "MySQLForm", "StackForm", "artifacts_form", "mysql_form", "stack_form"]
+__all__ = ["ArtifactStoreForm", "MySQLForm", "StackForm", "artifacts_form", "in_form_words", "mysql_form", "stack_form"]

@@ -15,7 +15,7 @@ from ..exceptions import ZenMLError, redact, remember_secret
 from ..registry import ComponentRecord
 from ..uris import parse_artifact_uri
 
-__all__ = ["ArtifactStoreForm", "MySQLForm", "StackForm", "artifacts_form", "mysql_form", "stack_form"]
+__all__ = ["ArtifactStoreForm", "MySQLForm", "StackForm", "artifacts_form", "in_form_words", "mysql_form", "stack_form"]
 
 log = logging.getLogger("zenml_notebook")
 _STYLE = {"description_width": "130px"}
@@ -72,7 +72,7 @@ class _Form:
             try:
                 action()
             except ZenMLError as exc:
-                self._show(str(exc), "error")
+                self._show(in_form_words(str(exc)), "error")
             except Exception as exc:
                 log.exception("zenml-notebook form action failed")
                 self._show(f"unexpected {type(exc).__name__}: {exc}", "error")
@@ -81,6 +81,34 @@ class _Form:
         from IPython.display import display
 
         display(self.widget)
+
+
+# Messages are written for the command line ("check --username"); a form talks about its own
+# fields and buttons instead.
+_FIELDS = {
+    "host": "Host", "port": "Port", "username": "User", "user": "User", "passwd": "Password", "password": "Password",
+    "database": "Database", "ssl-ca": "SSL CA file", "credentials-file": "Credentials file", "anonymous": "anonymous",
+    "endpoint-url": "Endpoint URL", "project": "Project", "region": "Region", "key": "Access key", "secret": "Secret key",
+    "path": "Path or URI", "uri": "Path or URI", "flavor": "Kind", "name": "Name", "metadata_store": "Metadata store",
+    "artifact_store": "Artifact store", "orchestrator": "Orchestrator",
+}
+
+
+def in_form_words(text: str) -> str:
+    """A message in a form's words: no command-line flags or commands, the fields by name."""
+    import re
+
+    text = re.sub(r" \(--passwd with no value prompts\)", "", text)
+    text = re.sub(r" \(or --[\w-]+-env\)", "", text)
+    text = re.sub(r"`[^`]*--[^`]*`", "this form", text)  # a command to type: here, the form is the way
+    text = re.sub(r"raise --(connect|query)-timeout", r"try again when the server answers", text)
+    text = re.sub(r", or raise --timeout", "", text)
+
+    def field(match: re.Match[str]) -> str:
+        flag = match.group(1)
+        return f"'{_FIELDS.get(flag, flag.replace('-', ' ').replace('_', ' '))}'"
+
+    return re.sub(r"(?<![\w-])-{1,2}([A-Za-z][\w-]*)", field, text)
 
 
 def _check_port(value: str) -> int:
@@ -140,10 +168,12 @@ class MySQLForm(_Form):
         return settings
 
     def test(self) -> None:
+        from .. import settings as component_settings
         from ..components.metadata import mysql_preflight
 
         password = self._take_password()
         settings = self._settings()
+        component_settings.validate("metadata_store", "mysql", self.name.value.strip(), settings)  # the same checks as Save
         record = ComponentRecord("metadata_store", self.name.value.strip(), "mysql", settings)
         if password is None:
             existing = _existing("metadata_store", self.name.value.strip())

@@ -18,6 +18,7 @@ from ...exceptions import (
     StoreCredentialsError,
     StoreMissingError,
     StoreUnavailableError,
+    UsageError,
 )
 
 __all__ = ["MySQLCheck", "check_mysql", "classify"]
@@ -81,8 +82,12 @@ def check_mysql(
 ) -> MySQLCheck:
     """Connect, read the server version, make sure ``database`` is usable (creating it
     when missing and allowed). Raises StoreConnectionError saying which failure it was."""
+    import re
+
     import pymysql
 
+    if not re.fullmatch(r"[A-Za-z0-9_$]{1,64}", database):  # it is quoted into CREATE DATABASE below
+        raise UsageError(f"{database!r} is not a database name: use up to 64 letters, digits, '_', '$'")
     started = time.perf_counter()
     try:
         conn = pymysql.connect(
