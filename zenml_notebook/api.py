@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -66,6 +67,7 @@ __all__ = [
     "resolve_stack",
     "set_active_stack",
     "stack_components",
+    "stop_orchestrator",
     "test_component",
     "update_component",
     "update_stack",
@@ -386,6 +388,29 @@ def list_artifacts(path: str = "", *, offset: int = 0, limit: int = 100, store: 
     return artifact_store(store).list(path, offset=offset, limit=limit)
 
 
+def stop_orchestrator(name: str | None = None) -> str:
+    """Release what this process started for an orchestrator (a local Dask cluster); in words."""
+    record, _ = get_component("orchestrator", name)
+    stop = behaviour("orchestrator", record.flavor, "stop")
+    if stop is None:
+        raise UsageError(f"orchestrator {record.name!r} ({record.flavor}) runs steps in this process; there is nothing to stop")
+    message: str = stop(record)
+    return message
+
+
+def _release_clusters() -> None:
+    """After the active stack changed: close the local Dask clusters this process started
+    that it no longer uses (never a scheduler the user runs)."""
+    clusters = sys.modules.get("zenml_notebook.pipelines.clusters")
+    if clusters is None or not clusters.running():
+        return
+    try:
+        keep = resolve_stack().components["orchestrator"]
+    except ZenMLError:
+        return
+    clusters.release_unused(keep.config if behaviour("orchestrator", keep.flavor, "stop") is not None else None)
+
+
 def clean_artifacts(*, store: str | None = None) -> list[str]:
     """Remove the temp files of killed writers from an artifact store; returns their paths."""
     return artifact_store(store).clean()
@@ -433,7 +458,9 @@ def update_stack(name: str, **changes: str | None) -> tuple[StackRecord, StackRe
         wanted = {**before.components, **{k: v for k, v in changes.items() if v}}
         validate_stack(name, _resolve_parts(session, wanted))
         session.update_stack(name, wanted)
-        return before, _stack(session, name)
+        after = _stack(session, name)
+    _release_clusters()
+    return before, after
 
 
 def set_active_stack(name: str) -> StackRecord:
@@ -441,6 +468,7 @@ def set_active_stack(name: str) -> StackRecord:
         record = _stack(session, name)
         validate_stack(name, _resolve_parts(session, record.components))
         session.set_active(name)
+    _release_clusters()
     override = os.environ.get(ENV_STACK)
     if override and override != name:
         warnings.warn(
@@ -612,4 +640,6 @@ def config_set(kind: str, flavor: str, config: Mapping[str, Any], *, verify: boo
         session.update_stack(stack.name, {**stack.components, kind: target.name})
     if replaced is not None:
         settings.drop_secrets(replaced.config, target.config)
+    if kind == "orchestrator":
+        _release_clusters()
     return ConfigChange(stack.name, kind, before, target, action)

@@ -36,42 +36,44 @@ _CONFIGS = "zenml_notebook.components.configs"
 _MD = "zenml_notebook.components.metadata"
 _ART = "zenml_notebook.components.artifacts"
 _RUN = "zenml_notebook.pipelines.runner"
+_CLU = "zenml_notebook.pipelines.clusters"
 
 # Each entry names, as lazy "module:attribute" strings, what the flavor *does*:
 #   config  - its frozen pydantic settings model
 #   open    - (record, repo) -> the live store / the function that runs a graph
 #   check   - (record, repo) -> (what answered, ms): reach the store now (`test`)
 #   verify  - (record, repo, plain secrets) -> None: reach it before saving (register/update)
+#   stop    - (record) -> str: release what this process started for it (`orchestrator stop`)
 #   module, extra - the optional dependency and the pip extra that installs it
 # Adding a flavor touches this table (and its modules), not `if flavor == ...` branches.
 FLAVORS: MappingProxyType[tuple[str, str], MappingProxyType[str, str]] = MappingProxyType(
     {
         ("artifact_store", "gcs"): MappingProxyType({
             "config": f"{_CONFIGS}:GCSArtifactStoreConfig", "open": f"{_ART}:open_artifact_store",
-            "check": f"{_ART}:verify_component", "verify": f"{_ART}:verify_unsaved", "module": "gcsfs", "extra": "",
+            "check": f"{_ART}:verify_component", "verify": f"{_ART}:verify_unsaved", "stop": "", "module": "gcsfs", "extra": "",
         }),
         ("artifact_store", "local"): MappingProxyType({
             "config": f"{_CONFIGS}:LocalArtifactStoreConfig", "open": f"{_ART}:open_artifact_store",
-            "check": f"{_ART}:verify_component", "verify": f"{_ART}:verify_unsaved", "module": "", "extra": "",
+            "check": f"{_ART}:verify_component", "verify": f"{_ART}:verify_unsaved", "stop": "", "module": "", "extra": "",
         }),
         ("artifact_store", "s3"): MappingProxyType({
             "config": f"{_CONFIGS}:S3ArtifactStoreConfig", "open": f"{_ART}:open_artifact_store",
-            "check": f"{_ART}:verify_component", "verify": f"{_ART}:verify_unsaved", "module": "s3fs", "extra": "s3",
+            "check": f"{_ART}:verify_component", "verify": f"{_ART}:verify_unsaved", "stop": "", "module": "s3fs", "extra": "s3",
         }),
         ("metadata_store", "mysql"): MappingProxyType({
             "config": f"{_CONFIGS}:MySQLMetadataStoreConfig", "open": f"{_MD}:open_in_worker",
-            "check": f"{_MD}:check_in_worker", "verify": f"{_MD}:verify_unsaved", "module": "pymysql", "extra": "",
+            "check": f"{_MD}:check_in_worker", "verify": f"{_MD}:verify_unsaved", "stop": "", "module": "pymysql", "extra": "",
         }),
         ("metadata_store", "sqlite"): MappingProxyType({
             "config": f"{_CONFIGS}:SQLiteMetadataStoreConfig", "open": f"{_MD}:open_sqlite",
-            "check": f"{_MD}:check_sqlite", "verify": "", "module": "", "extra": "",
+            "check": f"{_MD}:check_sqlite", "verify": "", "stop": "", "module": "", "extra": "",
         }),
         ("orchestrator", "dask"): MappingProxyType({
-            "config": f"{_CONFIGS}:DaskOrchestratorConfig", "open": f"{_RUN}:run_dask", "check": "", "verify": "",
+            "config": f"{_CONFIGS}:DaskOrchestratorConfig", "open": f"{_RUN}:run_dask", "check": "", "verify": "", "stop": f"{_CLU}:stop_component",
             "module": "distributed", "extra": "dask",
         }),
         ("orchestrator", "local"): MappingProxyType({
-            "config": f"{_CONFIGS}:LocalOrchestratorConfig", "open": f"{_RUN}:run_local", "check": "", "verify": "",
+            "config": f"{_CONFIGS}:LocalOrchestratorConfig", "open": f"{_RUN}:run_local", "check": "", "verify": "", "stop": "",
             "module": "", "extra": "",
         }),
     }

@@ -99,7 +99,9 @@ def test_steps_defined_in_notebook_cells(workdir: Path) -> None:
     nb = new_notebook(cells=[new_code_cell(c) for c in NOTEBOOK_CELLS], metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})
     NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(workdir)}}).execute()
     out = ["".join(o.get("text", "") for o in c.outputs if o.output_type == "stream" and o.name == "stdout") for c in nb.cells]
-    assert out[2] == "['complete', 'complete'] 10\n"
+    notice, result = out[2].splitlines(keepends=True)
+    assert notice.startswith("initialised a new zenml-notebook repository in")  # the first run created it: information, on stdout
+    assert result == "['complete', 'complete'] 10\n"
     assert out[4] == "['cached', 'complete'] 100\n"  # the redefined step re-runs; the unchanged one is cached
     assert out[6] == "['complete', 'complete'] 150 dask\n"
     assert all(o.output_type != "error" for c in nb.cells for o in c.outputs)
@@ -111,7 +113,7 @@ def test_steps_defined_in_notebook_cells(workdir: Path) -> None:
 QUIET = """
 import logging
 from zenml_notebook import pipeline, step
-from zenml_notebook.pipelines.runner import _CLUSTERS
+from zenml_notebook.pipelines.clusters import _CLUSTERS
 
 @step
 def one() -> int:
@@ -122,8 +124,8 @@ def quiet():
     one()
 
 quiet()
-(client,) = _CLUSTERS.values()
-print(len(logging.getLogger().handlers), client.cluster.scheduler.http_server.port)
+(local,) = _CLUSTERS.values()
+print(len(logging.getLogger().handlers), local.client.cluster.scheduler.http_server.port)
 """
 
 
@@ -141,3 +143,77 @@ def test_a_dask_run_prints_no_library_logs_and_leaves_port_8787_free(cli, workdi
     handlers, port = done.stdout.split()
     assert handlers == "0" and int(port) != 8787
     assert "INFO" not in done.stderr and "distributed" not in done.stderr, done.stderr
+
+
+# -- the life of local clusters ---------------------------------------------------------------
+def _answers(address: str) -> bool:
+    import socket
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(address)
+    with socket.socket() as s:
+        s.settimeout(1)
+        return s.connect_ex((parts.hostname or "127.0.0.1", parts.port or 0)) == 0
+
+
+def _wait_closed(address: str, seconds: float = 20) -> bool:
+    import time
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if not _answers(address):
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def test_switching_away_closes_the_local_cluster(dask_stack: str, shell) -> None:
+    from zenml_notebook.pipelines import clusters
+
+    assert train().state == "complete"
+    (address,) = clusters.running().values()
+    assert _answers(address)
+    shell.run_line_magic("zenml", "stack set default")
+    assert clusters.running() == {} and _wait_closed(address)
+    assert train().state == "complete" and clusters.running() == {}  # the default stack runs in-process
+
+
+def test_an_idle_cluster_closes_and_stop_closes_one_on_request(dask_stack: str, shell, monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+    from zenml_notebook.pipelines import clusters
+
+    monkeypatch.setenv(clusters.IDLE_ENV, "1.5")
+    assert fan_out(k=2, seconds=0.0, cache=False).state == "complete"
+    (address,) = clusters.running().values()
+    assert _wait_closed(address, 15) and clusters.running() == {}
+    monkeypatch.setenv(clusters.IDLE_ENV, "600")
+    assert fan_out(k=2, seconds=0.0, cache=False).state == "complete"
+    (address,) = clusters.running().values()
+    capsys.readouterr()
+    shell.run_line_magic("zenml", "orchestrator stop")
+    assert capsys.readouterr().out == "stopped the local Dask cluster of orchestrator 'dask2' (2 workers)\n"
+    assert _wait_closed(address) and clusters.running() == {}
+    shell.run_line_magic("zenml", "orchestrator stop dask2")
+    assert capsys.readouterr().out == "orchestrator 'dask2' has no local Dask cluster running in this process; nothing to stop\n"
+    api.register_component("orchestrator", "theirs", "dask", {"scheduler_address": "tcp://127.0.0.1:8786"})
+    from IPython.core.error import UsageError
+
+    with pytest.raises(UsageError, match="uses the scheduler at tcp://127.0.0.1:8786, which you run; zenml-notebook never stops"):
+        shell.run_line_magic("zenml", "orchestrator stop theirs")
+    with pytest.raises(UsageError, match="runs steps in this process; there is nothing to stop"):
+        shell.run_line_magic("zenml", "orchestrator stop default")
+
+
+def test_a_script_without_a_main_guard_gets_one_line(cli, repo: Path) -> None:
+    import subprocess
+    import sys
+
+    assert cli("orchestrator", "register", "dk", "--flavor", "dask", "--n-workers", "1").code == 0
+    assert cli("stack", "register", "dk", "-m", "default", "-a", "default", "-o", "dk", "--set").code == 0
+    (repo / "unguarded.py").write_text(
+        "from zenml_notebook import step, pipeline\n@step\ndef one() -> int:\n    return 1\n@pipeline\ndef p():\n    one()\np()\n")
+    done = subprocess.run([sys.executable, "unguarded.py"], cwd=repo, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1
+    last = done.stderr.strip().splitlines()[-1]
+    assert last.endswith("unguarded.py runs a pipeline on a local Dask cluster, whose workers import the script again: put the "
+                         "pipeline call under `if __name__ == \"__main__\":`, or give the orchestrator a --scheduler-address")
+    assert "Nanny failed" not in done.stderr

@@ -97,6 +97,9 @@ def add_parsers(sub: Any) -> None:
                 p.add_argument("--path", "--uri", dest="path", required=action == "register", help="local path, file://, gs://bucket/prefix or s3://bucket/prefix")
             add_options(p)
             p.add_argument("--no-verify", dest="no_verify", action="store_true", help="save without reaching the store first")
+        if kind == "orchestrator":
+            add(ks, "stop", "stop the local Dask cluster this process started for it (never a scheduler you run)",
+                lambda a: Message(api.stop_orchestrator(a.name))).add_argument("name", nargs="?", metavar="NAME")
         if kind != "orchestrator":
             add(ks, "test", "reach the store now (default: the active stack's)", handlers["test"]).add_argument("name", nargs="?", metavar="NAME")
         if kind == "artifact_store":

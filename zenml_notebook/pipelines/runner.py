@@ -216,43 +216,20 @@ class _StepFailed(Exception):
         self.error = error
 
 
-_CLUSTERS: dict[int, Any] = {}
-
-
-def _dask_client(config: dict[str, Any]) -> Any:
-    try:
-        from distributed import Client, LocalCluster
-    except ImportError:
-        raise UsageError("the dask orchestrator needs distributed; run `pip install 'zenml-notebook[dask]'`") from None
-    address = config.get("scheduler_address")
-    if address:
-        return Client(address, timeout="10s", set_as_default=False)
-    workers = int(config.get("n_workers") or 2)
-    if workers not in _CLUSTERS:  # kept for the process: starting one costs seconds
-        import atexit
-
-        # the scheduler's HTTP server starts anyway: a free loopback port, so two kernels never clash on :8787
-        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address="127.0.0.1:0", host="127.0.0.1")
-        _CLUSTERS[workers] = Client(cluster, set_as_default=False)
-        atexit.register(shutdown_clusters)
-    return _CLUSTERS[workers]
-
-
 def shutdown_clusters() -> None:
     """Close the local Dask clusters this process started (also done at exit)."""
-    while _CLUSTERS:
-        _, client = _CLUSTERS.popitem()
-        cluster = client.cluster
-        client.close()
-        if cluster is not None:
-            cluster.close()
+    from .clusters import shutdown_all
+
+    shutdown_all()
 
 
 def run_dask(ctx: _Context, graph: Graph, config: dict[str, Any]) -> None:
     """The Dask orchestrator: ready steps submitted to the cluster, metadata written here."""
     from distributed import as_completed
 
-    client = _dask_client(config)
+    from .clusters import client_for
+
+    client = client_for(config)
     order = graph.order()
     done: set[str] = set()
     submitted: dict[Any, tuple[Node, str, float]] = {}
