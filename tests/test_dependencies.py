@@ -8,9 +8,10 @@ import ast
 import json
 import subprocess
 import sys
-import tomllib
 from importlib import metadata
 from pathlib import Path
+
+import tomllib
 
 ROOT = Path(__file__).resolve().parents[1]
 WATCHED = ("s3fs", "gcsfs", "fsspec")

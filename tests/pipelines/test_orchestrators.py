@@ -197,7 +197,7 @@ def test_an_idle_cluster_closes_and_stop_closes_one_on_request(dask_stack: str, 
     api.register_component("orchestrator", "theirs", "dask", {"scheduler_address": "tcp://127.0.0.1:8786"})
     from IPython.core.error import UsageError
 
-    with pytest.raises(UsageError, match="uses the scheduler at tcp://127.0.0.1:8786, which you run; zenml-notebook never stops"):
+    with pytest.raises(UsageError, match=r"uses the scheduler at tcp://127\.0\.0\.1:8786, which you run; zenml-notebook never stops"):
         shell.run_line_magic("zenml", "orchestrator stop theirs")
     with pytest.raises(UsageError, match="runs steps in this process; there is nothing to stop"):
         shell.run_line_magic("zenml", "orchestrator stop default")
