@@ -9,7 +9,7 @@ PORT ?= 8888
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 PYTEST_ARGS ?=
 
-.PHONY: venv lab test lint bench bench-compare clean system-deps
+.PHONY: venv lab demo demo-stop test lint bench bench-compare clean system-deps
 
 $(VENV)/.installed: pyproject.toml labextension/package.json labextension/yarn.lock labextension/src/*.ts labextension/style/*
 	command -v node >/dev/null || bash .ci/install-system-deps.sh
@@ -30,6 +30,17 @@ LAB_EXTRA ?=
 
 lab: venv
 	env JUPYTER_CONFIG_PATH=$(CURDIR)/jupyter-config/make-lab $(VENV)/bin/jupyter lab $(LAB_FLAGS)
+
+# The remote notebook on this machine: MariaDB, a GCS emulator + bucket and a Dask scheduler with two
+# workers on 127.0.0.1 under .demo/, its variables exported, the notebook opened; `make demo-stop` ends them.
+demo: system-deps venv
+	$(PY) notebooks/demo_services.py start --root $(CURDIR)/.demo
+	set -a; . $(CURDIR)/.demo/env.sh; set +a; env JUPYTER_CONFIG_PATH=$(CURDIR)/jupyter-config/make-lab $(VENV)/bin/jupyter lab \
+		$(ROOT_FLAG) --ip=127.0.0.1 --port=$(PORT) --ServerApp.root_dir=notebooks \
+		--LabApp.default_url=/lab/tree/mysql-gcs-dask.ipynb --LabApp.news_url=None $(LAB_EXTRA)
+
+demo-stop:
+	$(PY) notebooks/demo_services.py stop --root $(CURDIR)/.demo
 
 system-deps:
 	bash .ci/install-system-deps.sh

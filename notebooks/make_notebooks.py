@@ -123,10 +123,16 @@ remote_cells = [
     new_markdown_cell(
         "# The same pipeline on MySQL + GCS + Dask\n"
         "Metadata in a shared MySQL/MariaDB database, artifacts in a `gs://` bucket, steps on a Dask "
-        "cluster. Settings come from the environment so no secret is typed into this notebook: "
-        "`ZN_DEMO_MYSQL_HOST`, `ZN_DEMO_MYSQL_PORT`, `ZN_DEMO_MYSQL_USER`, `ZN_DEMO_MYSQL_DATABASE`, "
-        "`ZN_DEMO_MYSQL_PASSWORD` (read when needed, never stored), `ZN_DEMO_BUCKET`, and "
-        "`STORAGE_EMULATOR_HOST` when you use a GCS emulator."
+        "cluster.\n\n"
+        "**To run it on this machine**, from the repository: `make demo` starts a MariaDB, a GCS emulator "
+        "with a bucket and a Dask scheduler with two workers (on 127.0.0.1, under `.demo/`), exports the "
+        "variables below and opens this notebook; `make demo-stop` stops them.\n\n"
+        "**Against your own services**, export before starting JupyterLab: `ZN_DEMO_MYSQL_HOST`, "
+        "`ZN_DEMO_MYSQL_PORT`, `ZN_DEMO_MYSQL_USER`, `ZN_DEMO_MYSQL_DATABASE`, `ZN_DEMO_MYSQL_PASSWORD` (read "
+        "when needed, never stored), `ZN_DEMO_BUCKET` (with Google credentials: `gcloud auth "
+        "application-default login`, or `STORAGE_EMULATOR_HOST` for an emulator), and `ZN_DEMO_DASK_SCHEDULER` "
+        "(`tcp://host:8786`; without it a local cluster of two workers is started). No secret is typed "
+        "into this notebook."
     ),
     new_code_cell(
         "%load_ext zenml_notebook\n"
@@ -137,12 +143,14 @@ remote_cells = [
         "database = os.environ.get('ZN_DEMO_MYSQL_DATABASE', 'zenml')\n"
         "bucket = os.environ.get('ZN_DEMO_BUCKET', 'my-team-bucket')\n"
         "emulator = os.environ.get('STORAGE_EMULATOR_HOST')\n"
-        "gcs_options = f'--anonymous --endpoint-url {emulator}' if emulator else ''"
+        "gcs_options = f'--anonymous --endpoint-url {emulator}' if emulator else ''\n"
+        "scheduler = os.environ.get('ZN_DEMO_DASK_SCHEDULER')\n"
+        "dask_options = f'--scheduler-address {scheduler}' if scheduler else '--n-workers 2'"
     ),
     new_code_cell(
         "%zenml metadata register team-mysql --flavor mysql --host {host} --port {port} --username {user} --passwd-env ZN_DEMO_MYSQL_PASSWORD --database {database}\n"
         "%zenml artifacts register team-gcs --path gs://{bucket}/zenml {gcs_options}\n"
-        "%zenml orchestrator register team-dask --flavor dask --n-workers 2\n"
+        "%zenml orchestrator register team-dask --flavor dask {dask_options}\n"
         "%zenml stack register team -m team-mysql -a team-gcs -o team-dask --set"
     ),
     new_code_cell("%zenml stack describe"),

@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
 from pathlib import Path
+
+import pytest
 
 import nbformat
 from nbclient import NotebookClient
@@ -82,18 +90,51 @@ def test_quickstart(workdir: Path) -> None:
     assert (workdir / ".zenml" / "zenml.db").is_file() and (workdir / "scratch-artifacts").exists() is False
 
 
-def test_mysql_gcs_dask(workdir: Path, mysql_account, gcs_server, gcs_bucket: str, monkeypatch) -> None:
-    a = mysql_account
-    for key, value in (("HOST", a.host), ("PORT", str(a.port)), ("USER", a.user), ("DATABASE", a.database), ("PASSWORD", a.password)):
-        monkeypatch.setenv(f"ZN_DEMO_MYSQL_{key}", value)
-    monkeypatch.setenv("ZN_DEMO_BUCKET", gcs_bucket)
+@pytest.fixture(scope="module")
+def demo_services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """What `make demo` starts (notebooks/demo_services.py), stopped by PID at the end."""
+    root = tmp_path_factory.mktemp("demo")
+    script = NOTEBOOKS / "demo_services.py"
+    started = time.monotonic()
+    done = subprocess.run([sys.executable, str(script), "start", "--root", str(root)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-3000:]
+    took = time.monotonic() - started
+    variables = dict(line.removeprefix("export ").split("=", 1) for line in (root / "env.sh").read_text().splitlines())
+    pids = json.loads((root / "pids.json").read_text())
+    try:
+        yield {**variables, "_root": str(root), "_took": f"{took:.1f}", "_pids": json.dumps(pids)}
+    finally:
+        subprocess.run([sys.executable, str(script), "stop", "--root", str(root)], capture_output=True, timeout=120)
+    for pid in pids.values():
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
+
+
+def test_demo_services_listen_on_loopback_only(demo_services: dict[str, str]) -> None:
+    import psutil
+
+    pids = set(json.loads(demo_services["_pids"]).values())
+    family = {p.pid for pid in pids for p in [psutil.Process(pid), *psutil.Process(pid).children(recursive=True)]}
+    listening = [c for c in psutil.net_connections(kind="inet") if c.status == psutil.CONN_LISTEN and c.pid in family]
+    assert listening and all(c.laddr.ip == "127.0.0.1" for c in listening), listening
+    assert (Path(demo_services["_root"]) / "env.sh").stat().st_mode & 0o077 == 0  # the file holds the password
+    assert float(demo_services["_took"]) < 20
+
+
+def test_mysql_gcs_dask(workdir: Path, demo_services: dict[str, str], monkeypatch) -> None:
+    """The remote notebook, run to the end against the demo services (the second run fully cached)."""
+    for key, value in demo_services.items():
+        if not key.startswith("_"):
+            monkeypatch.setenv(key, value)
+    gcs_bucket = demo_services["ZN_DEMO_BUCKET"]
+    password = demo_services["ZN_DEMO_MYSQL_PASSWORD"]
     nb = execute("mysql-gcs-dask.ipynb", workdir)
     code = [c for c in nb.cells if c.cell_type == "code"]
     assert [c.source for c in code if any(o["output_type"] == "error" for o in c.outputs)] == []
     texts = [text_of(c) for c in code]
     assert all("UsageError" not in t and "Traceback" not in t for t in texts), texts
     describe = next(t for c, t in zip(code, texts) if c.source == "%zenml stack describe")
-    assert "metadata store: team-mysql" in describe and f"gs://{gcs_bucket}/zenml" in describe and "flavor     dask" in describe
+    assert "metadata store: team-mysql" in describe and f"gs://{gcs_bucket}/zenml" in describe and f"scheduler_address  {demo_services['ZN_DEMO_DASK_SCHEDULER']}" in describe
     first = next(t for c, t in zip(code, texts) if c.source.startswith("first = "))
     assert "[complete] 4/4 steps done (0 cached)" in first
     second = next(t for c, t in zip(code, texts) if c.source.startswith("second = "))
@@ -101,4 +142,4 @@ def test_mysql_gcs_dask(workdir: Path, mysql_account, gcs_server, gcs_bucket: st
     listing = next(t for c, t in zip(code, texts) if c.source == "%zenml artifacts ls training")
     assert listing.startswith(f"gs://{gcs_bucket}/zenml/training (entries 1-1 of 1)")
     saved = (workdir / "mysql-gcs-dask.ipynb").read_text()
-    assert a.password not in saved
+    assert password not in saved
