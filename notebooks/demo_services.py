@@ -60,12 +60,14 @@ def start(root: Path) -> dict[str, str]:
         bucket = "zenml-demo"
         import urllib.request
 
-        request = urllib.request.Request(f"{gcs.url}/storage/v1/b?project=demo", data=json.dumps({"name": bucket}).encode(),
-                                         headers={"Content-Type": "application/json"}, method="POST")
-        urllib.request.urlopen(request, timeout=10).read()
+        request = urllib.request.Request(  # noqa: S310 - loopback
+            f"{gcs.url}/storage/v1/b?project=demo", data=json.dumps({"name": bucket}).encode(),
+            headers={"Content-Type": "application/json"}, method="POST",
+        )
+        urllib.request.urlopen(request, timeout=10).read()  # noqa: S310 - http://127.0.0.1, the emulator we just started
         port = free_port()
         env = {**os.environ, "STORAGE_EMULATOR_HOST": gcs.url, "GCSFS_EXPERIMENTAL_ZB_HNS_SUPPORT": "false"}
-        log = open(root / "dask.log", "wb")  # noqa: SIM115 - handed to the children
+        log = open(root / "dask.log", "wb")
         scheduler = subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1", "--port", str(port),
                                       "--dashboard-address", "127.0.0.1:0", "--no-show"], stdout=log, stderr=subprocess.STDOUT,
                                      env=env, start_new_session=True)
