@@ -50,7 +50,7 @@ test: system-deps venv
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: venv
-	$(VENV)/bin/ruff check zenml_notebook tests benchmarks notebooks
+	$(VENV)/bin/ruff check zenml_notebook tests benchmarks notebooks/demo_services.py notebooks/make_notebooks.py
 	$(VENV)/bin/mypy
 
 # bytecode caching on, as users have it (some machines set PYTHONDONTWRITEBYTECODE, which makes

@@ -11,7 +11,7 @@ BIN = Path(sys.executable).parent
 
 
 def test_ruff_clean() -> None:
-    r = subprocess.run([BIN / "ruff", "check", "zenml_notebook", "tests", "benchmarks", "notebooks"], cwd=ROOT, capture_output=True, text=True)
+    r = subprocess.run([BIN / "ruff", "check", "zenml_notebook", "tests", "benchmarks", "notebooks/demo_services.py", "notebooks/make_notebooks.py"], cwd=ROOT, capture_output=True, text=True)
     assert r.returncode == 0, r.stdout + r.stderr
 
 
