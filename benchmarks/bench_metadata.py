@@ -41,7 +41,9 @@ def bare_recorder(store, ctx, artifact_type, execution_type):
         ev_in.path.steps.add().key = "data"
         ev_out = pb.Event(type=pb.Event.OUTPUT)
         ev_out.path.steps.add().key = "output"
-        store.put_execution(ex, [(inp, ev_in), (out, ev_out)], [ctx], reuse_context_if_already_exist=True)
+        # the best call of this shape: the run context by id, not re-written
+        store.put_execution(ex, [(inp, ev_in), (out, ev_out)], [pb.Context(id=ctx.id)], reuse_context_if_already_exist=True,
+                            force_reuse_context=True)
 
     return record
 

@@ -295,3 +295,31 @@ def test_terminal_progress_bar(repo: Path) -> None:
     assert proc.returncode == 0
     assert "[####################] 2/2 steps done (0 cached)" in text
     assert "\r" in text  # redrawn in place
+
+
+def test_a_10_000_step_chain_is_recorded_whole_and_rerun_from_cache(repo: Path) -> None:
+    """Correctness at scale (its speed is measured in benchmarks/bench_steps.py, not here)."""
+    from zenml_notebook import Client, pipeline, step
+
+    @step
+    def seed() -> int:
+        return 0
+
+    @step
+    def inc(x: int) -> int:
+        return x + 1
+
+    @pipeline
+    def long_chain() -> None:
+        v = seed()
+        for _ in range(9_999):
+            v = inc(v)
+
+    first = long_chain()
+    assert first.state == "complete" and len(first.steps) == 10_000
+    assert [s.name for s in first.steps[:3]] == ["seed", "inc", "inc_2"] and first.steps[-1].name == "inc_9999"
+    assert first.output("inc_9999") == 9_999
+    client = Client()
+    assert len(client.executions(client.runs("long_chain")[0])) == 10_000
+    again = long_chain()
+    assert {s.state for s in again.steps} == {"cached"} and again.output("inc_9999") == 9_999

@@ -104,6 +104,7 @@ class ArtifactStore:
         self._fs: Any = None
         self.timeout = float(options.get("timeout") or 10.0)  # seconds per remote call
         self._endpoint_checked = False
+        self._real_root: Path | None = None
         if flavor == "local":
             self.root = Path(location)
             self.uri = str(self.root)
@@ -120,6 +121,13 @@ class ArtifactStore:
         if self._fs is None:
             self._fs = _filesystem(self.flavor, self._options)
         return self._fs
+
+    @property
+    def real_root(self) -> Path:
+        """The local root with its symlinks resolved, once (every path is checked below it)."""
+        if self._real_root is None:
+            self._real_root = self.root.resolve()
+        return self._real_root
 
     def _remote(self, doing: str, path: str, fn: Callable[[Any], T], *, writing: bool = False) -> T:
         """``fn(fs)`` for an object store: within the deadline, with its failure classified.
@@ -154,7 +162,7 @@ class ArtifactStore:
         """The filesystem path of a store-relative path (the only way in)."""
         parts = clean_parts(path, remote=self.flavor != "local")
         if self.flavor == "local":
-            return str(local_target(self.root, parts))
+            return str(local_target(self.root, parts, real_root=self.real_root))
         return "/".join([self.bucket, *([self.prefix] if self.prefix else []), *parts])
 
     def full_uri(self, path: str) -> str:
@@ -164,7 +172,7 @@ class ArtifactStore:
 
     def relative(self, uri: str) -> str:
         """The store-relative path of a URI inside this store."""
-        root = str(self.root.resolve()) if self.flavor == "local" else self.uri
+        root = str(self.real_root) if self.flavor == "local" else self.uri
         if uri == root:
             return ""
         if not uri.startswith(root.rstrip("/") + "/"):

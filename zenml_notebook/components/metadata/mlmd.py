@@ -303,12 +303,15 @@ class MLMDStore:
                 art.properties["materializer"].string_value = spec.materializer
                 art.properties["content_hash"].string_value = spec.content_hash
                 pairs.append((art, _event(pb.Event.OUTPUT, spec.name)))
-        contexts = [self._run_context(run.id)]  # the run is a child of its pipeline's context
+        # the run context by id only, never re-written (force_reuse_context); a cache-key context by
+        # name, created by the first execution that completes with that key
+        contexts = [pb.Context(id=run.id)]
         if state == "complete" and cache_key:
             contexts.append(pb.Context(type_id=self._type_id(CACHE), name=cache_key))
 
         def put(store: metadata_store.MetadataStore) -> tuple[int, list[int]]:
-            exec_id, artifact_ids, _ = store.put_execution(execution, pairs, contexts, reuse_context_if_already_exist=True)
+            exec_id, artifact_ids, _ = store.put_execution(execution, pairs, contexts, reuse_context_if_already_exist=True,
+                                                           force_reuse_context=True)
             return int(exec_id), [int(a) for a in artifact_ids]
 
         exec_id, artifact_ids = self._call(put)
