@@ -64,6 +64,7 @@ bench: venv
 	$(BENCH) benchmarks/bench_pipelines.py
 	$(BENCH) benchmarks/bench_server.py
 	$(BENCH) benchmarks/bench_worker.py
+	$(BENCH) benchmarks/bench_steps.py
 
 .venv-zenml/.installed:
 	$(PYTHON) -m venv .venv-zenml

@@ -1,0 +1,115 @@
+"""Per-step cost against the floor, and how it grows: side by side in one process (medians).
+
+* floor: a bare ml-metadata ``put_execution`` shaped like a step (7 properties, an existing
+  input artifact, a new output artifact, the run context by id, a cache-key context), on a
+  SQLite file of the same kind (WAL) as the default store's.
+* per step, warm process, cache off: (N-step chain - 1-step chain) / (N - 1), for N = 20, 100,
+  1000 (and 10 000 with --long); the output of each step is a small JSON artifact written (and
+  fsynced) to the local artifact store, as in real runs.
+* a 1 000-wide fan-out (one source, 1 000 independent steps) per step.
+* peak memory (VmHWM) after each size, to see it grow at most linearly.
+
+Run: `python benchmarks/bench_steps.py [--runs N] [--long]`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+
+def _vm_hwm_mb() -> float:
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--long", action="store_true", help="also 10 000 steps (about a minute)")
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="zn-bench-steps-"))
+    os.chdir(work)
+    os.environ["ZENML_NOTEBOOK_CONFIG_DIR"] = str(work / "config")
+    from bench_metadata import bare_recorder
+
+    from zenml_notebook import api, pipeline, step
+    from zenml_notebook.components.metadata import open_metadata_store
+    from zenml_notebook.components.metadata.mlmd import ARTIFACT, STEP
+
+    api.init(work)
+    md = open_metadata_store(api.get_component("metadata_store")[0], api.open_repository()[0])
+    run = md.start_run("floor", "floor-1", {})
+    raw = md._connect()
+    bare = bare_recorder(raw, md._run_context(run.id), md._type_id(ARTIFACT), md._type_id(STEP))
+
+    @step
+    def seed(salt: int) -> int:
+        return salt
+
+    @step
+    def inc(x: int) -> int:
+        return x + 1
+
+    def chain_of(n: int):  # type: ignore[no-untyped-def]
+        @pipeline(name=f"chain{n}", cache=False)
+        def chain(salt: int = 0) -> None:
+            v = seed(salt=salt)
+            for _ in range(n - 1):
+                v = inc(v)
+
+        return chain
+
+    def fan_of(n: int):  # type: ignore[no-untyped-def]
+        @pipeline(name=f"fan{n}", cache=False)
+        def fan(salt: int = 0) -> None:
+            v = seed(salt=salt)
+            for _ in range(n):
+                inc(v)
+
+        return fan
+
+    sizes = [20, 100, 1000] + ([10_000] if args.long else [])
+    one = chain_of(1)
+    salt = iter(range(10**9))
+    floor: list[float] = []
+    per_step: dict[str, list[float]] = {}
+    memory: dict[str, float] = {}
+    for _ in range(args.runs):
+        t = time.perf_counter()
+        for _ in range(200):
+            bare()
+        floor.append((time.perf_counter() - t) / 200)
+        for label, make, n in [*((f"chain {n}", chain_of, n) for n in sizes), ("fan-out 1000", fan_of, 1000)]:
+            if label.endswith("10000") and len(per_step.get(label, [])) >= 1:
+                continue  # one 10 000-step round is enough
+            pipe = make(n)
+            t = time.perf_counter()
+            one(salt=next(salt))
+            base = time.perf_counter() - t
+            t = time.perf_counter()
+            pipe(salt=next(salt))
+            per_step.setdefault(label, []).append((time.perf_counter() - t - base) / (n if make is fan_of else n - 1))
+            memory[label] = _vm_hwm_mb()
+    f = statistics.median(floor)
+    print(f"per-step cost, warm process, cache off, default stack (SQLite WAL + local folder); {args.runs} rounds, medians")
+    print(f"{'figure':36} {'per step':>10} {'x floor':>8} {'peak RSS':>9}")
+    print(f"{'floor: shaped put_execution':36} {f * 1000:8.2f}ms {1:7.2f}x")
+    for label, values in per_step.items():
+        m = statistics.median(values)
+        print(f"{label:36} {m * 1000:8.2f}ms {m / f:7.2f}x {memory[label]:7.0f}MB")
+    print("JSON " + json.dumps({"floor_ms": f * 1000, **{k: statistics.median(v) * 1000 for k, v in per_step.items()}, "peak_mb": memory}))
+
+
+if __name__ == "__main__":
+    main()
