@@ -169,3 +169,24 @@ def test_sweep_every_command_with_hostile_arguments(repo: Path, argv: list[str])
         assert _registry_bytes(repo) == before, argv
     assert len(err.getvalue().splitlines()) <= 1, (argv, err.getvalue())
     assert time.monotonic() - started < 2, argv
+
+
+@pytest.mark.parametrize("kind", ["folder", "garbage"])
+def test_a_broken_metadata_file_names_itself_and_the_fix(repo: Path, cli, kind: str) -> None:
+    db = repo / ".zenml" / "metadata.db"
+    if kind == "folder":
+        db.mkdir()
+        expected = f"{db} is a folder, not a SQLite file; move it aside and run again to start an empty store"
+    else:
+        db.write_text("garbage " * 100)
+        expected = f"{db} is not a SQLite database (damaged, or another kind of file); move it aside and run again"
+    message = _one_line(cli, "runs", "list")
+    assert message.startswith("metadata store 'default': ml-metadata cannot open the store (") and expected in message
+
+
+def test_a_folder_that_does_not_exist_yet_is_not_called_writable(repo: Path, cli, tmp_path: Path) -> None:
+    target = tmp_path / "not-yet" / "there"
+    assert cli("artifacts", "register", "later", "--path", str(target)).code == 0
+    out = cli("artifacts", "test", "later").out
+    assert f"OK - {target} does not exist yet; it can be created and is created on the first write" in out
+    assert not target.exists() and not target.parent.exists()

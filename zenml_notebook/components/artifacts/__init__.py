@@ -56,6 +56,8 @@ def verify_component(record: ComponentRecord, repo: Repository, *, secrets: dict
     except StoreConnectionError as exc:
         message = str(exc)
         raise type(exc)(message if message.startswith(label) else f"{label}: {message}") from None
+    if store.flavor == "local" and not store.root.exists():
+        return f"{store.uri} does not exist yet; it can be created and is created on the first write", ms
     return f"{store.uri} is writable", ms
 
 

@@ -173,7 +173,7 @@ def open_sqlite(record: ComponentRecord, repo: Repository) -> MLMDStore:
         _use_wal(path)
         return sqlite_config(path)
 
-    return MLMDStore(make, _label(record), lambda: _file_lock(Path(path + ".lock")), Path(path).parent)
+    return MLMDStore(make, _label(record), lambda: _file_lock(Path(path + ".lock")), Path(path).parent, Path(path))
 
 
 def _use_wal(path: str) -> None:

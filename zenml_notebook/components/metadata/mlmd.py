@@ -115,8 +115,10 @@ class MLMDStore:
         label: str,
         init_guard: Callable[[], AbstractContextManager[object]] | None = None,
         folder: Path | None = None,
+        path: Path | None = None,
     ) -> None:
         self.folder = folder  # the SQLite file's folder: failures there may be a full/read-only disk
+        self.path = path  # the SQLite file itself
         self._make_config = make_config
         self._init_guard = init_guard or nullcontext
         self.label = label
@@ -141,11 +143,21 @@ class MLMDStore:
                 raise
             except (mlmd_errors.StatusError, RuntimeError) as exc:  # RuntimeError: SQLite cannot create its tables
                 disk = disk_problem(self.folder) if self.folder is not None else None
-                raise StoreConnectionError(f"{self.label}: ml-metadata cannot open the store ({disk or _reason(exc)})") from None
+                raise StoreConnectionError(f"{self.label}: ml-metadata cannot open the store ({disk or self._explain(exc)})") from None
             except OSError as exc:  # the SQLite store's lock file: a read-only or full disk
                 disk = disk_problem(Path(exc.filename).parent if exc.filename else self.folder or ".", exc)
                 raise StoreConnectionError(f"{self.label}: cannot open the store ({disk or exc.strerror})") from None
         return self._store
+
+    def _explain(self, exc: Exception) -> str:
+        """Why a SQLite file cannot be opened, with the fix (ml-metadata's own words are SQL)."""
+        reason = _reason(exc)
+        if self.path is not None and self.path.is_dir():
+            return f"{self.path} is a folder, not a SQLite file; move it aside and run again to start an empty store"
+        if "file is not a database" in reason or "malformed" in reason:
+            return (f"{self.path} is not a SQLite database (damaged, or another kind of file); move it aside and run again "
+                    "to start an empty store, or restore it from a backup")
+        return reason
 
     def _call(self, fn: Callable[[metadata_store.MetadataStore], T]) -> T:
         """Run ``fn`` with retries: once after a lost connection, with back-off when busy."""
