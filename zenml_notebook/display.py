@@ -11,6 +11,22 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+# State colours for markers (dots, bars, progress cells), never for text: text keeps the
+# theme's colour, so it reads in light and dark themes alike. Plain hex, because JupyterLab's
+# sanitizer drops `var(...)` from saved (untrusted) outputs; each has at least 3:1 contrast
+# (the WCAG bar for graphics) on white and on the dark theme's #111 / #212121.
+STATE_COLORS = {
+    "complete": "#388e3c", "cached": "#1976d2", "failed": "#e53935", "running": "#e65100",
+    "cancelled": "#757575", "incomplete": "#e65100",
+}
+PENDING_COLOR = "#8a8a8a"
+
+
+def state_html(state: str) -> str:
+    """A state as a coloured dot and the word in the theme's text colour."""
+    color = STATE_COLORS.get(state, "#757575")
+    return f"<span style='color:{color}' aria-hidden='true'>&#9679;</span>&nbsp;{html.escape(state)}"
+
 __all__ = ["Details", "Message", "Table"]
 
 _CSS = "border-collapse:collapse;font-family:var(--jp-code-font-family,monospace);font-size:12px"
@@ -199,7 +215,8 @@ class Comparison(Table):
         head = "".join(f"<th style='text-align:left'>{esc(c)}</th>" for c in self.columns)
         body = []
         for row, differs in zip(self.rows, self.differs, strict=True):
-            style = " style='background:#fff3cd'" if differs else ""
+            # text keeps the theme's own colour (readable in light and dark); a bar and bold mark the row
+            style = " style='font-weight:bold;box-shadow:inset 3px 0 #e65100'" if differs else ""
             body.append(f"<tr{style}>" + "".join(f"<td style='text-align:left'>{esc(str(v))}</td>" for v in row) + "</tr>")
         title = f"<div style='font-weight:bold'>{esc(self.title)}</div>" if self.title else ""
         return f"{title}<table class='zenml-notebook' style='{_CSS}'><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"

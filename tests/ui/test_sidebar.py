@@ -227,3 +227,65 @@ def test_mysql_form_in_lab(lab: dict, mysql_account) -> None:
     assert f"host             {a.host}" in out and "password         ******** (file)" in out
     assert a.password not in out
     run_cells(lab, "%load_ext zenml_notebook\n%zenml stack update default -m default")
+
+
+CONTRAST_JS = """
+(selector) => {
+  const lum = (rgb) => { const c = rgb.map(v => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); });
+                         return 0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2]; };
+  const parse = (s) => (s.match(/[\\d.]+/g) || []).map(Number);
+  const background = (el) => { for (let e = el; e; e = e.parentElement) { const c = parse(getComputedStyle(e).backgroundColor);
+                                 if (c.length >= 3 && (c.length < 4 || c[3] > 0.5)) return c.slice(0, 3); } return [255, 255, 255]; };
+  const out = [];
+  for (const el of document.querySelectorAll(selector)) {
+    if (!el.textContent.trim() || el.children.length && [...el.childNodes].every(n => n.nodeType !== 3 || !n.textContent.trim())) continue;
+    const fg = parse(getComputedStyle(el).color).slice(0, 3), bg = background(el);
+    const [a, b] = [lum(fg), lum(bg)].sort((x, y) => y - x);
+    out.push({text: el.textContent.trim().slice(0, 30), ratio: (a + 0.05) / (b + 0.05)});
+  }
+  return out;
+}
+"""
+
+
+def test_notebook_outputs_are_readable_in_the_dark_theme(lab: dict) -> None:
+    cells = [
+        "%load_ext zenml_notebook\nfrom zenml_notebook import step, pipeline\n\n@step\ndef make(n: int = 3) -> list:\n    return list(range(n))\n\n"
+        "@step\ndef total(xs: list) -> int:\n    return sum(xs)\n\n@pipeline\ndef sums(n: int = 3):\n    total(make(n=n))",
+        "a = sums()\na", "b = sums(n=5)\nb", "%zenml runs compare {a.name} {b.name}",
+    ]
+    nb = new_notebook(cells=[new_code_cell(c) for c in cells], metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})
+    old = dict(os.environ)
+    os.environ.update(lab["env"])
+    try:
+        NotebookClient(nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(lab["root"])}}).execute()
+    finally:
+        os.environ.clear()
+        os.environ.update(old)
+    (lab["root"] / "outputs.ipynb").write_text(json.dumps(nb))
+    request = urllib.request.Request(
+        f"{lab['url']}/lab/api/settings/@jupyterlab/apputils-extension:themes?token={lab['token']}",
+        data=json.dumps({"raw": json.dumps({"theme": "JupyterLab Dark"})}).encode(), method="PUT", headers={"Content-Type": "application/json"})
+    urllib.request.urlopen(request, timeout=10)
+
+    def scenario(page, lab: dict) -> None:
+        page.goto(f"{lab['url']}/lab/tree/outputs.ipynb?token={lab['token']}")
+        page.wait_for_selector(".zenml-notebook-run", timeout=60_000)
+        page.wait_for_function("document.body.dataset.jpThemeLight === 'false'", timeout=30_000)
+        page.wait_for_timeout(500)
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "outputs-dark.png"), full_page=True)
+        for selector in (".zenml-notebook-run td, .zenml-notebook-run b, .zenml-notebook-run", "table.zenml-notebook td",
+                         ".zenml-notebook-progress"):
+            measured = page.evaluate(CONTRAST_JS, selector)
+            assert measured, selector
+            low = [m for m in measured if m["ratio"] < 4.5]
+            assert not low, (selector, low)
+
+    try:
+        in_browser(scenario, lab)
+    finally:
+        request = urllib.request.Request(
+            f"{lab['url']}/lab/api/settings/@jupyterlab/apputils-extension:themes?token={lab['token']}",
+            data=json.dumps({"raw": json.dumps({"theme": "JupyterLab Light"})}).encode(), method="PUT", headers={"Content-Type": "application/json"})
+        urllib.request.urlopen(request, timeout=10)

@@ -42,10 +42,11 @@ class Progress:
         return text
 
     def _render_html(self) -> str:
-        colors = {"complete": "#2e7d32", "cached": "#1565c0", "failed": "#c62828", "running": "#f9a825", "cancelled": "#757575"}
+        from ..display import PENDING_COLOR, STATE_COLORS
+
         cells = "".join(
             f"<span title='{html.escape(s)}: {html.escape(self.states.get(s, 'pending'))}' style='display:inline-block;width:12px;"
-            f"height:12px;margin-right:2px;background:{colors.get(self.states.get(s, ''), '#e0e0e0')}'></span>"
+            f"height:12px;margin-right:2px;background:{STATE_COLORS.get(self.states.get(s, ''), PENDING_COLOR)}'></span>"
             for s in self.steps
         )
         return f"<div class='zenml-notebook-progress'><b>{html.escape(self.run)}</b> [{html.escape(self.state)}] {cells} {html.escape(self._counts())}</div>"

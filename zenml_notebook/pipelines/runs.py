@@ -107,18 +107,19 @@ class Run:
 
     def _repr_html_(self) -> str:
         esc = html.escape
-        colors = {"complete": "#2e7d32", "cached": "#1565c0", "failed": "#c62828", "cancelled": "#757575", "incomplete": "#ef6c00"}
+        from ..display import STATE_COLORS, state_html
+
         rows = []
         for s in self.steps:
             outs = "<br>".join(f"<code>{esc(k)}</code> {esc(a.materializer)} <small>{esc(a.uri)}</small>" for k, a in s.outputs.items())
             params = esc(", ".join(f"{k}={v!r}" for k, v in s.parameters.items()))
-            err = f"<div style='color:#c62828'>{esc(s.error)}</div>" if s.error else ""
+            err = f"<div style='border-left:3px solid {STATE_COLORS['failed']};padding-left:4px'>{esc(s.error)}</div>" if s.error else ""
             rows.append(
-                f"<tr><td>{esc(s.name)}</td><td style='color:{colors.get(s.state, '#000')}'>{esc(s.state)}</td>"
+                f"<tr><td>{esc(s.name)}</td><td>{state_html(s.state)}</td>"
                 f"<td style='text-align:right'>{s.duration * 1000:.1f} ms</td><td>{params}</td><td>{outs}{err}</td></tr>"
             )
         head = (f"<b>{esc(self.name)}</b> &middot; pipeline <b>{esc(self.pipeline)}</b> &middot; "
-                f"<span style='color:{colors.get(self.state, '#000')}'>{esc(self.state)}</span> &middot; {self.duration:.2f} s &middot; "
+                f"{state_html(self.state)} &middot; {self.duration:.2f} s &middot; "
                 f"stack <b>{esc(str(self.stack.get('name', '?')))}</b> &middot; {esc(_when(self.started))}")
         return (f"<div class='zenml-notebook-run'>{head}<table class='zenml-notebook'><thead><tr><th>step</th><th>state</th>"
                 f"<th>duration</th><th>parameters</th><th>outputs</th></tr></thead><tbody>{''.join(rows)}</tbody></table></div>")
