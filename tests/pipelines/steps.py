@@ -82,3 +82,18 @@ def sleepy(i: int, seconds: float = 0.5) -> int:
 def fan_out(k: int = 16, seconds: float = 0.5):
     for i in range(k):
         sleepy(i, seconds=seconds)
+
+
+@step
+def shout(n: int = 1) -> int:
+    import logging
+    import os
+
+    print(f"printed on a worker, pid {os.getpid()}")
+    logging.getLogger("worker").warning("a record on a worker")
+    return n
+
+
+@pipeline
+def shouting(n: int = 1) -> None:
+    shout(n=n)

@@ -4,6 +4,7 @@ and steps defined in notebook cells run through nbclient in a real kernel."""
 from __future__ import annotations
 
 import itertools
+import os
 from pathlib import Path
 
 import cloudpickle
@@ -217,3 +218,13 @@ def test_a_script_without_a_main_guard_gets_one_line(cli, repo: Path) -> None:
     assert last.endswith("unguarded.py runs a pipeline on a local Dask cluster, whose workers import the script again: put the "
                          "pipeline call under `if __name__ == \"__main__\":`, or give the orchestrator a --scheduler-address")
     assert "Nanny failed" not in done.stderr
+
+
+def test_a_dask_worker_step_output_is_captured(dask_stack: str) -> None:
+    from .steps import shouting
+
+    run = shouting(n=3, cache=False)
+    text = run.log("shout")
+    pid = run.output("shout") and text.split("pid ")[1].split()[0]
+    assert text.startswith("printed on a worker, pid ") and "WARNING:worker:a record on a worker" in text
+    assert int(pid) != os.getpid()  # it ran in a worker process, and its output came back as the step's log

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -125,7 +126,7 @@ def test_failure_keeps_finished_outputs(repo: Path) -> None:
     run = info.value.run
     assert run.state == "failed"
     assert [(s.name, s.state) for s in run.steps] == [("load", "complete"), ("split", "complete"), ("fit", "complete"), ("boom", "failed")]
-    assert run.step("boom").error == "ValueError: bad value 0.5"
+    assert run.step("boom").error == f"ValueError: bad value 0.5 (its output: `runs logs {run.name} boom`)"
     assert isinstance(run.output("fit"), np.ndarray)
     assert Client().last_run("failing").state == "failed"
 
@@ -340,7 +341,7 @@ def grow(x: bytes) -> bytes:
 @pipeline(cache=False)
 def heavy(salt: int = 0):
     v = seed(salt=salt)
-    for _ in range(300):
+    for _ in range(3000):  # a few seconds at least: the kill lands mid-run
         v = grow(v)
 
 if __name__ == "__main__":
@@ -371,8 +372,91 @@ def test_kill_9_mid_run_never_leaves_a_complete_step_without_its_output(repo: Pa
     run = client.get_run(info.name)
     complete = [s for s in run.steps if s.state == "complete"]
     assert after < 1.5 or complete, "the kill came before any step finished; the test proves nothing then"
-    assert len(complete) < 301, "the run finished before the kill"
+    assert len(complete) < 3001, "the run finished before the kill"
     for s in complete:
         art = s.outputs["output"]
         data = Path(art.uri).read_bytes()
         assert len(data) == 2_000_000 and hashlib.sha256(data).hexdigest()[:32] == art.content_hash, s.name
+
+
+LOGGING_STEPS = """
+import logging, sys
+from zenml_notebook import pipeline, step
+
+@step
+def talk(n: int = 2) -> int:
+    print("hello from talk", n)
+    print("to stderr", file=sys.stderr)
+    logging.getLogger("mine").warning("a warning record")
+    return n
+
+@step
+def quiet(x: int) -> int:
+    return x
+
+@step
+def boom(x: int) -> int:
+    print("about to fail")
+    raise ValueError("bad value")
+
+@step
+def flood(x: int) -> int:
+    line = "x" * 99 + "\\n"
+    for _ in range(500_000):  # 50 MB
+        sys.stdout.write(line)
+    return x
+
+@pipeline
+def chatty(fail: bool = False, big: bool = False):
+    v = quiet(talk())
+    if big:
+        flood(v)
+    if fail:
+        boom(v)
+"""
+
+
+def test_step_output_is_captured_shown_live_and_stored(repo: Path, capsys: pytest.CaptureFixture[str], cli) -> None:
+    from zenml_notebook import Client
+    from zenml_notebook.exceptions import PipelineRunError
+
+    ns: dict[str, Any] = {}
+    exec(compile(LOGGING_STEPS, "logging_steps", "exec"), ns)
+    run = ns["chatty"]()
+    live = capsys.readouterr()
+    assert "hello from talk 2" in live.out and "to stderr" in live.err  # still shown live (records go to the handlers configured, here pytest's)
+    assert run.log("talk") == "hello from talk 2\nto stderr\nWARNING:mine:a warning record\n"
+    assert run.log("quiet") == "" and run.step("quiet").log is None  # printed nothing: nothing stored
+    assert run.step("talk").outputs.keys() == {"output"}  # the log is not an output
+    with pytest.raises(PipelineRunError):
+        ns["chatty"](fail=True)
+    failed = Client().last_run("chatty")
+    assert failed.step("boom").error.endswith(f"(its output: `runs logs {failed.name} boom`)")
+    text = failed.log("boom")
+    assert text.startswith("about to fail\nTraceback (most recent call last):\n") and text.endswith("ValueError: bad value\n")
+    assert "zenml_notebook" not in text  # the user's frames only
+    out = cli("runs", "logs", failed.name, "boom")
+    assert out.code == 0 and out.out.startswith("about to fail\nTraceback")
+    assert cli("runs", "logs", run.name).out == "== talk (complete)\nhello from talk 2\nto stderr\nWARNING:mine:a warning record\n"
+
+
+def test_a_50_mb_log_is_stored_from_disk_and_read_by_pages(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import tracemalloc
+
+    ns: dict[str, Any] = {}
+    exec(compile(LOGGING_STEPS, "logging_steps", "exec"), ns)
+    with open(os.devnull, "w") as sink:
+        monkeypatch.setattr(sys, "stdout", sink)  # the live copy goes nowhere; what we hold is the capture
+        tracemalloc.start()
+        try:
+            run = ns["chatty"](big=True)
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+        monkeypatch.undo()
+    assert peak < 10_000_000, peak  # 50 MB printed, never held in memory (spooled to a file past 1 MiB)
+    log = run.step("flood").log
+    assert log is not None and Path(log.uri).stat().st_size == 50_000_000
+    page = run.log("flood", offset=49_999_900, limit=1000)
+    assert page == "x" * 99 + "\n"
+    assert run.log("flood", limit=250) == ("x" * 99 + "\n") * 2 + "x" * 50

@@ -76,7 +76,8 @@ async def test_switch_needs_post_and_json(jp_fetch, repo_root: Path) -> None:
 
 
 async def test_every_route_needs_authentication(http_server_client, jp_base_url: str, repo_root: Path) -> None:
-    for path, method in (("stacks", "GET"), ("stacks/active", "POST"), ("artifacts", "GET"), ("artifacts/preview?path=x", "GET"), ("runs", "GET"), ("runs/x", "GET")):
+    for path, method in (("stacks", "GET"), ("stacks/active", "POST"), ("artifacts", "GET"), ("artifacts/preview?path=x", "GET"), ("runs", "GET"), ("runs/x", "GET"),
+                         ("runs/x/logs?step=s", "GET")):
         response = await http_server_client.fetch(f"{jp_base_url}zenml-notebook/{path}", method=method, raise_error=False,
                                                   body=json.dumps({"name": "default"}) if method == "POST" else None,
                                                   headers={"Content-Type": "application/json"})
@@ -169,6 +170,33 @@ async def test_runs(jp_fetch, repo_root: Path) -> None:
     assert body["steps"][0]["name"] == "make" and body["steps"][0]["outputs"][0]["path"] == f"served/{run.name}/make/output.json"
     code, body = await get(jp_fetch, "runs", "nope")
     assert code == 404
+
+
+async def test_step_logs_are_served_by_pages(jp_fetch, repo_root: Path) -> None:
+    from zenml_notebook import pipeline, step
+
+    @step
+    def noisy(n: int = 3) -> int:
+        for i in range(n):
+            print(f"<b>line {i}</b>")
+        return n
+
+    @pipeline
+    def talking():
+        noisy()
+
+    with api_cwd(repo_root):
+        run = talking()
+    code, body = await get(jp_fetch, "runs", run.name)
+    assert code == 200 and body["steps"][0]["log"] is True
+    code, body = await get(jp_fetch, "runs", run.name, "logs", step="noisy", limit="9")
+    assert code == 200 and body["text"] == "<b>line 0" and body["size"] == 42 and body["next"] == 9  # markup comes back as data
+    code, body = await get(jp_fetch, "runs", run.name, "logs", step="noisy", offset="9")
+    assert body["text"] == "</b>\n<b>line 1</b>\n<b>line 2</b>\n" and body["next"] is None
+    code, body = await get(jp_fetch, "runs", run.name, "logs", step="nope")
+    assert code == 404 and "has no step 'nope'" in body["error"]
+    code, body = await get(jp_fetch, "runs", run.name, "logs", step="noisy", limit="0")
+    assert code == 400
 
 
 async def test_new_folder_shows_an_empty_state(jp_fetch, jp_root_dir: Path, monkeypatch, tmp_path: Path) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from ..display import Table
+from ..display import Message, Table
 from ..exceptions import ZenMLError
 from ._base import add, count, subcommands
 from .render import when
@@ -63,6 +63,19 @@ def _runs_compare(args: argparse.Namespace) -> Any:
     return Comparison([r.name for r in runs], rows, title=f"{len(runs)} runs; ≠ marks differences (outputs: value, or content hash)")
 
 
+def _runs_logs(args: argparse.Namespace) -> Message:
+    run = _client(args).get_run(args.run)
+    steps = [run.step(args.step)] if args.step else run.steps
+    parts = []
+    for s in steps:
+        text = run.log(s.name, offset=args.offset, limit=args.limit)
+        if args.step:
+            return Message(text.rstrip("\n") or f"step {s.name!r} of run {run.name!r} printed nothing")
+        if text:
+            parts.append(f"== {s.name} ({s.state})\n{text.rstrip()}")
+    return Message("\n".join(parts) or f"no step of run {run.name!r} printed anything")
+
+
 def _lineage(args: argparse.Namespace) -> Table:
     client = _client(args)
     graph = client.lineage(args.artifact)
@@ -87,6 +100,12 @@ def add_parsers(sub: Any) -> None:
     p.add_argument("--stack", **ON_STACK)
     p = add(rs, "describe", "a run's steps, states, durations and outputs", lambda a: _client(a).get_run(a.run))
     p.add_argument("run", metavar="RUN")
+    p.add_argument("--stack", **ON_STACK)
+    p = add(rs, "logs", "what a run's steps printed (stdout, stderr, logging, a failed step's traceback)", _runs_logs)
+    p.add_argument("run", metavar="RUN")
+    p.add_argument("step", nargs="?", metavar="STEP")
+    p.add_argument("--offset", type=count(0, 10**12), default=0, help="skip this many bytes of each log")
+    p.add_argument("--limit", type=count(1, 10**9), default=None, help="at most this many characters of each log")
     p.add_argument("--stack", **ON_STACK)
     p = add(rs, "compare", "parameters and outputs of runs side by side", _runs_compare)
     p.add_argument("runs", nargs="+", metavar="RUN")

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from ..exceptions import PipelineRunError, StoreConnectionError, UsageError
+from ..exceptions import PipelineRunError, StoreConnectionError, UsageError, ZenMLError
 from .graph import Graph, Node
 from .materializers import _USER, Materializer, materializer_for, materializer_named
 
@@ -60,6 +60,7 @@ class StepResult:
     started: float
     ended: float
     values: dict[str, Any] | None = None
+    log: Any = None  # ArtifactSpec of the captured output, or None
 
 
 def execute_step(task: StepTask, known: dict[str, Any] | None = None) -> StepResult:
@@ -72,9 +73,19 @@ def execute_step(task: StepTask, known: dict[str, Any] | None = None) -> StepRes
     kwargs = dict(task.params)
     for arg, (path, mat_name) in task.inputs.items():
         kwargs[arg] = known[arg] if known and arg in known else materializer_named(mat_name).loads(task.store.read_bytes(path))
-    started = time.time()
-    result = task.fn(**kwargs)
-    ended = time.time()
+    from .logs import capture
+
+    log_path = f"{task.base}/logs.txt"
+    with capture() as cap:
+        started = time.time()
+        try:
+            result = task.fn(**kwargs)
+        except BaseException as exc:
+            cap.file.write(_user_traceback(exc))
+            exc.__dict__["zenml_log"] = _store_log(cap, task.store, log_path)  # travels back from Dask workers too
+            raise
+        ended = time.time()
+    log = _store_log(cap, task.store, log_path)
     names = task.output_names
     if not names:
         outputs: list[Any] = []
@@ -93,7 +104,29 @@ def execute_step(task: StepTask, known: dict[str, Any] | None = None) -> StepRes
         task.store.write_bytes(path, data)
         data_type = f"{type(value).__module__}.{type(value).__qualname__}"
         specs.append(ArtifactSpec(name, task.store.full_uri(path), data_type, mat.name, hashlib.sha256(data).hexdigest()[:32]))
-    return StepResult(specs, started, ended, dict(zip(names, outputs, strict=True)) if known is not None else None)
+    return StepResult(specs, started, ended, dict(zip(names, outputs, strict=True)) if known is not None else None, log)
+
+
+def _user_traceback(exc: BaseException) -> str:
+    """The step's traceback from the user's own code on (our frames above it say nothing)."""
+    import traceback
+
+    tb = traceback.TracebackException.from_exception(exc)
+    here = os.path.dirname(__file__)
+    tb.stack = traceback.StackSummary.from_list([f for f in tb.stack if not f.filename.startswith(here)])
+    return "".join(tb.format())
+
+
+def _store_log(cap: Any, store: ArtifactStore, path: str) -> Any:
+    """The step's captured output as an artifact spec (None when it printed nothing)."""
+    from ..components.metadata.records import ArtifactSpec
+    from .logs import LOG_NAME
+
+    try:
+        stored = cap.store(store, path)
+    except (OSError, ZenMLError):  # the log is a courtesy: it never hides the step's own result or error
+        return None
+    return None if stored is None else ArtifactSpec(LOG_NAME, stored[0], "text", "text", stored[1])
 
 
 def cache_key(node: Node, inputs: dict[str, Produced]) -> str:
@@ -152,16 +185,19 @@ class _Context:
     def record(self, node: Node, key: str, result: StepResult) -> ExecutionInfo:
         info = self.md.record_step(self.run, node.name, parameters=_jsonable(node.params), code_hash=node.step.code_hash, cache_key=key,
                                    inputs={a: p.artifact_id for a, p in self.inputs_of(node).items()}, outputs=result.specs,
-                                   state="complete", started=result.started, ended=result.ended)
+                                   state="complete", started=result.started, ended=result.ended, log=result.log)
         for spec in result.specs:
             self.produced[(node.name, spec.name)] = Produced(info.outputs[spec.name], spec.content_hash, spec.uri, spec.materializer)
         self.recorded.append(node.name)
         return info
 
-    def record_failure(self, node: Node, key: str, state: str, started: float, error: str) -> None:
+    def record_failure(self, node: Node, key: str, state: str, started: float, error: str, exc: BaseException | None = None) -> None:
+        log = getattr(exc, "zenml_log", None) if exc is not None else None
+        if log is not None:
+            error += f" (its output: `runs logs {self.run.name} {node.name}`)"
         self.md.record_step(self.run, node.name, parameters=_jsonable(node.params), code_hash=node.step.code_hash, cache_key=key,
                             inputs={a: p.artifact_id for a, p in self.inputs_of(node).items()}, outputs=[],
-                            state=state, started=started, ended=time.time(), error=error)
+                            state=state, started=started, ended=time.time(), error=error, log=log)
 
 
 def _jsonable(params: dict[str, Any]) -> dict[str, Any]:
@@ -200,7 +236,7 @@ def run_local(ctx: _Context, graph: Graph, config: dict[str, Any]) -> None:
             ctx.record_failure(node, key, "cancelled", started, "KeyboardInterrupt")
             raise
         except Exception as exc:
-            ctx.record_failure(node, key, "failed", started, explain(exc))
+            ctx.record_failure(node, key, "failed", started, explain(exc), exc)
             ctx.progress.done(node.name, "failed")
             raise _StepFailed(node.name, exc) from exc
         ctx.record(node, key, result)
@@ -259,7 +295,7 @@ def run_dask(ctx: _Context, graph: Graph, config: dict[str, Any]) -> None:
             try:
                 result = fut.result()
             except Exception as exc:
-                ctx.record_failure(node, key, "failed", started, explain(exc))
+                ctx.record_failure(node, key, "failed", started, explain(exc), exc)
                 ctx.progress.done(node.name, "failed")
                 for other, (o_node, o_key, o_started) in list(submitted.items()):
                     other.cancel()

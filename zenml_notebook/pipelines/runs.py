@@ -46,6 +46,7 @@ class StepRun:
     outputs: dict[str, ArtifactInfo]
     inputs: dict[str, int]
     error: str
+    log: ArtifactInfo | None = None  # what the step printed (None: nothing)
 
 
 @dataclass
@@ -64,10 +65,11 @@ class Run:
     def load(cls, md: MLMDStore, name: str, store: ArtifactStore | None = None) -> Run:
         info = md.get_run(name)
         execs = md.executions(info)
-        ids = sorted({a for e in execs for a in e.outputs.values()})
+        ids = sorted({a for e in execs for a in (*e.outputs.values(), *e.logs.values())})
         arts = {a.id: a for a in md.artifacts_by_id(ids)}
         steps = [
-            StepRun(e.step, e.state, max(e.ended - e.started, 0.0), e.parameters, {k: arts[v] for k, v in e.outputs.items() if v in arts}, e.inputs, e.error)
+            StepRun(e.step, e.state, max(e.ended - e.started, 0.0), e.parameters, {k: arts[v] for k, v in e.outputs.items() if v in arts},
+                    e.inputs, e.error, next((arts[v] for v in e.logs.values() if v in arts), None))
             for e in execs
         ]
         return cls(info.name, info.pipeline, run_state(info), info.started, info.ended, info.stack, steps, md, store)
@@ -92,6 +94,18 @@ class Run:
         if self._store is None:
             raise UsageError("this run was loaded without its artifact store")
         return materializer_named(art.materializer).loads(self._store.read_bytes(self._store.relative(art.uri)))
+
+    def log(self, step: str, *, offset: int = 0, limit: int | None = None) -> str:
+        """What a step printed (stdout, stderr, logging; a failed step's traceback), or a part of
+        it: ``limit`` characters from ``offset`` - a big log is read a page at a time."""
+        s = self.step(step)
+        if s.log is None:
+            return ""
+        if self._store is None:
+            raise UsageError("this run was loaded without its artifact store")
+        data: bytes = self._store.read_bytes(self._store.relative(s.log.uri), None if limit is None else offset + limit * 4, offset=offset)
+        text = data.decode("utf-8", "replace")
+        return text if limit is None else text[:limit]
 
     @property
     def duration(self) -> float:

@@ -8,6 +8,7 @@ Routes (all need Jupyter's token or login cookie; state changes need POST/PUT + 
 * ``GET  /zenml-notebook/artifacts/preview``  ``?path=&store=`` a size-capped preview
 * ``GET  /zenml-notebook/runs``               ``?pipeline=&limit=`` recent runs
 * ``GET  /zenml-notebook/runs/<name>``        one run's steps and output artifacts
+* ``GET  /zenml-notebook/runs/<name>/logs``   ``?step=&offset=&limit=`` a page of what a step printed
 
 ``?cwd=`` (a folder relative to the server root, e.g. the notebook's) picks the repository by
 walking up from it; without it the server's root folder is used.
@@ -193,7 +194,8 @@ def _run(name: str) -> dict[str, Any]:
             except UsageError:
                 rel = None
             outputs.append({"name": out, "uri": art.uri, "path": rel, "materializer": art.materializer, "hash": art.content_hash})
-        steps.append({"name": s.name, "state": s.state, "duration": s.duration, "parameters": s.parameters, "error": s.error, "outputs": outputs})
+        steps.append({"name": s.name, "state": s.state, "duration": s.duration, "parameters": s.parameters, "error": s.error, "outputs": outputs,
+                      "log": s.log is not None})
     return {"name": run.name, "pipeline": run.pipeline, "state": run.state, "started": run.started, "ended": run.ended,
             "stack": run.stack.get("name"), "steps": steps}
 
@@ -209,6 +211,34 @@ class RunHandler(_Base):
     @tornado.web.authenticated
     async def get(self, name: str) -> None:
         await self._answer(lambda: _run(name))
+
+
+def _logs(name: str, step: str, offset: int, limit: int) -> dict[str, Any]:
+    from ..pipelines.runs import Client
+
+    if not 1 <= limit <= 1_000_000 or offset < 0:
+        raise UsageError("offset must be >= 0 and limit between 1 and 1000000")
+    run = Client().get_run(name)
+    s = run.step(step)
+    size = _log_size(s.log.uri) if s.log is not None else 0
+    text = run.log(step, offset=offset, limit=limit)
+    return {"run": run.name, "step": s.name, "offset": offset, "text": text, "size": size,
+            "next": offset + len(text.encode("utf-8")) if offset + len(text.encode("utf-8")) < size else None}
+
+
+def _log_size(uri: str) -> int:
+    store = api.artifact_store()
+    return store.size(store.relative(uri))
+
+
+class LogsHandler(_Base):
+    """``GET /zenml-notebook/runs/<name>/logs?step=&offset=&limit=``: a page of a step's output."""
+
+    @tornado.web.authenticated
+    async def get(self, name: str) -> None:
+        step = self.get_query_argument("step", "")
+        offset, limit = self._int("offset", 0), self._int("limit", 65536)
+        await self._answer(lambda: _logs(name, step, offset, limit))
 
 
 class MissingHandler(_Base):
@@ -230,5 +260,6 @@ def setup_handlers(web_app: Any) -> None:
         (url_path_join(base, "artifacts", "preview"), PreviewHandler),
         (url_path_join(base, "runs"), RunsHandler),
         (url_path_join(base, "runs", "([^/]+)"), RunHandler),
+        (url_path_join(base, "runs", "([^/]+)", "logs"), LogsHandler),
         (url_path_join(base, ".*"), MissingHandler),
     ])

@@ -191,17 +191,22 @@ class ArtifactStore:
 
         return self._remote("look in", path, exists)
 
-    def read_bytes(self, path: str, limit: int | None = None) -> bytes:
+    def read_bytes(self, path: str, limit: int | None = None, *, offset: int = 0) -> bytes:
+        """The bytes of ``path``; with ``limit``, only up to that byte (from ``offset``)."""
         key = self._key(path)
         try:
             if self.flavor != "local":  # one ranged GET, no block-cache round trips
                 def cat(fs: Any) -> bytes:
                     fs.invalidate_cache()
-                    return bytes(fs.cat_file(key) if limit is None else fs.cat_file(key, start=0, end=limit))
+                    if limit is None and not offset:
+                        return bytes(fs.cat_file(key))
+                    return bytes(fs.cat_file(key, start=offset, end=limit))
 
                 return self._remote("read from", path, cat)
             with self.fs.open(key, "rb") as fh:
-                data: bytes = fh.read() if limit is None else fh.read(limit)
+                if offset:
+                    fh.seek(offset)
+                data: bytes = fh.read() if limit is None else fh.read(max(limit - offset, 0))
                 return data
         except FileNotFoundError:
             raise NotFoundError(f"{path!r} does not exist in {self.label}") from None

@@ -281,6 +281,7 @@ class MLMDStore:
         started: float,
         ended: float,
         error: str = "",
+        log: ArtifactSpec | None = None,
     ) -> ExecutionInfo:
         """One execution with its INPUT/OUTPUT events, in one MLMD transaction.
 
@@ -317,6 +318,13 @@ class MLMDStore:
                 pairs.append((art, _event(pb.Event.OUTPUT, spec.name)))
         # the run context by id only, never re-written (force_reuse_context); a cache-key context by
         # name, created by the first execution that completes with that key
+        if log is not None:  # what the step printed: linked, but not one of its outputs
+            art = pb.Artifact(type_id=artifact_type, uri=log.uri, state=pb.Artifact.LIVE)
+            art.properties["name"].string_value = log.name
+            art.properties["data_type"].string_value = log.data_type
+            art.properties["materializer"].string_value = log.materializer
+            art.properties["content_hash"].string_value = log.content_hash
+            pairs.append((art, _event(pb.Event.INTERNAL_OUTPUT, log.name)))
         contexts = [pb.Context(id=run.id)]
         if state == "complete" and cache_key:
             contexts.append(pb.Context(type_id=self._type_id(CACHE), name=cache_key))
@@ -334,7 +342,8 @@ class MLMDStore:
         names = [(p[1].type, p[1].path.steps[0].key) for p in pairs]
         ins = {n: a for (t, n), a in zip(names, artifact_ids, strict=True) if t == pb.Event.INPUT}
         outs = {n: a for (t, n), a in zip(names, artifact_ids, strict=True) if t == pb.Event.OUTPUT}
-        return ExecutionInfo(exec_id, step, state, parameters, code_hash, cache_key, started, ended, run.name, error, ins, outs)
+        logs = {n: a for (t, n), a in zip(names, artifact_ids, strict=True) if t == pb.Event.INTERNAL_OUTPUT}
+        return ExecutionInfo(exec_id, step, state, parameters, code_hash, cache_key, started, ended, run.name, error, ins, outs, logs)
 
     def _full_artifacts(self, ids: Sequence[int]) -> dict[int, pb.Artifact]:
         missing = [i for i in ids if i not in self._artifacts]
@@ -375,11 +384,12 @@ class MLMDStore:
     def _with_events(self, executions: Sequence[pb.Execution]) -> list[ExecutionInfo]:
         ids = [e.id for e in executions]
         events = self._call(lambda s: s.get_events_by_execution_ids(ids)) if ids else []
-        by_exec: dict[int, tuple[dict[str, int], dict[str, int]]] = {i: ({}, {}) for i in ids}
+        by_exec: dict[int, tuple[dict[str, int], dict[str, int], dict[str, int]]] = {i: ({}, {}, {}) for i in ids}
+        slots = {pb.Event.INPUT: 0, pb.Event.OUTPUT: 1, pb.Event.INTERNAL_OUTPUT: 2}
         for ev in events:
             key = ev.path.steps[0].key if ev.path.steps else ""
-            slot = by_exec[ev.execution_id][0 if ev.type == pb.Event.INPUT else 1]
-            slot[key] = ev.artifact_id
+            if ev.type in slots:
+                by_exec[ev.execution_id][slots[ev.type]][key] = ev.artifact_id
         return [_execution(e, *by_exec[e.id]) for e in executions]
 
     def artifacts(self, run: RunInfo) -> list[ArtifactInfo]:
@@ -461,12 +471,12 @@ def _run(ctx: pb.Context) -> RunInfo:
     return RunInfo(ctx.id, ctx.name, _str(p, "pipeline"), _str(p, "state"), _num(p, "started"), _num(p, "ended"), stack, _str(p, "host"), int(p["pid"].int_value) if "pid" in p else 0)
 
 
-def _execution(e: pb.Execution, inputs: dict[str, int], outputs: dict[str, int]) -> ExecutionInfo:
+def _execution(e: pb.Execution, inputs: dict[str, int], outputs: dict[str, int], logs: dict[str, int] | None = None) -> ExecutionInfo:
     p = e.properties
     params = json.loads(p["parameters"].string_value) if "parameters" in p and p["parameters"].string_value else {}
     return ExecutionInfo(
         e.id, _str(p, "step"), _PB_TO_STATE.get(e.last_known_state, "unknown"), params, _str(p, "code_hash"),
-        _str(p, "cache_key"), _num(p, "started"), _num(p, "ended"), _str(p, "run"), _str(p, "error"), inputs, outputs,
+        _str(p, "cache_key"), _num(p, "started"), _num(p, "ended"), _str(p, "run"), _str(p, "error"), inputs, outputs, logs or {},
     )
 
 

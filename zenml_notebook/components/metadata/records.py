@@ -44,6 +44,7 @@ class ExecutionInfo:
     error: str = ""
     inputs: dict[str, int] = field(default_factory=dict)
     outputs: dict[str, int] = field(default_factory=dict)
+    logs: dict[str, int] = field(default_factory=dict)  # "logs" -> the artifact of what the step printed
 
 
 @dataclass(frozen=True)
