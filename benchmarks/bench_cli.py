@@ -1,8 +1,8 @@
 """Cold and warm costs of the command surface; prints a table and one JSON line.
 
-Run: `make bench` (or `python benchmarks/bench_cli.py [--runs N]`). Medians of N runs,
-min/max beside them; the ZenML 0.98 column is the peer's figure measured on this kind
-of machine (shared/design/PERFORMANCE.md), not re-measured here.
+Run: `make bench` (or `python benchmarks/bench_cli.py [--runs N]`). Medians of N runs, min/max
+beside them, fresh processes for the cold rows. Comparisons with ZenML are `make bench-compare`'s
+job (both tools measured side by side in one run); no peer figure is written in here.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 SCRIPT = str(Path(sys.executable).with_name("zenml-notebook"))
-PEER = {"import": 1.18, "stack list (cold CLI)": 2.91, "stack describe (cold CLI)": 2.79, "register x2 + set (3 CLI calls)": 8.64}
 BUDGET = {
     "import": 0.080,
     "%load_ext": 0.050,
@@ -91,19 +90,17 @@ def main() -> None:
     results["%zenml stack list (warm)"] = warms
 
     print(f"zenml-notebook command surface, {n} runs each, {os.cpu_count()} cores, Python {sys.version.split()[0]}")
-    print(f"{'operation':34} {'median':>9} {'min':>9} {'max':>9} {'budget':>8} {'ZenML 0.98':>11} {'ratio':>7}")
+    print(f"{'operation':34} {'median':>9} {'min':>9} {'max':>9} {'budget':>8}")
     summary = {}
     for name, values in results.items():
         med = statistics.median(values)
-        peer = PEER.get(name)
         budget = BUDGET.get(name)
-        ratio = f"{peer / med:6.1f}x" if peer else ""
         ok = "" if budget is None else ("ok" if med <= budget else "MISS")
         print(
             f"{name:34} {med * 1000:7.1f}ms {min(values) * 1000:7.1f}ms {max(values) * 1000:7.1f}ms "
-            f"{'' if budget is None else f'{budget * 1000:.0f}ms':>8} {'' if peer is None else f'{peer:.2f}s':>11} {ratio:>7} {ok}"
+            f"{'' if budget is None else f'{budget * 1000:.0f}ms':>8} {ok}"
         )
-        summary[name] = {"median_s": med, "min_s": min(values), "max_s": max(values), "budget_s": budget, "peer_s": peer}
+        summary[name] = {"median_s": med, "min_s": min(values), "max_s": max(values), "budget_s": budget}
     print("JSON " + json.dumps(summary))
 
 

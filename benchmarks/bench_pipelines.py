@@ -102,19 +102,16 @@ def main() -> None:
         dask.append(time.perf_counter() - t)
     rows["Dask: 16 x 0.5 s steps, 2 workers"] = dask
     rows["  (first run, incl. starting the cluster)"] = [first_dask]
-    peer = {"1-step, fresh process, cache off": 4.19, "20-step chain, fresh process, cache off": 5.08,
-            "per-step overhead ((20 - 1) / 19)": 0.047, "20-step chain fully cached, fresh process": 4.33}
     budget = {"1-step, fresh process, cache off": 0.7, "20-step chain, fresh process, cache off": 0.9, "per-step overhead ((20 - 1) / 19)": 0.005,
               "20-step chain fully cached, fresh process": 0.7, "20-step chain cached, warm kernel": 0.1, "Dask: 16 x 0.5 s steps, 2 workers": 5.0}
     print(f"pipelines on the default stack (SQLite + local folder), {args.runs} runs each, alternating")
-    print(f"{'operation':44} {'median':>9} {'min':>9} {'max':>9} {'budget':>8} {'ZenML':>7} {'ratio':>6}")
+    print(f"{'operation':44} {'median':>9} {'min':>9} {'max':>9} {'budget':>8}")
     summary = {}
     for name, values in rows.items():
         med = statistics.median(values)
         ok = "" if name not in budget else ("ok" if med <= budget[name] else "MISS")
-        ratio = f"{peer[name] / med:5.1f}x" if name in peer else ""
         print(f"{name:44} {med * 1000:7.1f}ms {min(values) * 1000:7.1f}ms {max(values) * 1000:7.1f}ms "
-              f"{'' if name not in budget else f'{budget[name] * 1000:.0f}ms':>8} {'' if name not in peer else f'{peer[name]:.2f}s':>7} {ratio:>6} {ok}")
+              f"{'' if name not in budget else f'{budget[name] * 1000:.0f}ms':>8} {ok}")
         summary[name] = {"median_s": med, "min_s": min(values), "max_s": max(values)}
     print("JSON " + json.dumps(summary))
     from zenml_notebook.pipelines.runner import shutdown_clusters
