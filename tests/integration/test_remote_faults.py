@@ -117,7 +117,7 @@ def test_silent_server_mid_run_fails_within_the_deadline_and_recovers(mysql_repo
     assert proc.returncode == 1
     last = err.strip().splitlines()[-1]
     assert last.startswith("zenml_notebook.exceptions.StoreUnavailableError: metadata store 'team': the MySQL server at 127.0.0.1:")
-    assert "stopped answering (no reply to 'record step inc" in last and "within 5 s)" in last
+    assert "stopped answering (no reply to '" in last and "within 5 s)" in last  # a step's record or its cache lookup
     assert "is recorded up to step 'inc" in last
     assert failed_after < 7.0, failed_after
     assert PASSWORD not in out + err

@@ -117,14 +117,14 @@ class WorkerStore:
             self._kill()
 
     # -- calls --------------------------------------------------------------------------
-    def _reply(self, conn: Connection, method: str, args: Sequence[Any], kwargs: dict[str, Any], deadline: float) -> Any:
-        waited = max(deadline - time.monotonic(), 0.0)
-        if not conn.poll(waited):
+    def _reply(self, conn: Connection, method: str, args: Sequence[Any], kwargs: dict[str, Any], deadline: float, span: float = 0.0) -> Any:
+        """The answer to the request just sent; ``span`` is the whole deadline, for the message."""
+        if not conn.poll(max(deadline - time.monotonic(), 0.0)):
             if method == "open":
                 raise StoreUnavailableError(f"{self.label}: its ml-metadata worker process did not start within {START_TIMEOUT:g} s; the machine may be overloaded")
             raise StoreUnavailableError(
                 f"{self.label}: {self.where} stopped answering (no reply to {_what(method, args, kwargs)} "
-                f"within {waited:.3g} s); check that it is running and reachable, or raise --query-timeout"
+                f"within {span or self.query_timeout:g} s); check that it is running and reachable, or raise --query-timeout"
             )
         try:
             status, *payload = pickle.loads(conn.recv_bytes())  # noqa: S301 - our own child (or parent) over a private socketpair
@@ -155,12 +155,14 @@ class WorkerStore:
             fresh = self._conn is None
             try:
                 conn = self._conn or self._start(time.monotonic() + START_TIMEOUT)
+                span = self.query_timeout
                 if fresh:  # the first call also connects (the pre-flight gives up after connect_timeout)
-                    deadline = time.monotonic() + self.query_timeout + self.connect_timeout
+                    span = self.query_timeout + self.connect_timeout
+                    deadline = time.monotonic() + span
                     if self._pending_finish:
                         self._flush_pending(conn)
                 conn.send_bytes(pickle.dumps((method, args, kwargs)))
-                return self._reply(conn, method, args, kwargs, deadline)
+                return self._reply(conn, method, args, kwargs, deadline, span)
             except StoreUnavailableError:
                 self._kill()
                 raise
