@@ -25,21 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.services import MariaDB, free_port, start_fake_gcs  # noqa: E402 - the suite's own service starters
-
-
-def _wait_port(port: int, proc: subprocess.Popen[bytes], what: str, timeout: float = 30) -> None:
-    import socket
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"{what} exited with {proc.returncode}")
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.05)
-    raise SystemExit(f"{what} did not listen on 127.0.0.1:{port} within {timeout:g} s")
+from tests.services import MariaDB, _wait_port, free_port, start_fake_gcs  # noqa: E402 - the suite's own service starters
 
 
 def start(root: Path) -> dict[str, str]:
@@ -72,7 +58,7 @@ def start(root: Path) -> dict[str, str]:
                                       "--dashboard-address", "127.0.0.1:0", "--no-show"], stdout=log, stderr=subprocess.STDOUT,
                                      env=env, start_new_session=True)
         pids["dask-scheduler"] = scheduler.pid
-        _wait_port(port, scheduler, "dask scheduler")
+        _wait_port(port, scheduler, root / "dask.log", "dask scheduler")
         address = f"tcp://127.0.0.1:{port}"
         workers = subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_worker", address, "--nworkers", "2", "--nthreads", "1",
                                     "--host", "127.0.0.1", "--dashboard-address", "127.0.0.1:0"],  # its HTTP server starts anyway: on loopback

@@ -11,6 +11,7 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 import pytest
 from nbclient import NotebookClient
@@ -56,8 +57,8 @@ def lab(tmp_path_factory: pytest.TempPathFactory):
     log.close()
 
 
-def run_cells(lab: dict, *cells: str) -> list[str]:
-    """Execute cells in a real kernel in the lab's root folder; returns each cell's text output."""
+def execute_cells(lab: dict, *cells: str) -> Any:
+    """Execute cells in a real kernel in the lab's root folder (with the lab's environment)."""
     nb = new_notebook(cells=[new_code_cell(c) for c in cells], metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})
     old = dict(os.environ)
     os.environ.update(lab["env"])
@@ -66,6 +67,12 @@ def run_cells(lab: dict, *cells: str) -> list[str]:
     finally:
         os.environ.clear()
         os.environ.update(old)
+    return nb
+
+
+def run_cells(lab: dict, *cells: str) -> list[str]:
+    """Execute cells; returns each cell's text output."""
+    nb = execute_cells(lab, *cells)
     return ["".join(o.get("text", "") or o.get("data", {}).get("text/plain", "") for o in c.outputs) for c in nb.cells]
 
 
@@ -254,14 +261,7 @@ def test_notebook_outputs_are_readable_in_the_dark_theme(lab: dict) -> None:
         "@step\ndef total(xs: list) -> int:\n    return sum(xs)\n\n@pipeline\ndef sums(n: int = 3):\n    total(make(n=n))",
         "a = sums()\na", "b = sums(n=5)\nb", "%zenml runs compare {a.name} {b.name}",
     ]
-    nb = new_notebook(cells=[new_code_cell(c) for c in cells], metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})
-    old = dict(os.environ)
-    os.environ.update(lab["env"])
-    try:
-        NotebookClient(nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(lab["root"])}}).execute()
-    finally:
-        os.environ.clear()
-        os.environ.update(old)
+    nb = execute_cells(lab, *cells)
     (lab["root"] / "outputs.ipynb").write_text(json.dumps(nb))
     request = urllib.request.Request(
         f"{lab['url']}/lab/api/settings/@jupyterlab/apputils-extension:themes?token={lab['token']}",

@@ -309,22 +309,11 @@ class MLMDStore:
             for name, artifact_id in outputs.items():
                 pairs.append((existing[artifact_id], _event(pb.Event.OUTPUT, name)))
         else:
-            for spec in outputs:
-                art = pb.Artifact(type_id=artifact_type, uri=spec.uri, state=pb.Artifact.LIVE)
-                art.properties["name"].string_value = spec.name
-                art.properties["data_type"].string_value = spec.data_type
-                art.properties["materializer"].string_value = spec.materializer
-                art.properties["content_hash"].string_value = spec.content_hash
-                pairs.append((art, _event(pb.Event.OUTPUT, spec.name)))
+            pairs += [(_new_artifact(artifact_type, spec), _event(pb.Event.OUTPUT, spec.name)) for spec in outputs]
+        if log is not None:  # what the step printed: linked, but not one of its outputs
+            pairs.append((_new_artifact(artifact_type, log), _event(pb.Event.INTERNAL_OUTPUT, log.name)))
         # the run context by id only, never re-written (force_reuse_context); a cache-key context by
         # name, created by the first execution that completes with that key
-        if log is not None:  # what the step printed: linked, but not one of its outputs
-            art = pb.Artifact(type_id=artifact_type, uri=log.uri, state=pb.Artifact.LIVE)
-            art.properties["name"].string_value = log.name
-            art.properties["data_type"].string_value = log.data_type
-            art.properties["materializer"].string_value = log.materializer
-            art.properties["content_hash"].string_value = log.content_hash
-            pairs.append((art, _event(pb.Event.INTERNAL_OUTPUT, log.name)))
         contexts = [pb.Context(id=run.id)]
         if state == "complete" and cache_key:
             contexts.append(pb.Context(type_id=self._type_id(CACHE), name=cache_key))
@@ -457,6 +446,13 @@ class MLMDStore:
 
 def _reason(exc: Exception) -> str:
     return str(getattr(exc, "message", "") or exc).strip() or type(exc).__name__
+
+
+def _new_artifact(type_id: int, spec: ArtifactSpec) -> pb.Artifact:
+    art = pb.Artifact(type_id=type_id, uri=spec.uri, state=pb.Artifact.LIVE)
+    for key in ("name", "data_type", "materializer", "content_hash"):
+        art.properties[key].string_value = getattr(spec, key)
+    return art
 
 
 def _event(kind: int, name: str) -> pb.Event:
