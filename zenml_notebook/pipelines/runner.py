@@ -20,7 +20,14 @@ from typing import TYPE_CHECKING, Any
 
 from ..exceptions import PipelineRunError, StoreConnectionError, UsageError, ZenMLError
 from .graph import Graph, Node
-from .materializers import _USER, Materializer, materializer_for, materializer_named
+from .materializers import (
+    _USER,
+    Materializer,
+    load_artifact,
+    materializer_for,
+    materializer_named,
+    store_value,
+)
 
 if TYPE_CHECKING:
     from ..components.artifacts import ArtifactStore
@@ -72,7 +79,7 @@ def execute_step(task: StepTask, known: dict[str, Any] | None = None) -> StepRes
             _USER.append(mat)
     kwargs = dict(task.params)
     for arg, (path, mat_name) in task.inputs.items():
-        kwargs[arg] = known[arg] if known and arg in known else materializer_named(mat_name).loads(task.store.read_bytes(path))
+        kwargs[arg] = known[arg] if known and arg in known else load_artifact(task.store, path, materializer_named(mat_name))
     from .logs import capture
 
     log_path = f"{task.base}/logs.txt"
@@ -99,11 +106,10 @@ def execute_step(task: StepTask, known: dict[str, Any] | None = None) -> StepRes
     specs = []
     for name, value in zip(names, outputs, strict=True):
         mat = materializer_for(value)
-        data = mat.dumps(value)
         path = f"{task.base}/{name}{mat.extension}"
-        task.store.write_bytes(path, data)
+        content_hash = store_value(task.store, path, value, mat)
         data_type = f"{type(value).__module__}.{type(value).__qualname__}"
-        specs.append(ArtifactSpec(name, task.store.full_uri(path), data_type, mat.name, hashlib.sha256(data).hexdigest()[:32]))
+        specs.append(ArtifactSpec(name, task.store.full_uri(path), data_type, mat.name, content_hash))
     return StepResult(specs, started, ended, dict(zip(names, outputs, strict=True)) if known is not None else None, log)
 
 

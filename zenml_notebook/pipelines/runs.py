@@ -82,7 +82,7 @@ class Run:
 
     def output(self, step: str, name: str | None = None) -> Any:
         """Load a step's output back from the artifact store."""
-        from .materializers import materializer_named
+        from .materializers import load_artifact, materializer_named
 
         s = self.step(step)
         if not s.outputs:
@@ -93,7 +93,7 @@ class Run:
         art = s.outputs[key]
         if self._store is None:
             raise UsageError("this run was loaded without its artifact store")
-        return materializer_named(art.materializer).loads(self._store.read_bytes(self._store.relative(art.uri)))
+        return load_artifact(self._store, self._store.relative(art.uri), materializer_named(art.materializer))
 
     def log(self, step: str, *, offset: int = 0, limit: int | None = None) -> str:
         """What a step printed (stdout, stderr, logging; a failed step's traceback), or a part of

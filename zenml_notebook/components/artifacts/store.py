@@ -253,6 +253,30 @@ class ArtifactStore:
             finally:
                 self.timeout = saved
 
+    @contextmanager
+    def open_read(self, path: str) -> Iterator[IO[bytes]]:
+        """A binary file to read ``path`` from: the file itself for a local store; for an object
+        store, one download (within the deadline, plus transfer time) to a local temp file."""
+        key = self._key(path)
+        try:
+            if self.flavor == "local":
+                with open(key, "rb") as fh:
+                    yield fh
+                return
+            size = self.size(path)
+            with tempfile.NamedTemporaryFile(prefix="zenml-artifact-", delete=True) as staged:
+                saved, self.timeout = self.timeout, self.timeout + size / 1e6  # transfer time on top (1 MB/s floor)
+                try:
+                    self._remote("read from", path, lambda fs: fs.get_file(key, staged.name))
+                finally:
+                    self.timeout = saved
+                with open(staged.name, "rb") as fh:
+                    yield fh
+        except FileNotFoundError:
+            raise NotFoundError(f"{path!r} does not exist in {self.label}") from None
+        except IsADirectoryError:
+            raise UsageError(f"{path!r} in {self.label} is a folder; list it with `artifacts ls {path}`") from None
+
     def write_bytes(self, path: str, data: bytes) -> None:
         if self.flavor != "local":  # one PUT from memory: visible only once complete
             key = self._key(path)
