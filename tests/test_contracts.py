@@ -178,3 +178,15 @@ def test_an_unknown_orchestrator_flavor_is_refused_not_run_locally(repo: Path) -
     from zenml_notebook import Client
 
     assert Client().runs() == []  # and no run was started
+
+
+async def test_the_sidebar_is_told_where_an_override_comes_from(jp_fetch, jp_root_dir: Path, monkeypatch) -> None:
+    monkeypatch.chdir(jp_root_dir)
+    api.init(jp_root_dir)
+    api.register_component("metadata_store", "md2", "sqlite", {"uri": "second.db"})
+    monkeypatch.setenv("ZENML_NOTEBOOK_METADATA_STORE", "md2")
+    response = await jp_fetch("zenml-notebook", "stacks", method="GET")
+    (stack,) = json.loads(response.body)["stacks"]
+    assert stack["components"]["metadata_store"]["name"] == "md2"
+    assert stack["components"]["metadata_store"]["source"] == "from $ZENML_NOTEBOOK_METADATA_STORE"
+    assert stack["components"]["artifact_store"]["source"] == ""

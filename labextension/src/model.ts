@@ -6,6 +6,8 @@ export interface IComponent {
   name: string;
   flavor: string;
   config: Record<string, unknown>;
+  /** where the component comes from when not from the stack itself, e.g. "from $ZENML_NOTEBOOK_METADATA_STORE" */
+  source?: string;
 }
 
 export interface IStack {
@@ -153,6 +155,10 @@ export function imageSource(preview: IPreview): string | null {
 }
 
 /** One line about a component: "sqlite · uri=.zenml/metadata.db". */
+export function componentName(component: IComponent): string {
+  return component.source ? `${component.name} (${component.source})` : component.name;
+}
+
 export function describeComponent(component: IComponent): string {
   const settings = Object.entries(component.config)
     .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)

@@ -16,8 +16,7 @@ import {
   imageSource,
   pageLabel,
   parentPath,
-  stacksChanged
-} from './model';
+  stacksChanged, componentName } from './model';
 
 const POLL_MS = 2500;
 const PAGE = 100;
@@ -133,7 +132,7 @@ export class ZenMLSidebar extends Widget {
       for (const [kind, label] of KINDS) {
         const c = active.components[kind];
         card.appendChild(el('div', { cls: 'zn-component' }, el('span', { cls: 'zn-kind', text: `${label}: ` }),
-          el('span', { text: c.name }), el('div', { cls: 'zn-detail', text: describeComponent(c) })));
+          el('span', { text: componentName(c) }), el('div', { cls: 'zn-detail', text: describeComponent(c) })));
       }
     }
     const list = el('ul', { cls: 'zn-stacks' });
