@@ -155,10 +155,6 @@ export function imageSource(preview: IPreview): string | null {
 }
 
 /** One line about a component: "sqlite · uri=.zenml/metadata.db". */
-export function componentName(component: IComponent): string {
-  return component.source ? `${component.name} (${component.source})` : component.name;
-}
-
 export function describeComponent(component: IComponent): string {
   const settings = Object.entries(component.config)
     .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)

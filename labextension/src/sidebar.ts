@@ -16,7 +16,7 @@ import {
   imageSource,
   pageLabel,
   parentPath,
-  stacksChanged, componentName } from './model';
+  stacksChanged } from './model';
 
 const POLL_MS = 2500;
 const PAGE = 100;
@@ -132,7 +132,8 @@ export class ZenMLSidebar extends Widget {
       for (const [kind, label] of KINDS) {
         const c = active.components[kind];
         card.appendChild(el('div', { cls: 'zn-component' }, el('span', { cls: 'zn-kind', text: `${label}: ` }),
-          el('span', { text: componentName(c) }), el('div', { cls: 'zn-detail', text: describeComponent(c) })));
+          el('span', { text: c.name }), el('div', { cls: 'zn-detail', text: describeComponent(c) }),
+          ...(c.source ? [el('div', { cls: 'zn-detail zn-source', zn: 'override', text: c.source })] : [])));
       }
     }
     const list = el('ul', { cls: 'zn-stacks' });

@@ -1,6 +1,5 @@
 // Unit tests of the sidebar's pure helpers (formatting, paths, query strings, image safety).
 import {
-  componentName,
   describeComponent,
   dirname,
   formatWhen,
@@ -53,9 +52,6 @@ describe('model', () => {
   it('labels components, pages and times', () => {
     expect(describeComponent({ name: 'd', flavor: 'sqlite', config: { uri: '.zenml/metadata.db' } })).toBe('sqlite · uri=.zenml/metadata.db');
     expect(describeComponent({ name: 'd', flavor: 'local', config: {} })).toBe('local');
-    expect(componentName({ name: 'md2', flavor: 'sqlite', config: {}, source: 'from $ZENML_NOTEBOOK_METADATA_STORE' }))
-      .toBe('md2 (from $ZENML_NOTEBOOK_METADATA_STORE)');
-    expect(componentName({ name: 'default', flavor: 'sqlite', config: {}, source: '' })).toBe('default');
     expect(pageLabel({ store: 's', path: '', entries: new Array(100), total: 250, offset: 100, limit: 100 })).toBe('101-200 of 250');
     expect(pageLabel({ store: 's', path: '', entries: [], total: 0, offset: 0, limit: 100 })).toBe('empty');
     expect(formatWhen(1700000000).startsWith('2023-11-')).toBe(true);
