@@ -17,6 +17,7 @@ Protocol: pickled ``(method, args, kwargs)`` requests over a socketpair, answere
 
 from __future__ import annotations
 
+import atexit
 import os
 import pickle
 import signal
@@ -254,8 +255,6 @@ def _close_all() -> None:
     for store in list(_ALL):
         store.close()
 
-
-import atexit  # noqa: E402 - registered once the class exists
 
 atexit.register(_close_all)
 
