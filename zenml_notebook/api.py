@@ -7,6 +7,7 @@ before anything is written, so a refused change leaves no trace.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 import sys
@@ -30,7 +31,7 @@ from .exceptions import (
     ZenMLWarning,
 )
 from .flavors import COMMAND_OF_KIND, KIND_LABELS, KINDS, behaviour, config_model, did_you_mean, flavors_of
-from .registry import ComponentRecord, Registry, Session, StackRecord
+from .registry import AnyRegistry, ComponentRecord, Registry, Session, StackRecord, changed_since, open_registry
 from .repository import Repository, find_repository
 from .validation import check_name, validate_stack
 
@@ -40,6 +41,11 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ConfigChange",
+    "RegistryStatus",
+    "connect_registry",
+    "copy_registry_to",
+    "disconnect_registry",
+    "registry_status",
     "StackDescription",
     "active_stack_name",
     "artifact_store",
@@ -77,11 +83,17 @@ DEFAULT_NAME = "default"
 
 
 # -- repository --------------------------------------------------------------
-def _seed_defaults(session: Session) -> None:
+def _seed_default_stack(session: Session) -> None:
+    """The 'default' stack; its paths are relative, so in a shared registry it is each
+    repository's own local stack."""
     session.add_component("metadata_store", DEFAULT_NAME, "sqlite", {"uri": ".zenml/metadata.db"})
     session.add_component("artifact_store", DEFAULT_NAME, "local", {"path": ".zenml/artifacts"})
     session.add_component("orchestrator", DEFAULT_NAME, "local", {})
     session.add_stack(DEFAULT_NAME, dict.fromkeys(KINDS, DEFAULT_NAME))
+
+
+def _seed_defaults(session: Session) -> None:
+    _seed_default_stack(session)
     session.set_active(DEFAULT_NAME)
 
 
@@ -110,7 +122,7 @@ def init(path: str | Path | None = None) -> tuple[Repository, bool]:
     return repo, _create(repo)
 
 
-def open_repository(*, create: bool = False) -> tuple[Repository, Registry]:
+def open_repository(*, create: bool = False) -> tuple[Repository, AnyRegistry]:
     """The repository of the working directory.
 
     Reads never write: without ``create`` a folder with no repository raises
@@ -125,7 +137,7 @@ def open_repository(*, create: bool = False) -> tuple[Repository, Registry]:
                 "`%zenml init` (or any `%zenml` command) there first"
             )
         ensure_repository()
-    return repo, Registry.open(repo.registry_path)
+    return repo, open_registry(repo)
 
 
 def ensure_repository() -> tuple[Repository, bool]:
@@ -143,12 +155,12 @@ def ensure_repository() -> tuple[Repository, bool]:
     return repo, False
 
 
-def _registry() -> Registry:
+def _registry() -> AnyRegistry:
     """The registry, for reading: a folder without a repository raises, nothing is created."""
     return open_repository()[1]
 
 
-def _writable() -> Registry:
+def _writable() -> AnyRegistry:
     """The registry, for a change: a user's (or a program's) write may create the repository."""
     return open_repository(create=True)[1]
 
@@ -317,14 +329,20 @@ def register_component(
 
 
 def update_component(
-    kind: str, name: str, changes: Mapping[str, Any], *, flavor: str | None = None, verify: bool = True
+    kind: str, name: str, changes: Mapping[str, Any], *, flavor: str | None = None, verify: bool = True,
+    expected_version: int | None = None,
 ) -> tuple[ComponentRecord, ComponentRecord]:
-    """Change some settings (``None`` leaves a setting as it is); returns (before, after)."""
+    """Change some settings (``None`` leaves a setting as it is); returns (before, after).
+
+    ``expected_version`` (what a form read) refuses the change if someone changed the
+    component since; without it the changes apply on top of the current settings."""
     repo, registry = open_repository(create=True)
     raw = {k: v for k, v in changes.items() if v is not None}
 
     def plan(session: Session) -> tuple[ComponentRecord, str, dict[str, Any], dict[str, str]]:
         before = _component(session, kind, name)
+        if expected_version is not None and before.version != expected_version:
+            raise changed_since(f"{KIND_LABELS[kind]} {name!r}", before)
         new_flavor = flavor or before.flavor
         if new_flavor != before.flavor:
             settings.check_flavor(kind, new_flavor)
@@ -344,7 +362,8 @@ def update_component(
             parts = {k: _component(session, k, stack.components[k]) for k in KINDS}
             validate_stack(stack_name, {**parts, kind: candidate})
         with settings.stored_secrets(validated, pending, keep=before.config) as stored:
-            session.update_component(kind, name, new_flavor, stored)
+            if (new_flavor, stored) != (before.flavor, before.config):  # e.g. only your own password behind a shared reference
+                session.update_component(kind, name, new_flavor, stored, expected_version=before.version)
         after = _component(session, kind, name)
     settings.drop_secrets(before.config, after.config)
     return before, after
@@ -449,15 +468,19 @@ def register_stack(
         return _stack(session, name)
 
 
-def update_stack(name: str, **changes: str | None) -> tuple[StackRecord, StackRecord]:
+def update_stack(name: str, *, expected_version: int | None = None, **changes: str | None) -> tuple[StackRecord, StackRecord]:
+    """Point a stack at other components; ``expected_version`` as for :func:`update_component`."""
     unknown = set(changes) - set(KINDS)
     if unknown:
         raise UsageError(f"unknown stack part(s) {', '.join(sorted(unknown))}; use {', '.join(KINDS)}")
     with _writable().write() as session:
         before = _stack(session, name)
+        if expected_version is not None and before.version != expected_version:
+            raise changed_since(f"stack {name!r}", before)
         wanted = {**before.components, **{k: v for k, v in changes.items() if v}}
         validate_stack(name, _resolve_parts(session, wanted))
-        session.update_stack(name, wanted)
+        if wanted != before.components:
+            session.update_stack(name, wanted, expected_version=before.version)
         after = _stack(session, name)
     _release_clusters()
     return before, after
@@ -643,3 +666,147 @@ def config_set(kind: str, flavor: str, config: Mapping[str, Any], *, verify: boo
     if kind == "orchestrator":
         _release_clusters()
     return ConfigChange(stack.name, kind, before, target, action)
+
+
+# -- the shared registry ----------------------------------------------------------------
+@dataclass(frozen=True)
+class RegistryStatus:
+    """Where a repository's stacks and components live, and whether that answers now."""
+
+    kind: str  # "local" or "shared"
+    url: str  # the file, or mysql://user@host:port/db (never a password)
+    stale: bool = False  # answered from this repository's last copy (the server is down)
+    password: str = ""  # how the password is given (masked), for a shared registry
+    stacks: int = 0
+    components: int = 0
+    error: str = ""  # why the shared registry did not answer
+
+
+def registry_status() -> RegistryStatus:
+    """The repository's registry: local or shared (and if shared, whether it answers)."""
+    from .secrets import describe_ref
+
+    repo, registry = open_repository()
+    info = registry.describe()
+    error = ""
+    try:
+        with registry.read() as session:
+            stacks, components = len(session.list_stacks()), len(session.list_components())
+            stale = bool(getattr(session, "stale", False))
+    except ZenMLError as exc:
+        error, stacks, components, stale = str(exc), 0, 0, True
+    settings_ = Registry.open(repo.registry_path).connection() or {}
+    ref = settings_.get("password")
+    return RegistryStatus(
+        info["kind"], info["url"], stale, describe_ref(ref) if isinstance(ref, dict) else "", stacks, components, error
+    )
+
+
+def _password_for(url: str, password: str | dict[str, Any] | None) -> tuple[dict[str, Any] | None, str, str | None]:
+    """(the reference to keep, the plain password to use now, a plain one still to store)."""
+    from .registry.team import password_of
+    from .registry.shared import Connection
+    from .secrets import is_ref, resolve
+
+    if isinstance(password, dict):
+        if not is_ref(password):
+            raise UsageError("the registry password must be a value or a secret reference")
+        return password, resolve(password, f"the password of the shared registry {url}"), None
+    if isinstance(password, str):
+        return None, password, password
+    repo, _ = open_repository()
+    current = Registry.open(repo.registry_path).connection()
+    if current and current.get("url") == url and isinstance(current.get("password"), dict):  # connecting again
+        return current["password"], password_of(Connection.from_settings(current)), None
+    return None, "", None
+
+
+def connect_registry(
+    url: str, *, password: str | dict[str, Any] | None = None, connect_timeout: float | None = None, ssl_ca: str | None = None
+) -> tuple[RegistryStatus, list[str]]:
+    """Keep this repository's stacks and components in a shared MySQL/MariaDB registry.
+
+    The server is checked first (classified errors, nothing saved on failure); its tables are
+    created (with a 'default' stack) or migrated. ``.zenml/`` records the URL and a secret
+    *reference*; the active stack stays this repository's own. Returns the status and notes."""
+    from . import secrets as secret_store
+    from .registry.shared import Connection
+    from .registry.team import reach
+
+    repo, _ = open_repository(create=True)
+    local = Registry.open(repo.registry_path)
+    connection = Connection.parse(url, connect_timeout=connect_timeout, ssl_ca=ssl_ca)
+    ref, plain, to_store = _password_for(connection.url, password)
+    shared = reach(connection, plain)
+    before, after = shared.setup(seed=_seed_default_stack)
+    notes = [
+        f"created the registry's tables in {connection.url} (with a 'default' stack)" if before == 0
+        else f"migrated {connection.url} from schema {before} to {after}" if before != after
+        else f"{connection.url} is a zenml-notebook registry (schema {after})"
+    ]
+    if to_store is not None:
+        old = (local.connection() or {}).get("password")
+        ref = secret_store.store_secret(to_store, old["$secret"] if isinstance(old, dict) and "$secret" in old else None)
+    previous = local.connection()
+    local.set_connection(dataclasses.replace(connection, password=ref).settings())
+    if previous and isinstance(previous.get("password"), dict) and previous["password"] != ref and previous.get("url") != connection.url:
+        secret_store.delete_secret(previous["password"])
+    with local.read() as session:
+        active = session.get_active() or DEFAULT_NAME
+    with shared.read() as session:
+        names = [st.name for st in session.list_stacks()]
+    if active not in names:
+        with local.write() as session:
+            session.set_active(DEFAULT_NAME)
+        notes.append(
+            f"your active stack {active!r} is not in the shared registry, so the active stack is now {DEFAULT_NAME!r} "
+            f"(to share yours: `registry disconnect`, then `registry copy-to {connection.url}`, then connect again)"
+        )
+    return registry_status(), notes
+
+
+def disconnect_registry() -> str:
+    """Use this repository's own registry again; returns the shared registry's URL. The shared
+    registry is left as it is; this repository's copy of it and its stored password go."""
+    from . import secrets as secret_store
+    from .registry.team import COPY_FILENAME
+
+    repo, _ = open_repository()
+    local = Registry.open(repo.registry_path)
+    current = local.connection()
+    if current is None:
+        raise UsageError("this repository uses its own registry already (not connected to a shared one)")
+    local.set_connection(None)
+    if isinstance(current.get("password"), dict):
+        secret_store.delete_secret(current["password"])
+    for suffix in ("", "-wal", "-shm"):
+        (repo.zenml_dir / f"{COPY_FILENAME}{suffix}").unlink(missing_ok=True)
+    with local.write() as session:
+        if session.get_stack(session.get_active() or DEFAULT_NAME) is None:
+            session.set_active(DEFAULT_NAME)
+    return str(current["url"])
+
+
+def copy_registry_to(
+    url: str, *, password: str | dict[str, Any] | None = None, connect_timeout: float | None = None, ssl_ca: str | None = None
+) -> tuple[list[str], list[str], list[str]]:
+    """Copy this repository's own stacks and components into a shared registry, all or
+    nothing: identical ones are skipped, a name there with other settings refuses the copy.
+    Returns (copied, skipped as identical, components whose secrets each teammate gives)."""
+    from .registry.shared import Connection
+    from .registry.team import copy_into, reach
+    from .secrets import is_ref
+
+    repo, _ = open_repository(create=True)
+    connection = Connection.parse(url, connect_timeout=connect_timeout, ssl_ca=ssl_ca)
+    _, plain, _ = _password_for(connection.url, password)
+    with Registry.open(repo.registry_path).read() as session:
+        components, stacks = session.list_components(), session.list_stacks()
+    target = reach(connection, plain)
+    target.setup()
+    copied, skipped = copy_into(target, components, stacks)
+    secret_holders = [
+        f"`%zenml {COMMAND_OF_KIND[c.kind]} update {c.name} --{'passwd' if k == 'password' else k}`"
+        for c in components for k, v in c.config.items() if is_ref(v) and "$secret" in v
+    ]
+    return copied, skipped, secret_holders

@@ -13,6 +13,7 @@ from typing import Any
 
 __all__ = [
     "AlreadyExistsError",
+    "ConflictError",
     "InUseError",
     "MissingDependencyError",
     "NoRepositoryError",
@@ -147,6 +148,10 @@ class NoRepositoryError(RepositoryError):
     """There is no repository here yet (reads answer their empty state; they never create one)."""
 
 
+class ConflictError(ZenMLError, RuntimeError):
+    """Someone else changed a stack or component since this change read it."""
+
+
 class RegistryError(ZenMLError, RuntimeError):
     """The registry database is corrupted, too new, or cannot be written."""
 
@@ -195,6 +200,7 @@ HTTP_STATUS: tuple[tuple[type[ZenMLError], int], ...] = (
     (NotFoundError, 404),
     (NoRepositoryError, 404),
     (InUseError, 409),
+    (ConflictError, 409),
     (AlreadyExistsError, 409),
     (StackValidationError, 400),
     (UsageError, 400),

@@ -167,10 +167,13 @@ def _read_file(path: Path) -> dict[str, str]:
 
 
 # -- public ----------------------------------------------------------------
-def store_secret(value: str) -> dict[str, Any]:
-    """Keep ``value`` in the keyring or the 0600 file; return its reference."""
+def store_secret(value: str, secret_id: str | None = None) -> dict[str, Any]:
+    """Keep ``value`` in the keyring or the 0600 file; return its reference.
+
+    ``secret_id`` stores it under an existing reference's id: a teammate giving their own
+    password for a component of a shared registry keeps the shared reference as it is."""
     remember_secret(value)
-    secret_id = uuid.uuid4().hex
+    secret_id = secret_id or uuid.uuid4().hex
     kr = _keyring()
     if kr is not None:
         kr.set_password(_SERVICE, secret_id, value)
@@ -186,9 +189,10 @@ def store_secret(value: str) -> dict[str, Any]:
 ENV_OWNER: ContextVar[str] = ContextVar("zenml_notebook_env_owner", default="")
 
 
-def resolve(ref: dict[str, Any], what: str = "secret", *, update: str = "") -> str:
+def resolve(ref: dict[str, Any], what: str = "secret", *, update: str = "", missing: str = "") -> str:
     """The value behind a reference; ``what`` names it in errors, ``update`` is the command
-    that stores a value instead (e.g. "metadata update NAME --passwd")."""
+    that stores a value instead (e.g. "metadata update NAME --passwd"), ``missing`` the whole
+    message when this machine has no value for it (a teammate's reference in a shared registry)."""
     if "$env" in ref:
         value = os.environ.get(ref["$env"])
         if value is None:
@@ -200,18 +204,23 @@ def resolve(ref: dict[str, Any], what: str = "secret", *, update: str = "") -> s
         remember_secret(value)
         return value
     secret_id = ref["$secret"]
-    value_or_none: str | None
-    if ref.get("store") == "keyring":
-        kr = _keyring()
-        value_or_none = None if kr is None else kr.get_password(_SERVICE, secret_id)
-    else:
-        with _locked_file() as data:
-            value_or_none = data.get(secret_id)
+    value_or_none: str | None = None
+    kr = _keyring()
+    # the reference's own store first; the other one too, since whoever shares the reference
+    # (a shared registry) may keep secrets where the writer did not
+    for store in ("keyring", "file") if ref.get("store") == "keyring" else ("file", "keyring"):
+        if store == "keyring" and kr is not None:
+            value_or_none = kr.get_password(_SERVICE, secret_id)
+        elif store == "file" and _secrets_file().exists():
+            with _locked_file() as data:
+                value_or_none = data.get(secret_id)
+        if value_or_none is not None:
+            break
     if value_or_none is None:
-        raise SecretError(
-            f"{what} is not stored on this machine (reference {secret_id[:8]}); set it again "
-            "with the component's `update` command"
-        )
+        if missing:
+            raise SecretError(missing)
+        how = f"`%zenml {update}`" if update else "the component's `update` command"
+        raise SecretError(f"{what} is not stored on this machine (reference {secret_id[:8]}); set it again with {how}")
     remember_secret(value_or_none)
     return value_or_none
 

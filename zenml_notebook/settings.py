@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from . import secrets
-from .exceptions import UsageError, ZenMLWarning, remember_secret
+from .exceptions import SecretError, UsageError, ZenMLWarning, remember_secret
 from .flavors import KIND_LABELS, behaviour, check_dependency, config_model
 from .registry import ComponentRecord
 
@@ -81,13 +81,32 @@ def validate(
 @contextmanager
 def stored_secrets(config: dict[str, Any], pending: Mapping[str, str], *, keep: Mapping[str, Any] | None = None) -> Iterator[dict[str, Any]]:
     """Put ``pending`` plain values into the secret store and ``config`` (as references) for the
-    registry change inside the block; if the change fails, the secrets it stored are deleted
-    again (except those ``keep`` still references), so a refused change leaves no secret behind."""
+    registry change inside the block; if the change fails, what it stored is undone, so a
+    refused change leaves no secret behind and loses none.
+
+    A new value for a field that ``keep`` already references is stored under that reference:
+    in a shared registry every teammate keeps their own value behind the one shared reference,
+    so giving yours changes nothing for them."""
+    restore: list[tuple[dict[str, Any], str | None]] = []
     for key, value in pending.items():
-        config[key] = secrets.store_secret(value)
+        old = (keep or {}).get(key)
+        if secrets.is_ref(old) and "$secret" in old:
+            try:
+                before: str | None = secrets.resolve(old)
+            except SecretError:
+                before = None
+            config[key] = secrets.store_secret(value, old["$secret"])
+            restore.append((config[key], before))
+        else:
+            config[key] = secrets.store_secret(value)
     try:
         yield config
     except BaseException:
+        for ref, before in restore:
+            if before is None:
+                secrets.delete_secret(ref)
+            else:
+                secrets.store_secret(before, ref["$secret"])
         drop_secrets(config, keep)
         raise
 
@@ -95,8 +114,9 @@ def stored_secrets(config: dict[str, Any], pending: Mapping[str, str], *, keep: 
 def drop_secrets(config: Mapping[str, Any], keep: Mapping[str, Any] | None = None) -> None:
     """Delete the stored secrets of ``config`` that ``keep`` no longer references."""
     kept = [v for v in (keep or {}).values() if secrets.is_ref(v)]
+    kept_ids = {v["$secret"] for v in kept if "$secret" in v}
     for value in config.values():
-        if secrets.is_ref(value) and value not in kept:
+        if secrets.is_ref(value) and value not in kept and value.get("$secret") not in kept_ids:
             secrets.delete_secret(value)
 
 

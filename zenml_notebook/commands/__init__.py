@@ -1,7 +1,7 @@
 """One argparse command tree for the ``%zenml`` magic and the ``zenml-notebook`` CLI.
 
 A small router: each noun has its module, with its parsers beside its handlers (``setup``,
-``stack``, ``components``, ``runs``, ``forms``, ``config``); each handler parses, calls one ``api``
+``stack``, ``components``, ``runs``, ``forms``, ``config``, ``registry``); each handler parses, calls one ``api``
 function and returns a display object (or None). Nothing here imports IPython.
 """
 
@@ -17,7 +17,7 @@ from typing import Any
 
 from .. import api
 from ..exceptions import UsageError, ZenMLError, ZenMLNotice, ZenMLWarning
-from . import components, config, forms, runs, setup, stack
+from . import components, config, forms, registry, runs, setup, stack
 from ._base import HelpShown, Parser, subcommands
 
 __all__ = ["HelpShown", "ZenMLError", "build_parser", "execute", "parse_cell", "split_line"]
@@ -27,7 +27,7 @@ def build_parser(prog: str) -> argparse.ArgumentParser:
     root = Parser(prog=prog, description="Manage zenml-notebook stacks: metadata store + artifact store + orchestrator.")
     root.set_defaults(prog=prog)
     sub = subcommands(root, "command", "COMMAND")
-    for noun in (setup, stack, components, runs, forms, config):  # the order `--help` lists them in
+    for noun in (setup, stack, components, runs, forms, config, registry):  # the order `--help` lists them in
         noun.add_parsers(sub)
     return root
 

@@ -11,10 +11,10 @@ from ..exceptions import UsageError, ZenMLWarning
 from ..secrets import env_ref
 from ._base import PROMPT
 
-__all__ = ["OPTIONS", "settings_from"]
+__all__ = ["OPTIONS", "secret_option", "settings_from"]
 
 
-def _secret_option(parser: argparse.ArgumentParser, *flags: str, dest: str, what: str) -> None:
+def secret_option(parser: argparse.ArgumentParser, *flags: str, dest: str, what: str) -> None:
     parser.add_argument(
         *flags, dest=dest, nargs="?", const=PROMPT, metavar="VALUE",
         help=f"{what}; without VALUE you are prompted (keeps it out of cells and history)",
@@ -30,7 +30,7 @@ def _metadata_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--host", help="mysql: server host")
     p.add_argument("--port", help="mysql: server port (default 3306)")
     p.add_argument("--username", "--user", dest="username", help="mysql: user name")
-    _secret_option(p, "--passwd", "--password", dest="password", what="mysql password")
+    secret_option(p, "--passwd", "--password", dest="password", what="mysql password")
     p.add_argument("--database", help="mysql: database name")
     p.add_argument("--ssl-ca", "--ssl_ca", dest="ssl_ca", help="mysql: CA certificate file")
     p.add_argument("--connect-timeout", dest="connect_timeout", help="mysql: seconds (default 5)")
@@ -44,8 +44,8 @@ def _artifact_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--project", help="gcs: project id")
     p.add_argument("--region", help="s3: region")
     p.add_argument("--timeout", help="gcs/s3: seconds a storage call may take (default 10)")
-    _secret_option(p, "--key", dest="key", what="s3 access key id")
-    _secret_option(p, "--secret", dest="secret", what="s3 secret access key")
+    secret_option(p, "--key", dest="key", what="s3 access key id")
+    secret_option(p, "--secret", dest="secret", what="s3 secret access key")
 
 
 def _orchestrator_options(p: argparse.ArgumentParser) -> None:

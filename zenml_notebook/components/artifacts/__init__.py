@@ -32,7 +32,9 @@ def _options(record: ComponentRecord, overrides: dict[str, str] | None = None) -
             if overrides and field in overrides:
                 values[field] = overrides[field]
             elif is_ref(c.get(field)):
-                values[field] = resolve(c[field], f"the {field} of {label}", update=f"artifacts update {record.name} --{field}")
+                update = f"artifacts update {record.name} --{field}"
+                values[field] = resolve(c[field], f"the {field} of {label}", update=update,
+                                        missing=f"{label} needs its {field} on this machine: `%zenml {update}`")
         return {**values, "endpoint_url": c.get("endpoint_url"), "region": c.get("region"), "timeout": c.get("timeout")}
     return {}
 

@@ -53,7 +53,9 @@ def _label(record: ComponentRecord) -> str:
 def _password(record: ComponentRecord) -> str:
     ref = record.config.get("password")
     if isinstance(ref, dict) and is_ref(ref):
-        return resolve(ref, f"the password of {_label(record)}", update=f"metadata update {record.name} --passwd")
+        update = f"metadata update {record.name} --passwd"
+        return resolve(ref, f"the password of {_label(record)}", update=update,
+                       missing=f"{_label(record)} needs a password on this machine: `%zenml {update}`")
     return ""
 
 

@@ -21,7 +21,7 @@ from ...exceptions import (
     UsageError,
 )
 
-__all__ = ["MySQLCheck", "check_mysql", "classify"]
+__all__ = ["MySQLCheck", "check_mysql", "classify", "describe_failure"]
 
 
 @dataclass(frozen=True)
@@ -31,26 +31,34 @@ class MySQLCheck:
     created_database: bool
 
 
-def _why(code: int, text: str, host: str, port: int, user: str, database: str, timeout: float) -> StoreConnectionError:
+def describe_failure(
+    code: int, text: str, host: str, port: int, user: str, database: str, timeout: float, *, flags: str = ""
+) -> StoreConnectionError:
+    """A MySQL client error code in words; ``flags`` names where host and port are set
+    (default: the component's --host and --port)."""
     where = f"{host}:{port}"
+    hostport = f"{flags}'s host and port" if flags else "--host and --port"
+    host_flag = f"{flags}'s host" if flags else "--host"
+    user_flag = f"{flags}'s user" if flags else "--username"
+    port_flag = f"{flags}'s port" if flags else "--port"
     if code == 1045:
         return StoreCredentialsError(
             f"MySQL server {where} refused user {user!r}: wrong user name or password; check "
-            "--username and set the password again (--passwd with no value prompts)"
+            f"{user_flag} and set the password again (--passwd with no value prompts)"
         )
     if code == 2003 and "timed out" in text:
         return StoreUnavailableError(
             f"no answer from {where} within {timeout:g} s (host unreachable, or a firewall drops "
-            "the traffic); check --host and --port, or raise --connect-timeout"
+            f"the traffic); check {hostport}, or raise --connect-timeout"
         )
     if code == 2003 and ("Name or service not known" in text or "getaddrinfo" in text or "nodename" in text):
-        return StoreUnavailableError(f"cannot resolve host name {host!r}; check --host")
+        return StoreUnavailableError(f"cannot resolve host name {host!r}; check {host_flag}")
     if code == 2003:
-        return StoreUnavailableError(f"nothing is listening on {where} (connection refused); start the MySQL server or fix --host and --port")
+        return StoreUnavailableError(f"nothing is listening on {where} (connection refused); start the MySQL server or fix {hostport}")
     if code == 2013:
         return StoreUnavailableError(
             f"{where} accepted the connection but gave no MySQL answer within {timeout:g} s (the server "
-            "is stopped or overloaded, or it is not a MySQL server); check --port, or raise --connect-timeout"
+            f"is stopped or overloaded, or it is not a MySQL server); check {port_flag}, or raise --connect-timeout"
         )
     if code == 1044:
         return StoreCredentialsError(
@@ -58,6 +66,8 @@ def _why(code: int, text: str, host: str, port: int, user: str, database: str, t
             f"not exist and may not be created); as an administrator run CREATE DATABASE IF NOT EXISTS "
             f"`{database}` and GRANT ALL ON `{database}`.* TO '{user}'@'%'"
         )
+    if code == 1049:
+        return StoreMissingError(f"database {database!r} does not exist on {where}; create it, or check the database name")
     return StoreUnavailableError(f"MySQL server {where} refused the connection (error {code}); check the settings")
 
 
@@ -66,7 +76,7 @@ def classify(exc: Exception, record: Any, timeout: float, label: str) -> StoreCo
     code = int(exc.args[0]) if exc.args and isinstance(exc.args[0], int) else 0
     text = str(exc.args[1]) if len(exc.args) > 1 else ""
     c = record.config
-    why = _why(code, text, c["host"], int(c.get("port", 3306)), c["username"], c["database"], timeout)
+    why = describe_failure(code, text, c["host"], int(c.get("port", 3306)), c["username"], c["database"], timeout)
     return type(why)(f"{label}: {why}")
 
 
@@ -79,6 +89,7 @@ def check_mysql(
     *,
     timeout: float = 5.0,
     ssl_ca: str | None = None,
+    flags: str = "",
 ) -> MySQLCheck:
     """Connect, read the server version, make sure ``database`` is usable (creating it
     when missing and allowed). Raises StoreConnectionError saying which failure it was."""
@@ -103,7 +114,7 @@ def check_mysql(
     except pymysql.err.OperationalError as exc:
         code = int(exc.args[0]) if exc.args and isinstance(exc.args[0], int) else 0
         text = str(exc.args[1]) if len(exc.args) > 1 else ""
-        raise _why(code, text, host, port, user, database, timeout) from None
+        raise describe_failure(code, text, host, port, user, database, timeout, flags=flags) from None
     except (pymysql.err.Error, struct.error, IndexError, ValueError, UnicodeDecodeError) as exc:
         raise StoreUnavailableError(
             f"{host}:{port} does not speak the MySQL protocol ({type(exc).__name__}); check --port"
@@ -135,7 +146,7 @@ def check_mysql(
                 raise
     except pymysql.err.OperationalError as exc:
         code = int(exc.args[0]) if exc.args and isinstance(exc.args[0], int) else 0
-        raise _why(code, str(exc), host, port, user, database, timeout) from None
+        raise describe_failure(code, str(exc), host, port, user, database, timeout, flags=flags) from None
     finally:
         conn.close()
     return MySQLCheck(version, (time.perf_counter() - started) * 1000, created)

@@ -1,11 +1,10 @@
-"""The registry: components, stacks and the active stack in ``.zenml/zenml.db``.
+"""The local registry backend: ``.zenml/zenml.db`` through the standard library's ``sqlite3``.
 
-Built on the standard library's ``sqlite3`` rather than SQLAlchemy: importing
-SQLAlchemy alone costs ~240 ms on our reference machine, the whole budget of a
-cold ``zenml-notebook stack list`` (see benchmarks/). Every change is one
-``BEGIN IMMEDIATE`` transaction, so concurrent kernels and CLI processes queue
-for the write lock (WAL mode, 60 s busy timeout) instead of failing with
-"database is locked", and nothing is ever half-applied.
+Not SQLAlchemy: importing it alone costs ~240 ms on our reference machine, the whole budget of
+a cold ``zenml-notebook stack list`` (see benchmarks/). Every change is one ``BEGIN IMMEDIATE``
+transaction, so concurrent kernels and CLI processes queue for the write lock (WAL mode, 60 s
+busy timeout) instead of failing with "database is locked", and nothing is ever half-applied.
+An older schema is migrated the first time this version opens the file.
 """
 
 from __future__ import annotations
@@ -16,20 +15,17 @@ import random
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, ClassVar
 
-from .disk import disk_problem
-from .exceptions import RegistryError
+from ..disk import disk_problem
+from ..exceptions import RegistryError
+from . import KINDS, SCHEMA_VERSION, ComponentRecord, StackRecord, changed_since, component_from_row, cut, identity, now
 
-__all__ = ["KINDS", "SCHEMA_VERSION", "ComponentRecord", "Registry", "Session", "StackRecord"]
+__all__ = ["Registry", "Session"]
 
-KINDS = ("metadata_store", "artifact_store", "orchestrator")
-SCHEMA_VERSION = 1
 _BUSY_TIMEOUT_S = 60.0
 
 _SCHEMA = """
@@ -42,6 +38,8 @@ CREATE TABLE IF NOT EXISTS components (
     config TEXT NOT NULL,
     created TEXT NOT NULL,
     updated TEXT NOT NULL,
+    version INTEGER NOT NULL DEFAULT 1,
+    updated_by TEXT NOT NULL DEFAULT '',
     UNIQUE (kind, name)
 );
 CREATE TABLE IF NOT EXISTS stacks (
@@ -51,43 +49,26 @@ CREATE TABLE IF NOT EXISTS stacks (
     artifact_store INTEGER NOT NULL REFERENCES components(id),
     orchestrator INTEGER NOT NULL REFERENCES components(id),
     created TEXT NOT NULL,
-    updated TEXT NOT NULL
+    updated TEXT NOT NULL,
+    version INTEGER NOT NULL DEFAULT 1,
+    updated_by TEXT NOT NULL DEFAULT ''
 );
 """
 
-# Migrations from version N to N+1, applied in order inside one transaction.
-_MIGRATIONS: dict[int, str] = {}
+# The statements that take schema N to N+1, applied in order inside one transaction.
+_MIGRATIONS: dict[int, tuple[str, ...]] = {
+    1: tuple(
+        f"ALTER TABLE {table} ADD COLUMN {column}"
+        for table in ("components", "stacks")
+        for column in ("version INTEGER NOT NULL DEFAULT 1", "updated_by TEXT NOT NULL DEFAULT ''")
+    ),
+}
+# the tables as schema 1 made them (tests build an old registry with it)
+SCHEMA_1 = _SCHEMA.replace("    version INTEGER NOT NULL DEFAULT 1,\n    updated_by TEXT NOT NULL DEFAULT '',\n", "").replace(
+    ",\n    version INTEGER NOT NULL DEFAULT 1,\n    updated_by TEXT NOT NULL DEFAULT ''\n", "\n"
+)
 
-
-def _cut(value: object, limit: int = 60) -> str:
-    text = repr(value)
-    return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"
-
-
-def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
-
-
-@dataclass(frozen=True)
-class ComponentRecord:
-    """A stored component: its config is plain JSON, secrets only as references."""
-
-    kind: str
-    name: str
-    flavor: str
-    config: dict[str, Any] = field(default_factory=dict)
-    created: str = ""
-    updated: str = ""
-
-
-@dataclass(frozen=True)
-class StackRecord:
-    """A stored stack: one component name per kind."""
-
-    name: str
-    components: dict[str, str]
-    created: str = ""
-    updated: str = ""
+SHARED_KEY = "shared_registry"  # meta: the shared registry this repository is connected to (JSON)
 
 
 class Session:
@@ -102,6 +83,9 @@ class Session:
         row = self._conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
         return None if row is None else str(row[0])
 
+    def delete_meta(self, key: str) -> None:
+        self._conn.execute("DELETE FROM meta WHERE key = ?", (key,))
+
     def set_meta(self, key: str, value: str) -> None:
         self._conn.execute(
             "INSERT INTO meta (key, value) VALUES (?, ?) "
@@ -110,26 +94,11 @@ class Session:
         )
 
     # -- components -------------------------------------------------------
-    def _component(self, row: tuple[Any, ...]) -> ComponentRecord:
-        """A row, checked at the boundary: a damaged one names its table, row and field."""
-        kind, name = row[0], row[1]
-        where = f"registry {self._path}, table 'components', row {kind}/{name}"
-        try:
-            config = json.loads(row[3])
-        except (TypeError, ValueError):
-            config = None
-        if not isinstance(config, dict):
-            raise RegistryError(
-                f"{where}: field 'config' is not a JSON object ({_cut(row[3])}); fix it with "
-                f"`{kind.split('_')[0] if kind != 'artifact_store' else 'artifacts'} delete {name}` and register it again, "
-                "or restore .zenml/zenml.db from a backup"
-            )
-        if kind not in KINDS or not isinstance(name, str) or not isinstance(row[2], str):
-            raise RegistryError(f"{where}: field 'kind' must be one of {', '.join(KINDS)}; restore .zenml/zenml.db from a backup")
-        return ComponentRecord(kind, name, row[2], config, row[4], row[5])
+    def _component(self, row: Sequence[Any]) -> ComponentRecord:
+        return component_from_row(f"registry {self._path}", row, "restore .zenml/zenml.db from a backup")
 
     def list_components(self, kind: str | None = None) -> list[ComponentRecord]:
-        sql = "SELECT kind, name, flavor, config, created, updated FROM components"
+        sql = "SELECT kind, name, flavor, config, created, updated, version, updated_by FROM components"
         if kind is None:
             rows = self._conn.execute(sql + " ORDER BY kind, name").fetchall()
         else:
@@ -138,25 +107,34 @@ class Session:
 
     def get_component(self, kind: str, name: str) -> ComponentRecord | None:
         row = self._conn.execute(
-            "SELECT kind, name, flavor, config, created, updated FROM components "
+            "SELECT kind, name, flavor, config, created, updated, version, updated_by FROM components "
             "WHERE kind = ? AND name = ?",
             (kind, name),
         ).fetchone()
         return None if row is None else self._component(row)
 
     def add_component(self, kind: str, name: str, flavor: str, config: dict[str, Any]) -> None:
-        now = _now()
+        stamp = now()
         self._conn.execute(
-            "INSERT INTO components (kind, name, flavor, config, created, updated) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
-            (kind, name, flavor, json.dumps(config, sort_keys=True), now, now),
+            "INSERT INTO components (kind, name, flavor, config, created, updated, updated_by) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (kind, name, flavor, json.dumps(config, sort_keys=True), stamp, stamp, identity()),
         )
 
-    def update_component(self, kind: str, name: str, flavor: str, config: dict[str, Any]) -> None:
-        self._conn.execute(
-            "UPDATE components SET flavor = ?, config = ?, updated = ? WHERE kind = ? AND name = ?",
-            (flavor, json.dumps(config, sort_keys=True), _now(), kind, name),
+    def update_component(
+        self, kind: str, name: str, flavor: str, config: dict[str, Any], *, expected_version: int | None = None
+    ) -> None:
+        sql = (
+            "UPDATE components SET flavor = ?, config = ?, updated = ?, updated_by = ?, version = version + 1 "
+            "WHERE kind = ? AND name = ?"
         )
+        params: tuple[Any, ...] = (flavor, json.dumps(config, sort_keys=True), now(), identity(), kind, name)
+        if expected_version is not None:
+            sql, params = sql + " AND version = ?", (*params, expected_version)
+        if self._conn.execute(sql, params).rowcount == 0 and expected_version is not None:
+            from ..flavors import KIND_LABELS
+
+            raise changed_since(f"{KIND_LABELS[kind]} {name!r}", self.get_component(kind, name))
 
     def delete_component(self, kind: str, name: str) -> None:
         self._conn.execute("DELETE FROM components WHERE kind = ? AND name = ?", (kind, name))
@@ -174,7 +152,7 @@ class Session:
     # LEFT JOINs: a stack whose component id dangles (a hand-edited or damaged registry) is
     # still listed, with "" for that part, and whoever uses it says which field is broken
     _STACK_SQL = (
-        "SELECT s.name, m.name, a.name, o.name, s.created, s.updated FROM stacks s "
+        "SELECT s.name, m.name, a.name, o.name, s.created, s.updated, s.version, s.updated_by FROM stacks s "
         "LEFT JOIN components m ON s.metadata_store = m.id "
         "LEFT JOIN components a ON s.artifact_store = a.id "
         "LEFT JOIN components o ON s.orchestrator = o.id"
@@ -182,7 +160,7 @@ class Session:
 
     @staticmethod
     def _stack(row: tuple[Any, ...]) -> StackRecord:
-        return StackRecord(row[0], {k: v or "" for k, v in zip(KINDS, row[1:4], strict=True)}, row[4], row[5])
+        return StackRecord(row[0], {k: v or "" for k, v in zip(KINDS, row[1:4], strict=True)}, row[4], row[5], int(row[6]), str(row[7]))
 
     def list_stacks(self) -> list[StackRecord]:
         rows = self._conn.execute(self._STACK_SQL + " ORDER BY s.name").fetchall()
@@ -204,23 +182,28 @@ class Session:
         return ids
 
     def add_stack(self, name: str, components: dict[str, str]) -> None:
-        now = _now()
+        stamp = now()
         self._conn.execute(
             "INSERT INTO stacks (name, metadata_store, artifact_store, orchestrator, created, "
-            "updated) VALUES (?, ?, ?, ?, ?, ?)",
-            (name, *self._component_ids(components), now, now),
+            "updated, updated_by) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (name, *self._component_ids(components), stamp, stamp, identity()),
         )
 
-    def update_stack(self, name: str, components: dict[str, str]) -> None:
-        self._conn.execute(
+    def update_stack(self, name: str, components: dict[str, str], *, expected_version: int | None = None) -> None:
+        sql = (
             "UPDATE stacks SET metadata_store = ?, artifact_store = ?, orchestrator = ?, "
-            "updated = ? WHERE name = ?",
-            (*self._component_ids(components), _now(), name),
+            "updated = ?, updated_by = ?, version = version + 1 WHERE name = ?"
         )
+        params: tuple[Any, ...] = (*self._component_ids(components), now(), identity(), name)
+        if expected_version is not None:
+            sql, params = sql + " AND version = ?", (*params, expected_version)
+        if self._conn.execute(sql, params).rowcount == 0 and expected_version is not None:
+            raise changed_since(f"stack {name!r}", self.get_stack(name))
 
     def rename_stack(self, old: str, new: str) -> None:
         self._conn.execute(
-            "UPDATE stacks SET name = ?, updated = ? WHERE name = ?", (new, _now(), old)
+            "UPDATE stacks SET name = ?, updated = ?, updated_by = ?, version = version + 1 WHERE name = ?",
+            (new, now(), identity(), old),
         )
         if self.get_meta("active_stack") == old:
             self.set_meta("active_stack", new)
@@ -233,6 +216,32 @@ class Session:
 
     def set_active(self, name: str) -> None:
         self.set_meta("active_stack", name)
+
+    def generation(self) -> int:
+        """A number every change increases (what "has anything changed?" asks)."""
+        value = self.get_meta("generation")
+        return int(value) if value and value.isdigit() else 0
+
+    def bump(self) -> None:
+        self.set_meta("generation", str(self.generation() + 1))
+
+    def restore(self, components: list[ComponentRecord], stacks: list[StackRecord], generation: int) -> None:
+        """Make this registry an exact copy of those rows (the local copy of a shared one)."""
+        self._conn.execute("DELETE FROM stacks")
+        self._conn.execute("DELETE FROM components")
+        for c in components:
+            self._conn.execute(
+                "INSERT INTO components (kind, name, flavor, config, created, updated, version, updated_by) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (c.kind, c.name, c.flavor, json.dumps(c.config, sort_keys=True), c.created, c.updated, c.version, c.updated_by),
+            )
+        for st in stacks:
+            self._conn.execute(
+                "INSERT INTO stacks (name, metadata_store, artifact_store, orchestrator, created, updated, "
+                "version, updated_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (st.name, *self._component_ids(st.components), st.created, st.updated, st.version, st.updated_by),
+            )
+        self.set_meta("generation", str(generation))
 
 
 class Registry:
@@ -297,6 +306,7 @@ class Registry:
                 conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("SELECT count(*) FROM sqlite_master").fetchone()  # WAL reads need the -shm file
             self._degraded = False
+            self._migrate(conn)
         except sqlite3.Error as exc:
             if conn is not None:
                 conn.close()
@@ -364,9 +374,56 @@ class Registry:
         try:
             with self._transaction("BEGIN IMMEDIATE") as session:
                 self._check_version(session)
+                session.bump()
                 yield session
         except sqlite3.Error as exc:
             raise self._fail(exc) from None
+
+    def _migrate(self, conn: sqlite3.Connection) -> None:
+        """Bring a registry written by an older version up to this one's schema (once per file)."""
+        row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone() if conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE name = 'meta'").fetchone() else None
+        if row is None or not str(row[0]).isdigit() or int(row[0]) >= SCHEMA_VERSION:
+            return  # new, damaged (reported by _check_version) or current
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            current = int(conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0])
+            while current < SCHEMA_VERSION:
+                for statement in _MIGRATIONS[current]:
+                    conn.execute(statement)
+                current += 1
+            conn.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(current),))
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+
+    def connection(self) -> dict[str, Any] | None:
+        """The shared registry this repository is connected to (its settings), or None."""
+        with self.read() as session:
+            value = session.get_meta(SHARED_KEY)
+        if not value:
+            return None
+        try:
+            settings = json.loads(value)
+        except ValueError:
+            settings = None
+        if not isinstance(settings, dict) or not isinstance(settings.get("url"), str):
+            raise RegistryError(
+                f"registry {self.path}, table 'meta', row {SHARED_KEY!r} is damaged ({cut(value)}); "
+                "run `zenml-notebook registry disconnect` and connect again"
+            )
+        return settings
+
+    def set_connection(self, settings: dict[str, Any] | None) -> None:
+        with self.write() as session:
+            if settings is None:
+                session.delete_meta(SHARED_KEY)
+            else:
+                session.set_meta(SHARED_KEY, json.dumps(settings, sort_keys=True))
+
+    def describe(self) -> dict[str, Any]:
+        return {"kind": "local", "url": str(self.path), "stale": False}
 
     def _check_version(self, session: Session) -> None:
         version = session.get_meta("schema_version")
@@ -377,7 +434,7 @@ class Registry:
             )
         if not version.isdigit():
             raise RegistryError(
-                f"registry {self.path}, table 'meta', row 'schema_version': field 'value' is {_cut(version)}, not a "
+                f"registry {self.path}, table 'meta', row 'schema_version': field 'value' is {cut(version)}, not a "
                 "number; restore .zenml/zenml.db from a backup, or move it aside and run `zenml-notebook init`"
             )
         if int(version) > SCHEMA_VERSION:
@@ -447,7 +504,8 @@ class Registry:
                         self._check_version(session)
                     current = int(version) if version is not None and version.isdigit() else SCHEMA_VERSION
                     while current < SCHEMA_VERSION:
-                        conn.execute(_MIGRATIONS[current])
+                        for statement in _MIGRATIONS[current]:
+                            conn.execute(statement)
                         current += 1
                     session.set_meta("schema_version", str(current))
                     if version is None and seed is not None:

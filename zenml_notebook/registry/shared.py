@@ -1,0 +1,446 @@
+"""The shared registry backend: a team's MySQL/MariaDB database through SQLAlchemy 2 Core.
+
+The same contract as :mod:`.local`. Writers are serialised by a row lock on the registry's
+``generation`` (taken first, like SQLite's ``BEGIN IMMEDIATE``), so a check-then-change is never
+raced; rows carry optimistic versions for changes prepared from an earlier read (a form, a
+``metadata update`` that checks its server first).
+
+Never hangs: PyMySQL's connect, read and write timeouts bound every round trip by the
+connection's ``connect_timeout`` (registry queries are tiny), and a stale pooled connection is
+replaced once only if it failed at once (a restarted server), never after a timeout.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
+from typing import Any, ClassVar
+from urllib.parse import unquote, urlsplit
+
+import sqlalchemy as sa
+from sqlalchemy import exc as sa_exc
+
+from ..exceptions import (
+    AlreadyExistsError,
+    RegistryError,
+    StoreUnavailableError,
+    UsageError,
+    ZenMLError,
+)
+from . import KINDS, SCHEMA_VERSION, ComponentRecord, StackRecord, changed_since, component_from_row, identity, now
+
+__all__ = ["Connection", "SharedRegistry", "SharedSession", "TABLES"]
+
+_SCHEMES = {"mysql", "mariadb", "mysql+pymysql", "mariadb+pymysql"}
+_DB_NAME = re.compile(r"[A-Za-z0-9_$]{1,64}")
+
+
+@dataclass(frozen=True)
+class Connection:
+    """Where a shared registry lives; never holds a password (only its secret reference)."""
+
+    user: str
+    host: str
+    port: int
+    database: str
+    password: dict[str, Any] | None = None  # a secret reference (see zenml_notebook.secrets)
+    connect_timeout: float = 5.0
+    ssl_ca: str | None = None
+
+    @property
+    def url(self) -> str:
+        return f"mysql://{self.user}@{self.host}:{self.port}/{self.database}"
+
+    @classmethod
+    def parse(cls, url: str, **options: Any) -> Connection:
+        """``mysql://USER@HOST[:PORT]/DATABASE``; a password in the URL is refused (it would be saved)."""
+        try:
+            parts = urlsplit(url.strip())
+            port = parts.port or 3306
+        except ValueError:
+            parts, port = None, 0
+        fix = "give it as mysql://USER@HOST:PORT/DATABASE"
+        if parts is None or not parts.scheme:
+            raise UsageError(f"{url!r} is not a registry URL; {fix}")
+        if parts.scheme.lower() not in _SCHEMES:
+            hint = " (PostgreSQL is not supported yet)" if parts.scheme.startswith("postgres") else ""
+            raise UsageError(f"registry URL scheme {parts.scheme!r} is not supported{hint}; {fix}")
+        if parts.password is not None:
+            raise UsageError(
+                "the registry URL holds a password, which would be saved in .zenml/; give the URL without it "
+                "and add --passwd (prompted) or --passwd-env VAR"
+            )
+        if not parts.username or not parts.hostname:
+            raise UsageError(f"the registry URL {url!r} needs a user and a host; {fix}")
+        database = parts.path.lstrip("/")
+        if not _DB_NAME.fullmatch(database):
+            raise UsageError(f"the registry URL needs a database name of up to 64 letters, digits, '_' or '$' after the host; {fix}")
+        if parts.query or parts.fragment:
+            raise UsageError(f"the registry URL takes no options after '?' or '#'; use --connect-timeout and --ssl-ca; {fix}")
+        timeout = float(options.get("connect_timeout") or 5.0)
+        if not 0 < timeout <= 600:
+            raise UsageError(f"--connect-timeout {timeout:g} is outside 0-600 seconds")
+        return cls(unquote(parts.username), parts.hostname, port, database, options.get("password"), timeout, options.get("ssl_ca"))
+
+    def settings(self) -> dict[str, Any]:
+        """What ``.zenml/`` records: safe to commit (a secret *reference* at most)."""
+        data: dict[str, Any] = {"url": self.url, "connect_timeout": self.connect_timeout}
+        if self.password is not None:
+            data["password"] = self.password
+        if self.ssl_ca:
+            data["ssl_ca"] = self.ssl_ca
+        return data
+
+    @classmethod
+    def from_settings(cls, data: Mapping[str, Any]) -> Connection:
+        return cls.parse(str(data["url"]), password=data.get("password"), connect_timeout=data.get("connect_timeout"), ssl_ca=data.get("ssl_ca"))
+
+
+# -- the tables ----------------------------------------------------------------------------------
+_MYSQL = {"mysql_engine": "InnoDB", "mysql_charset": "utf8mb4"}
+_META = sa.MetaData()
+TABLES = {
+    "meta": sa.Table(
+        "meta", _META, sa.Column("key", sa.String(64), primary_key=True), sa.Column("value", sa.Text, nullable=False), **_MYSQL
+    ),
+    "components": sa.Table(
+        "components", _META,
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("kind", sa.String(32), nullable=False),
+        sa.Column("name", sa.String(64), nullable=False),
+        sa.Column("flavor", sa.String(64), nullable=False),
+        sa.Column("config", sa.Text, nullable=False),
+        sa.Column("created", sa.String(40), nullable=False),
+        sa.Column("updated", sa.String(40), nullable=False),
+        sa.Column("version", sa.Integer, nullable=False, server_default="1"),
+        sa.Column("updated_by", sa.String(128), nullable=False, server_default=""),
+        sa.UniqueConstraint("kind", "name"),
+        **_MYSQL,
+    ),
+}
+TABLES["stacks"] = sa.Table(
+    "stacks", _META,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("name", sa.String(64), nullable=False, unique=True),
+    *(sa.Column(kind, sa.Integer, sa.ForeignKey("components.id"), nullable=False) for kind in KINDS),
+    sa.Column("created", sa.String(40), nullable=False),
+    sa.Column("updated", sa.String(40), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False, server_default="1"),
+    sa.Column("updated_by", sa.String(128), nullable=False, server_default=""),
+    **_MYSQL,
+)
+_M, _C, _S = TABLES["meta"], TABLES["components"], TABLES["stacks"]
+
+
+def _migrate_1_to_2(conn: sa.Connection) -> None:
+    """Schema 1 -> 2: per-row version and updated_by (Alembic's operations: dialect-correct DDL)."""
+    from alembic.migration import MigrationContext
+    from alembic.operations import Operations
+
+    op = Operations(MigrationContext.configure(conn))
+    for table in ("components", "stacks"):
+        op.add_column(table, sa.Column("version", sa.Integer, nullable=False, server_default="1"))
+        op.add_column(table, sa.Column("updated_by", sa.String(128), nullable=False, server_default=""))
+
+
+_MIGRATIONS: dict[int, Callable[[sa.Connection], None]] = {1: _migrate_1_to_2}
+
+
+# -- errors in words -----------------------------------------------------------------------------
+def _code(error: BaseException) -> tuple[int, str]:
+    orig = getattr(error, "orig", error)
+    args = getattr(orig, "args", ())
+    code = int(args[0]) if args and isinstance(args[0], int) else 0
+    return code, str(args[1]) if len(args) > 1 else str(orig)
+
+
+def classify(error: BaseException, conn: Connection) -> ZenMLError:
+    """A driver error of the shared registry, as one line naming it and the fix."""
+    from ..components.metadata.mysql_check import describe_failure
+
+    code, text = _code(error)
+    label = f"shared registry {conn.url}"
+    if code == 1146:
+        return RegistryError(
+            f"{label} has no zenml-notebook tables (was the database emptied?); run "
+            f"`zenml-notebook registry connect {conn.url}` to create them again"
+        )
+    if isinstance(error, sa_exc.TimeoutError):
+        return StoreUnavailableError(f"{label}: no free connection within {conn.connect_timeout:g} s; try again")
+    why = describe_failure(code, text, conn.host, conn.port, conn.user, conn.database, conn.connect_timeout, flags="the URL")
+    return type(why)(f"{label}: {why}")
+
+
+# -- a transaction ---------------------------------------------------------------------------
+class SharedSession:
+    """Queries and changes inside one transaction of the shared database."""
+
+    def __init__(self, conn: sa.Connection, label: str, generation: int) -> None:
+        self._conn = conn
+        self._label = label
+        self._generation = generation
+
+    def generation(self) -> int:
+        return self._generation
+
+    # -- components ---------------------------------------------------------------
+    _COMPONENT_COLUMNS = (_C.c.kind, _C.c.name, _C.c.flavor, _C.c.config, _C.c.created, _C.c.updated, _C.c.version, _C.c.updated_by)
+
+    def _component(self, row: Sequence[Any]) -> ComponentRecord:
+        return component_from_row(f"shared registry {self._label}", row, "ask whoever administers it to restore it")
+
+    def list_components(self, kind: str | None = None) -> list[ComponentRecord]:
+        query = sa.select(*self._COMPONENT_COLUMNS)
+        query = query.order_by(_C.c.kind, _C.c.name) if kind is None else query.where(_C.c.kind == kind).order_by(_C.c.name)
+        return [self._component(r) for r in self._conn.execute(query)]
+
+    def get_component(self, kind: str, name: str) -> ComponentRecord | None:
+        row = self._conn.execute(sa.select(*self._COMPONENT_COLUMNS).where(_C.c.kind == kind, _C.c.name == name)).first()
+        return None if row is None else self._component(row)
+
+    def add_component(self, kind: str, name: str, flavor: str, config: dict[str, Any]) -> None:
+        stamp = now()
+        self._insert(_C, f"{kind} {name!r}", kind=kind, name=name, flavor=flavor, config=json.dumps(config, sort_keys=True),
+                     created=stamp, updated=stamp, version=1, updated_by=identity())
+
+    def update_component(
+        self, kind: str, name: str, flavor: str, config: dict[str, Any], *, expected_version: int | None = None
+    ) -> None:
+        where = [_C.c.kind == kind, _C.c.name == name]
+        if expected_version is not None:
+            where.append(_C.c.version == expected_version)
+        result = self._conn.execute(
+            sa.update(_C).where(*where).values(
+                flavor=flavor, config=json.dumps(config, sort_keys=True), updated=now(), updated_by=identity(), version=_C.c.version + 1
+            )
+        )
+        if result.rowcount == 0 and expected_version is not None:
+            from ..flavors import KIND_LABELS
+
+            raise changed_since(f"{KIND_LABELS[kind]} {name!r}", self.get_component(kind, name))
+
+    def delete_component(self, kind: str, name: str) -> None:
+        self._conn.execute(sa.delete(_C).where(_C.c.kind == kind, _C.c.name == name))
+
+    def stacks_using(self, kind: str, name: str) -> list[str]:
+        assert kind in KINDS
+        query = (
+            sa.select(_S.c.name).select_from(_S.join(_C, _S.c[kind] == _C.c.id))
+            .where(_C.c.kind == kind, _C.c.name == name).order_by(_S.c.name)
+        )
+        return [str(r[0]) for r in self._conn.execute(query)]
+
+    # -- stacks ---------------------------------------------------------------------
+    def _stack_query(self) -> sa.Select[Any]:
+        parts = {kind: _C.alias(kind[0]) for kind in KINDS}
+        joined: Any = _S
+        for kind, alias in parts.items():
+            joined = joined.outerjoin(alias, _S.c[kind] == alias.c.id)
+        return sa.select(
+            _S.c.name, *(parts[k].c.name for k in KINDS), _S.c.created, _S.c.updated, _S.c.version, _S.c.updated_by
+        ).select_from(joined)
+
+    @staticmethod
+    def _stack(row: Sequence[Any]) -> StackRecord:
+        return StackRecord(row[0], {k: v or "" for k, v in zip(KINDS, row[1:4], strict=True)}, row[4], row[5], int(row[6]), str(row[7]))
+
+    def list_stacks(self) -> list[StackRecord]:
+        return [self._stack(r) for r in self._conn.execute(self._stack_query().order_by(_S.c.name))]
+
+    def get_stack(self, name: str) -> StackRecord | None:
+        row = self._conn.execute(self._stack_query().where(_S.c.name == name)).first()
+        return None if row is None else self._stack(row)
+
+    def _component_ids(self, components: Mapping[str, str]) -> dict[str, int]:
+        ids = {}
+        for kind in KINDS:
+            row = self._conn.execute(sa.select(_C.c.id).where(_C.c.kind == kind, _C.c.name == components[kind])).first()
+            if row is None:  # callers check first; this guards the invariant
+                raise RegistryError(f"{kind} {components[kind]!r} vanished from the registry")
+            ids[kind] = int(row[0])
+        return ids
+
+    def add_stack(self, name: str, components: dict[str, str]) -> None:
+        stamp = now()
+        self._insert(_S, f"stack {name!r}", name=name, **self._component_ids(components), created=stamp, updated=stamp,
+                     version=1, updated_by=identity())
+
+    def update_stack(self, name: str, components: dict[str, str], *, expected_version: int | None = None) -> None:
+        where = [_S.c.name == name]
+        if expected_version is not None:
+            where.append(_S.c.version == expected_version)
+        result = self._conn.execute(
+            sa.update(_S).where(*where).values(
+                **self._component_ids(components), updated=now(), updated_by=identity(), version=_S.c.version + 1
+            )
+        )
+        if result.rowcount == 0 and expected_version is not None:
+            raise changed_since(f"stack {name!r}", self.get_stack(name))
+
+    def rename_stack(self, old: str, new: str) -> None:
+        self._conn.execute(
+            sa.update(_S).where(_S.c.name == old).values(name=new, updated=now(), updated_by=identity(), version=_S.c.version + 1)
+        )
+
+    def delete_stack(self, name: str) -> None:
+        self._conn.execute(sa.delete(_S).where(_S.c.name == name))
+
+    def get_active(self) -> str | None:
+        return None  # personal: kept by each repository (see .team)
+
+    def set_active(self, name: str) -> None:
+        raise RegistryError("the active stack is kept by each repository, not in the shared registry")
+
+    def _insert(self, table: sa.Table, what: str, **values: Any) -> None:
+        try:
+            with self._conn.begin_nested():
+                self._conn.execute(sa.insert(table).values(**values))
+        except sa_exc.IntegrityError:
+            raise AlreadyExistsError(f"{what} already exists in the shared registry {self._label}; pick another name") from None
+
+
+# -- the registry ------------------------------------------------------------------------------
+class SharedRegistry:
+    """One shared database, with a pooled engine per process and password."""
+
+    _engines: ClassVar[dict[tuple[Any, ...], sa.Engine]] = {}
+    _lock: ClassVar[threading.Lock] = threading.Lock()
+
+    def __init__(self, connection: Connection, password: str) -> None:
+        self.connection = connection
+        c = connection
+        key = (c.user, c.host, c.port, c.database, password, c.connect_timeout, c.ssl_ca)
+        with self._lock:
+            engine = self._engines.get(key)
+            if engine is None:
+                url = sa.URL.create("mysql+pymysql", username=c.user, password=password, host=c.host, port=c.port, database=c.database)
+                engine = self._engines[key] = sa.create_engine(
+                    url,
+                    connect_args={
+                        "connect_timeout": c.connect_timeout, "read_timeout": c.connect_timeout,
+                        "write_timeout": c.connect_timeout, "charset": "utf8mb4",
+                        **({"ssl": {"ca": c.ssl_ca}} if c.ssl_ca else {}),
+                    },
+                    pool_size=4, max_overflow=12, pool_timeout=c.connect_timeout, pool_recycle=1800,
+                    hide_parameters=True,  # a failing statement's values never reach a message
+                )
+        self._engine = engine
+
+    @contextmanager
+    def _connected(self) -> Iterator[sa.Connection]:
+        """A pooled connection; driver errors inside come out classified."""
+        try:
+            conn = self._engine.connect()
+        except sa_exc.SQLAlchemyError as exc:
+            raise classify(exc, self.connection) from None
+        try:
+            yield conn
+        except sa_exc.IntegrityError as exc:
+            raise RegistryError(f"shared registry {self.connection.url} refused a change ({_code(exc)[1][:200]}); nothing was changed") from None
+        except (sa_exc.DBAPIError, sa_exc.TimeoutError) as exc:
+            raise classify(exc, self.connection) from None
+        finally:
+            conn.close()  # rolls back whatever was not committed
+
+    @contextmanager
+    def _transaction(self, *, lock: bool) -> Iterator[SharedSession]:
+        """A transaction whose first query (schema check + generation) has answered. A stale
+        pooled connection (the server restarted) is replaced once if it failed at once; a
+        silent server is reported after one timeout, never retried."""
+        for attempt in (0, 1):
+            started = time.monotonic()
+            with self._connected() as conn:
+                try:
+                    generation = self._head(conn, lock=lock)
+                except sa_exc.DBAPIError as exc:
+                    if attempt == 0 and exc.connection_invalidated and time.monotonic() - started < 1.0:
+                        continue
+                    raise
+                yield SharedSession(conn, self.connection.url, generation)
+                conn.commit()
+                return
+
+    def _head(self, conn: sa.Connection, *, lock: bool) -> int:
+        """Check the schema version and return the generation (row-locked for a writer)."""
+        rows = dict(conn.execute(sa.select(_M.c.key, _M.c.value).where(_M.c.key.in_(("schema_version", "generation")))).all())
+        version = str(rows.get("schema_version", ""))
+        if not version.isdigit():
+            raise RegistryError(
+                f"shared registry {self.connection.url} has no schema version; run "
+                f"`zenml-notebook registry connect {self.connection.url}` to set it up"
+            )
+        if int(version) > SCHEMA_VERSION:
+            raise RegistryError(
+                f"shared registry {self.connection.url} has schema {version}, written by a newer zenml-notebook; "
+                f"this one reads schema {SCHEMA_VERSION}: upgrade with `pip install -U zenml-notebook`"
+            )
+        if int(version) < SCHEMA_VERSION:
+            raise RegistryError(
+                f"shared registry {self.connection.url} has the older schema {version} (this version uses "
+                f"{SCHEMA_VERSION}); run `zenml-notebook registry connect {self.connection.url}` to migrate it"
+            )
+        if lock:
+            row = conn.execute(sa.select(_M.c.value).where(_M.c.key == "generation").with_for_update()).first()
+            generation = int(row[0]) if row is not None and str(row[0]).isdigit() else 0
+            conn.execute(sa.update(_M).where(_M.c.key == "generation").values(value=str(generation + 1)))
+            return generation + 1
+        value = str(rows.get("generation", "0"))
+        return int(value) if value.isdigit() else 0
+
+    def read(self) -> AbstractContextManager[SharedSession]:
+        """A consistent snapshot for queries."""
+        return self._transaction(lock=False)
+
+    def write(self) -> AbstractContextManager[SharedSession]:
+        """One atomic change, serialised with every other writer of this registry."""
+        return self._transaction(lock=True)
+
+    def describe(self) -> dict[str, Any]:
+        return {"kind": "shared", "url": self.connection.url, "stale": False}
+
+    def setup(self, seed: Callable[[SharedSession], None] | None = None) -> tuple[int, int]:
+        """Create the tables (seeded) or migrate older ones; (schema before, schema now).
+
+        Under a server-side named lock, so two people connecting at once create one schema;
+        MySQL's DDL is not transactional, so each migration step records its version at once.
+        """
+        lock_name = f"zenml_notebook.registry.{self.connection.database}"
+        with self._connected() as conn:
+            got = conn.exec_driver_sql("SELECT GET_LOCK(%s, %s)", (lock_name, int(self.connection.connect_timeout) + 5)).scalar()
+            conn.commit()
+            if got != 1:
+                raise StoreUnavailableError(f"shared registry {self.connection.url}: another client is setting it up; try again in a moment")
+            try:
+                before = 0
+                if sa.inspect(conn).has_table("meta"):
+                    value = conn.execute(sa.select(_M.c.value).where(_M.c.key == "schema_version")).scalar()
+                    before = int(value) if value is not None and str(value).isdigit() else 0
+                conn.commit()
+                if before > SCHEMA_VERSION:
+                    self._head(conn, lock=False)  # raises: a newer schema, named
+                if before == 0:
+                    _META.create_all(conn)
+                    conn.execute(sa.insert(_M), [{"key": "schema_version", "value": str(SCHEMA_VERSION)}, {"key": "generation", "value": "1"}])
+                    if seed is not None:
+                        seed(SharedSession(conn, self.connection.url, 1))
+                    conn.commit()
+                    return 0, SCHEMA_VERSION
+                current = before
+                while current < SCHEMA_VERSION:
+                    _MIGRATIONS[current](conn)
+                    current += 1
+                    conn.execute(sa.update(_M).where(_M.c.key == "schema_version").values(value=str(current)))
+                    if conn.execute(sa.select(_M.c.key).where(_M.c.key == "generation")).first() is None:
+                        conn.execute(sa.insert(_M).values(key="generation", value="1"))
+                    conn.commit()
+                return before, current
+            finally:
+                conn.rollback()
+                conn.exec_driver_sql("SELECT RELEASE_LOCK(%s)", (lock_name,)).close()
+                conn.commit()
+
