@@ -126,7 +126,7 @@ def test_registry_refuses_a_newer_schema(repo: Path) -> None:
     path = repo / ".zenml" / "zenml.db"
     with sqlite3.connect(path) as conn:
         conn.execute("update meta set value = '99' where key = 'schema_version'")
-    with pytest.raises(RegistryError, match=r"written by a newer zenml-notebook \(schema 99, this one reads 1\)"):
+    with pytest.raises(RegistryError, match=r"written by a newer zenml-notebook \(schema 99, this one reads 2\)"):
         api.list_stacks()
     with sqlite3.connect(path) as conn:
         conn.execute("update meta set value = 'abc' where key = 'schema_version'")

@@ -172,7 +172,7 @@ def test_config_list_and_orchestrator(shell, repo: Path, capsys) -> None:
         "active stack 'default': orchestrator 'default' (local) -> 'default-dask' (dask: n_workers=2), registered\n"
     )
     text = repr(shell.run_line_magic("zenml", "config list"))
-    assert text.startswith("stack 'default' (active)\n")
+    assert text.startswith("stack 'default' (active), changed ")
     assert "orchestrator: default-dask" in text
 
 

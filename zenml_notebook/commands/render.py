@@ -40,13 +40,12 @@ def component_details(record: ComponentRecord, used_by: list[str]) -> Details:
 
 
 def stack_details(desc: StackDescription) -> Details:
-    title = f"stack {desc.stack.name!r}" + (" (active)" if desc.active else "")
+    title = f"stack {desc.stack.name!r}" + (" (active)" if desc.active else "") + f", changed {changed(desc.stack)}"
     sections = []
     for kind in KINDS:
         c = desc.components[kind]
         source = f" ({desc.source(kind)})" if desc.source(kind) else ""
-        sections.append((f"{KIND_LABELS[kind]}: {c.name}{source}", [("flavor", c.flavor), *mask_config(c.config).items(), ("changed", changed(c))]))
-    sections.append(("", [("stack changed", changed(desc.stack))]))
+        sections.append((f"{KIND_LABELS[kind]}: {c.name}{source}", [("flavor", c.flavor), *mask_config(c.config).items()]))
     return Details(title, sections)
 
 

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from ..disk import disk_problem
-from ..exceptions import RegistryError
+from ..exceptions import AlreadyExistsError, RegistryError
 from . import KINDS, SCHEMA_VERSION, ComponentRecord, StackRecord, changed_since, component_from_row, cut, identity, now
 
 __all__ = ["Registry", "Session"]
@@ -115,11 +115,21 @@ class Session:
 
     def add_component(self, kind: str, name: str, flavor: str, config: dict[str, Any]) -> None:
         stamp = now()
-        self._conn.execute(
-            "INSERT INTO components (kind, name, flavor, config, created, updated, updated_by) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        self._insert(
+            f"{kind} {name!r}",
+            "INSERT INTO components (kind, name, flavor, config, created, updated, updated_by) VALUES (?, ?, ?, ?, ?, ?, ?)",
             (kind, name, flavor, json.dumps(config, sort_keys=True), stamp, stamp, identity()),
         )
+
+    def _insert(self, what: str, sql: str, params: tuple[Any, ...]) -> None:
+        try:
+            self._conn.execute("SAVEPOINT insert_row")
+            self._conn.execute(sql, params)
+            self._conn.execute("RELEASE insert_row")
+        except sqlite3.IntegrityError:
+            self._conn.execute("ROLLBACK TO insert_row")
+            self._conn.execute("RELEASE insert_row")
+            raise AlreadyExistsError(f"{what} already exists in registry {self._path}; pick another name") from None
 
     def update_component(
         self, kind: str, name: str, flavor: str, config: dict[str, Any], *, expected_version: int | None = None
@@ -183,9 +193,10 @@ class Session:
 
     def add_stack(self, name: str, components: dict[str, str]) -> None:
         stamp = now()
-        self._conn.execute(
-            "INSERT INTO stacks (name, metadata_store, artifact_store, orchestrator, created, "
-            "updated, updated_by) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        self._insert(
+            f"stack {name!r}",
+            "INSERT INTO stacks (name, metadata_store, artifact_store, orchestrator, created, updated, updated_by) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
             (name, *self._component_ids(components), stamp, stamp, identity()),
         )
 
