@@ -1,0 +1,271 @@
+"""Two people ("ana" and "bob": two repositories, two config folders) sharing one registry
+on a real MariaDB of this module's own (paused by the fault test)."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from ..services import MariaDB, MySQLAccount
+
+
+@pytest.fixture(scope="module")
+def team_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MariaDB]:
+    db = MariaDB.private(tmp_path_factory.mktemp("team-mariadb"))
+    try:
+        yield db
+    finally:
+        db.resume() if getattr(db, "_proc", None) else None
+        db.stop()
+
+
+@pytest.fixture
+def account(team_db: MariaDB) -> MySQLAccount:
+    base = team_db.account("team", grant="ALL PRIVILEGES", on="`team\\_%`.*")
+    return MySQLAccount(base.host, base.port, base.user, base.password, f"team_{uuid.uuid4().hex[:10]}")
+
+
+@dataclass
+class Person:
+    name: str
+    root: Path
+    env: dict[str, str]
+
+    def run(self, *args: str, input: str | None = None, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "zenml_notebook", *args], cwd=self.root, env=self.env, input=input,
+            capture_output=True, text=True, timeout=timeout,
+        )
+
+    def ok(self, *args: str, input: str | None = None) -> str:
+        r = self.run(*args, input=input)
+        assert r.returncode == 0, f"{args}: {r.stderr}"
+        return r.stdout
+
+
+def _person(tmp_path: Path, name: str, account: MySQLAccount) -> Person:
+    root = tmp_path / name
+    root.mkdir()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ZENML_NOTEBOOK_")}
+    env.update({
+        "ZENML_NOTEBOOK_CONFIG_DIR": str(tmp_path / f"{name}-config"), "ZENML_NOTEBOOK_SECRETS_BACKEND": "file",
+        "ZENML_NOTEBOOK_USER": f"{name}@laptop", "TEAM_PASSWORD": account.password,
+    })
+    return Person(name, root, env)
+
+
+@pytest.fixture
+def url(account: MySQLAccount) -> str:
+    return f"mysql://{account.user}@{account.host}:{account.port}/{account.database}"
+
+
+@pytest.fixture
+def ana(tmp_path: Path, account: MySQLAccount) -> Person:
+    return _person(tmp_path, "ana", account)
+
+
+@pytest.fixture
+def bob(tmp_path: Path, account: MySQLAccount) -> Person:
+    return _person(tmp_path, "bob", account)
+
+
+def _stacks(person: Person) -> list[str]:
+    return [line.split()[-4] for line in person.ok("stack", "list").splitlines()[1:]]
+
+
+def _active(person: Person) -> str:
+    return person.ok("stack", "get").strip().split("'")[1]
+
+
+def test_two_repositories_share_stacks_and_keep_their_own_active_stack(ana: Person, bob: Person, url: str) -> None:
+    out = ana.ok("registry", "connect", url, "--passwd-env", "TEAM_PASSWORD")
+    assert f"connected to the shared registry {url}: 1 stack(s), 3 component(s)" in out
+    assert "created the registry's tables" in out
+    ana.ok("artifacts", "register", "team-art", "--path", "/tmp/team-art")
+    ana.ok("stack", "register", "prod", "-m", "default", "-a", "team-art", "-o", "default", "--set")
+    bob.ok("registry", "connect", url, "--passwd-env", "TEAM_PASSWORD")
+    assert _stacks(bob) == ["default", "prod"]
+    described = bob.ok("stack", "describe", "prod")
+    assert re.match(r"stack 'prod', changed \d\d:\d\d by ana@laptop\n", described)
+    assert "artifact store: team-art" in described
+    assert _active(ana) == "prod" and _active(bob) == "default"  # each keeps their own
+    bob.ok("stack", "set", "prod")
+    bob.ok("stack", "update", "prod", "-a", "default")
+    assert "artifact store: default" in ana.ok("stack", "describe", "prod")
+    assert re.search(r"changed \d\d:\d\d by bob@laptop", ana.ok("stack", "describe", "prod"))
+    show = ana.ok("registry", "show")
+    assert "shared" in show and url in show and "reachable" in show and "(env $TEAM_PASSWORD)" in show
+    # disconnecting brings back ana's own registry; the shared one is untouched for bob
+    assert "disconnected" in ana.ok("registry", "disconnect")
+    assert _stacks(ana) == ["default"] and _active(ana) == "default"
+    assert _stacks(bob) == ["default", "prod"]
+
+
+def test_secrets_stay_with_each_person(ana: Person, bob: Person, url: str, account: MySQLAccount) -> None:
+    for p in (ana, bob):
+        p.ok("registry", "connect", url, "--passwd-env", "TEAM_PASSWORD")
+    ana.ok("metadata", "register", "team-meta", "--flavor", "mysql", "--host", account.host, "--port", str(account.port),
+           "--username", account.user, "--database", f"{account.database}_m", "--passwd", input=account.password + "\n")
+    r = bob.run("metadata", "test", "team-meta")
+    assert r.returncode == 2 and r.stderr.strip().splitlines()[-1] == (
+        "zenml-notebook: error: metadata store 'team-meta' needs a password on this machine: "
+        "`%zenml metadata update team-meta --passwd`"
+    )
+    bob.ok("metadata", "update", "team-meta", "--passwd", input=account.password + "\n")
+    assert "OK - MySQL server" in bob.ok("metadata", "test", "team-meta")
+    assert "OK - MySQL server" in ana.ok("metadata", "test", "team-meta")  # bob's password did not replace ana's reference
+    assert re.search(r"changed\s+\d\d:\d\d by ana@laptop", bob.ok("metadata", "describe", "team-meta"))
+    for p in (ana, bob):  # no password anywhere in the repositories
+        for f in (p.root / ".zenml").rglob("*"):
+            if f.is_file():
+                assert account.password.encode() not in f.read_bytes(), f
+
+
+def test_a_change_from_an_old_read_is_refused_and_nothing_half_applied(
+    ana: Person, bob: Person, url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from zenml_notebook import api
+    from zenml_notebook.exceptions import ConflictError
+
+    ana.ok("registry", "connect", url, "--passwd-env", "TEAM_PASSWORD")
+    bob.ok("registry", "connect", url, "--passwd-env", "TEAM_PASSWORD")
+    ana.ok("artifacts", "register", "shared-art", "--path", "/tmp/a1")
+    for key, value in ana.env.items():  # this process is ana's kernel
+        monkeypatch.setenv(key, value)
+    monkeypatch.chdir(ana.root)
+    seen, _ = api.get_component("artifact_store", "shared-art")
+    seen_stack = api.get_stack_record("default")
+    bob.ok("artifacts", "update", "shared-art", "--path", "/tmp/b1")
+    bob.ok("stack", "update", "default", "-a", "shared-art")
+    with pytest.raises(ConflictError, match=r"^artifact store 'shared-art' was changed by bob@laptop at \d\d:\d\d since you read it; "
+                                            r"run the command again to apply it on top$"):
+        api.update_component("artifact_store", "shared-art", {"path": "/tmp/a2"}, expected_version=seen.version)
+    with pytest.raises(ConflictError, match=r"^stack 'default' was changed by bob@laptop"):
+        api.update_stack("default", artifact_store="default", expected_version=seen_stack.version)
+    now, _ = api.get_component("artifact_store", "shared-art")
+    assert now.config["path"] == "/tmp/b1" and now.updated_by == "bob@laptop"
+    assert api.get_stack_record("default").components["artifact_store"] == "shared-art"
+    # applied on top of a fresh read, it goes through
+    api.update_component("artifact_store", "shared-art", {"path": "/tmp/a2"}, expected_version=now.version)
+    assert "/tmp/a2" in bob.ok("artifacts", "describe", "shared-art")
+
+
+def test_copy_to_moves_everything_refuses_clashes_and_saves_no_password(ana: Person, bob: Person, url: str, account: MySQLAccount) -> None:
+    ana.ok("artifacts", "register", "mine", "--path", "/tmp/mine")
+    ana.ok("orchestrator", "register", "dask2", "--flavor", "dask", "--n-workers", "2")
+    ana.ok("metadata", "register", "db", "--flavor", "mysql", "--host", account.host, "--port", str(account.port),
+           "--username", account.user, "--database", f"{account.database}_m", "--passwd", input=account.password + "\n")
+    ana.ok("stack", "register", "exp", "-m", "db", "-a", "mine", "-o", "dask2")
+    out = ana.ok("registry", "copy-to", url, "--passwd-env", "TEAM_PASSWORD")
+    assert "copied 8 to" in out and "stack 'exp'" in out and "`%zenml metadata update db --passwd`" in out
+    bob.ok("registry", "connect", url, "--passwd-env", "TEAM_PASSWORD")
+    assert _stacks(bob) == ["default", "exp"]
+    assert "orchestrator: dask2" in bob.ok("stack", "describe", "exp")
+    again = ana.ok("registry", "copy-to", url, "--passwd-env", "TEAM_PASSWORD")
+    assert "copied 0" in again and "already there, identical" in again
+    bob.ok("artifacts", "update", "mine", "--path", "/tmp/theirs")
+    bob.ok("stack", "update", "exp", "-a", "default")
+    ana.ok("orchestrator", "register", "extra", "--flavor", "local")
+    r = ana.run("registry", "copy-to", url, "--passwd-env", "TEAM_PASSWORD")
+    assert r.returncode == 2
+    assert re.fullmatch(
+        rf"zenml-notebook: error: {re.escape(url)} already has artifact store 'mine', stack 'exp' with other settings; "
+        r"nothing was copied: .*", r.stderr.strip(),
+    ), r.stderr
+    assert "extra" not in bob.ok("orchestrator", "list")  # all or nothing
+    for f in (ana.root / ".zenml").rglob("*"):
+        if f.is_file():
+            assert account.password.encode() not in f.read_bytes(), f
+
+
+def _pymysql(account: MySQLAccount):  # type: ignore[no-untyped-def]
+    import pymysql
+
+    conn = pymysql.connect(host=account.host, port=account.port, user=account.user, password=account.password, autocommit=True)
+    conn.cursor().execute(f"CREATE DATABASE IF NOT EXISTS `{account.database}`")
+    conn.select_db(account.database)
+    return conn
+
+
+def test_an_older_schema_is_migrated_and_a_newer_one_refused(ana: Person, bob: Person, url: str, account: MySQLAccount) -> None:
+    from zenml_notebook.registry.local import SCHEMA_1
+
+    conn = _pymysql(account)  # a registry as schema 1 made it, with a stack in it
+    with conn.cursor() as cur:
+        for statement in SCHEMA_1.split(";"):
+            if statement.strip():
+                cur.execute(statement.replace("key TEXT PRIMARY KEY", "`key` VARCHAR(64) PRIMARY KEY")
+                            .replace("INTEGER PRIMARY KEY", "INTEGER PRIMARY KEY AUTO_INCREMENT")
+                            .replace("name TEXT NOT NULL UNIQUE", "name VARCHAR(64) NOT NULL UNIQUE")
+                            .replace("kind TEXT NOT NULL,\n    name TEXT NOT NULL", "kind VARCHAR(32) NOT NULL,\n    name VARCHAR(64) NOT NULL"))
+        cur.execute("INSERT INTO meta VALUES ('schema_version', '1')")
+        for i, kind in enumerate(("metadata_store", "artifact_store", "orchestrator"), 1):
+            config = '{"uri": ".zenml/metadata.db"}' if i == 1 else '{"path": "old"}' if i == 2 else "{}"
+            flavor = "sqlite" if i == 1 else "local"
+            cur.execute("INSERT INTO components VALUES (%s, %s, 'old', %s, %s, 't', 't')", (i, kind, flavor, config))
+        cur.execute("INSERT INTO stacks VALUES (1, 'old', 1, 2, 3, 't', 't')")
+    out = ana.ok("registry", "connect", url, "--passwd-env", "TEAM_PASSWORD")
+    assert f"migrated {url} from schema 1 to 2" in out
+    assert "old" in _stacks(ana)
+    described = ana.ok("stack", "describe", "old")
+    assert "artifact store: old" in described and "path    old" in described
+    with conn.cursor() as cur:
+        cur.execute("UPDATE meta SET value = '99' WHERE `key` = 'schema_version'")
+    r = ana.run("stack", "list")
+    assert r.returncode == 2 and "has schema 99, written by a newer zenml-notebook; this one reads schema 2: upgrade with " \
+        "`pip install -U zenml-notebook`" in r.stderr
+    r = bob.run("registry", "connect", url, "--passwd-env", "TEAM_PASSWORD")
+    assert r.returncode == 2 and "has schema 99" in r.stderr and "reads schema 2" in r.stderr
+    assert "registry" in bob.ok("registry", "show") and "local" in bob.ok("registry", "show")  # nothing was saved
+
+
+def test_a_stopped_server_is_one_line_within_the_timeout_and_reads_show_the_stale_copy(
+    ana: Person, url: str, team_db: MariaDB
+) -> None:
+    ana.ok("registry", "connect", url, "--passwd-env", "TEAM_PASSWORD", "--connect-timeout", "2")
+    ana.ok("stack", "register", "prod", "-m", "default", "-a", "default", "-o", "default")
+    assert _stacks(ana) == ["default", "prod"]  # read once: the copy is saved
+    team_db.pause()
+    try:
+        started = time.monotonic()
+        r = ana.run("stack", "register", "more", "-m", "default", "-a", "default", "-o", "default")
+        took = time.monotonic() - started
+        assert r.returncode == 2 and took < 2 + 1 + 0.6, took  # + the interpreter's start
+        assert r.stderr.strip() == (
+            f"zenml-notebook: error: shared registry {url}: {team_db.host}:{team_db.port} accepted the connection but gave "
+            "no MySQL answer within 2 s (the server is stopped or overloaded, or it is not a MySQL server); check the URL's "
+            "port, or raise --connect-timeout"
+        )
+        r = ana.run("stack", "list")
+        assert r.returncode == 0 and [line.split()[-4] for line in r.stdout.splitlines()[1:]] == ["default", "prod"]
+        assert re.search(r"^warning: shared registry .* gave no MySQL answer within 2 s .*; showing this repository's copy of it "
+                         r"from \d\d:\d\d, which may be stale$", r.stderr.strip()), r.stderr
+        assert "Traceback" not in r.stderr
+    finally:
+        team_db.resume()
+    assert _stacks(ana) == ["default", "prod"]
+
+
+@pytest.mark.parametrize(("given", "says"), [
+    ("mysql://team:pw@127.0.0.1/db", "holds a password, which would be saved in .zenml/"),
+    ("postgresql://team@127.0.0.1/db", "scheme 'postgresql' is not supported (PostgreSQL is not supported yet)"),
+    ("mysql://127.0.0.1/db", "needs a user and a host"),
+    ("mysql://team@127.0.0.1/", "needs a database name"),
+    ("mysql://team@127.0.0.1/db;drop", "needs a database name"),
+    ("mysql://team@127.0.0.1:99999/db", "is not a registry URL"),
+    ("<b>x</b>", "is not a registry URL"),
+])
+def test_bad_urls_are_one_line(ana: Person, given: str, says: str) -> None:
+    ana.ok("init")
+    r = ana.run("registry", "connect", given)
+    assert r.returncode == 2 and says in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
+    assert "pw" not in r.stderr.replace("passwd", "")
