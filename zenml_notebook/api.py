@@ -31,7 +31,15 @@ from .exceptions import (
     ZenMLWarning,
 )
 from .flavors import COMMAND_OF_KIND, KIND_LABELS, KINDS, behaviour, config_model, did_you_mean, flavors_of
-from .registry import AnyRegistry, ComponentRecord, Registry, Session, StackRecord, changed_since, open_registry
+from .registry import (
+    AnyRegistry,
+    ComponentRecord,
+    Registry,
+    Session,
+    StackRecord,
+    changed_since,
+    open_registry,
+)
 from .repository import Repository, find_repository
 from .validation import check_name, validate_stack
 
@@ -42,20 +50,19 @@ if TYPE_CHECKING:
 __all__ = [
     "ConfigChange",
     "RegistryStatus",
-    "connect_registry",
-    "copy_registry_to",
-    "disconnect_registry",
-    "registry_status",
     "StackDescription",
     "active_stack_name",
     "artifact_store",
     "clean_artifacts",
     "config_get",
     "config_set",
+    "connect_registry",
+    "copy_registry_to",
     "copy_stack",
     "delete_component",
     "delete_stack",
     "describe_stack",
+    "disconnect_registry",
     "ensure_repository",
     "export_stack",
     "get_component",
@@ -69,6 +76,8 @@ __all__ = [
     "preview_artifact",
     "register_component",
     "register_stack",
+    "registry_location",
+    "registry_status",
     "rename_stack",
     "resolve_stack",
     "set_active_stack",
@@ -682,6 +691,12 @@ class RegistryStatus:
     error: str = ""  # why the shared registry did not answer
 
 
+def registry_location() -> dict[str, Any]:
+    """Where the registry lives, for a front end: {"kind": "local"|"shared", "url", "stale"}
+    (stale: the last read of the shared registry came from this repository's copy)."""
+    return open_repository()[1].describe()
+
+
 def registry_status() -> RegistryStatus:
     """The repository's registry: local or shared (and if shared, whether it answers)."""
     from .secrets import describe_ref
@@ -704,8 +719,8 @@ def registry_status() -> RegistryStatus:
 
 def _password_for(url: str, password: str | dict[str, Any] | None) -> tuple[dict[str, Any] | None, str, str | None]:
     """(the reference to keep, the plain password to use now, a plain one still to store)."""
-    from .registry.team import password_of
     from .registry.shared import Connection
+    from .registry.team import password_of
     from .secrets import is_ref, resolve
 
     if isinstance(password, dict):

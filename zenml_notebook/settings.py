@@ -90,7 +90,7 @@ def stored_secrets(config: dict[str, Any], pending: Mapping[str, str], *, keep: 
     restore: list[tuple[dict[str, Any], str | None]] = []
     for key, value in pending.items():
         old = (keep or {}).get(key)
-        if secrets.is_ref(old) and "$secret" in old:
+        if isinstance(old, dict) and secrets.is_ref(old) and "$secret" in old:
             try:
                 before: str | None = secrets.resolve(old)
             except SecretError:

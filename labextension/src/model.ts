@@ -14,12 +14,24 @@ export interface IStack {
   name: string;
   active: boolean;
   components: Record<string, IComponent>;
+  /** when the stack was last changed (ISO 8601, UTC) and by whom ("ana@laptop") */
+  changed?: string;
+  changed_by?: string;
+}
+
+/** Where the stacks live: the repository's own file, or a team's shared database. */
+export interface IRegistry {
+  kind: 'local' | 'shared';
+  url: string;
+  /** the shared server did not answer: this is the repository's last copy */
+  stale: boolean;
 }
 
 export interface IStacks {
   repository: string | null;
   active: string | null;
   stacks: IStack[];
+  registry?: IRegistry;
 }
 
 export interface IEntry {
@@ -169,4 +181,31 @@ export function pageLabel(listing: IListing): string {
   }
   const last = listing.offset + listing.entries.length;
   return `${listing.offset + 1}-${last} of ${listing.total}`;
+}
+
+/** The registry line: "Registry: local" or "Registry: shared · mysql://ana@db:3306/team". */
+export function describeRegistry(registry: IRegistry | undefined): string {
+  if (!registry || registry.kind !== 'shared') {
+    return 'Registry: local (this repository)';
+  }
+  return `Registry: shared · ${registry.url}` + (registry.stale ? ' · stale copy (the server did not answer)' : '');
+}
+
+function pad(n: number): string {
+  return n < 10 ? `0${n}` : String(n);
+}
+
+/** "changed 14:02 by ana@laptop" (today) or "changed 2026-11-28 14:02 by ana@laptop"; "" if unknown. */
+export function describeChange(stack: IStack, now: Date = new Date()): string {
+  if (!stack.changed) {
+    return '';
+  }
+  const at = new Date(stack.changed);
+  if (Number.isNaN(at.getTime())) {
+    return '';
+  }
+  const time = `${pad(at.getHours())}:${pad(at.getMinutes())}`;
+  const sameDay = at.toDateString() === now.toDateString();
+  const when = sameDay ? time : `${at.getFullYear()}-${pad(at.getMonth() + 1)}-${pad(at.getDate())} ${time}`;
+  return `changed ${when}` + (stack.changed_by ? ` by ${stack.changed_by}` : '');
 }

@@ -6,17 +6,20 @@ import { Widget } from '@lumino/widgets';
 
 import { ZenmlApi } from './api';
 import {
+  describeChange,
+  describeComponent,
+  describeRegistry,
+  formatWhen,
+  humanSize,
   IListing,
+  imageSource,
   IPreview,
   IStacks,
   KINDS,
-  describeComponent,
-  formatWhen,
-  humanSize,
-  imageSource,
   pageLabel,
   parentPath,
-  stacksChanged } from './model';
+  stacksChanged
+} from './model';
 
 const POLL_MS = 2500;
 const PAGE = 100;
@@ -127,7 +130,12 @@ export class ZenMLSidebar extends Widget {
       return;
     }
     const active = data.stacks.find(s => s.active);
+    const registry = el('div', { cls: data.registry?.stale ? 'zn-detail zn-registry zn-stale' : 'zn-detail zn-registry', zn: 'registry',
+      text: describeRegistry(data.registry) });
     const card = el('div', { cls: 'zn-active', zn: 'active-stack' }, el('div', { cls: 'zn-title', text: `Active stack: ${data.active ?? ''}` }));
+    if (active && describeChange(active)) {
+      card.appendChild(el('div', { cls: 'zn-detail', zn: 'changed', text: describeChange(active) }));
+    }
     if (active) {
       for (const [kind, label] of KINDS) {
         const c = active.components[kind];
@@ -138,7 +146,8 @@ export class ZenMLSidebar extends Widget {
     }
     const list = el('ul', { cls: 'zn-stacks' });
     for (const stack of data.stacks) {
-      const row = el('li', { cls: stack.active ? 'zn-stack zn-current' : 'zn-stack', zn: 'stack-row', title: stack.name },
+      const change = describeChange(stack);
+      const row = el('li', { cls: stack.active ? 'zn-stack zn-current' : 'zn-stack', zn: 'stack-row', title: change ? `${stack.name}: ${change}` : stack.name },
         el('span', { cls: 'zn-name', text: stack.name }));
       if (stack.active) {
         row.appendChild(el('span', { cls: 'zn-badge', text: 'active' }));
@@ -147,7 +156,7 @@ export class ZenMLSidebar extends Widget {
       }
       list.appendChild(row);
     }
-    this.stackBox.replaceChildren(card, el('div', { cls: 'zn-subtitle', text: 'Stacks' }), list);
+    this.stackBox.replaceChildren(registry, card, el('div', { cls: 'zn-subtitle', text: 'Stacks' }), list);
   }
 
   private async switchTo(name: string): Promise<void> {

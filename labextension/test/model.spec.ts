@@ -1,6 +1,8 @@
 // Unit tests of the sidebar's pure helpers (formatting, paths, query strings, image safety).
 import {
+  describeChange,
   describeComponent,
+  describeRegistry,
   dirname,
   formatWhen,
   humanSize,
@@ -55,5 +57,25 @@ describe('model', () => {
     expect(pageLabel({ store: 's', path: '', entries: new Array(100), total: 250, offset: 100, limit: 100 })).toBe('101-200 of 250');
     expect(pageLabel({ store: 's', path: '', entries: [], total: 0, offset: 0, limit: 100 })).toBe('empty');
     expect(formatWhen(1700000000).startsWith('2023-11-')).toBe(true);
+  });
+});
+
+describe('where the stacks live and who changed them', () => {
+  it('names the registry, and says when the shared one answered from its stale copy', () => {
+    expect(describeRegistry(undefined)).toBe('Registry: local (this repository)');
+    expect(describeRegistry({ kind: 'local', url: '/r/.zenml/zenml.db', stale: false })).toBe('Registry: local (this repository)');
+    expect(describeRegistry({ kind: 'shared', url: 'mysql://ana@db:3306/team', stale: false })).toBe('Registry: shared · mysql://ana@db:3306/team');
+    expect(describeRegistry({ kind: 'shared', url: 'mysql://ana@db:3306/team', stale: true }))
+      .toBe('Registry: shared · mysql://ana@db:3306/team · stale copy (the server did not answer)');
+  });
+
+  it('says when and by whom a stack changed, in local time, with the date when not today', () => {
+    const at = new Date(2026, 10, 29, 14, 2);
+    const stack = { name: 'prod', active: true, components: {}, changed: at.toISOString(), changed_by: 'ana@laptop' };
+    expect(describeChange(stack, new Date(2026, 10, 29, 18, 0))).toBe('changed 14:02 by ana@laptop');
+    expect(describeChange(stack, new Date(2026, 10, 30, 9, 0))).toBe('changed 2026-11-29 14:02 by ana@laptop');
+    expect(describeChange({ ...stack, changed_by: '' }, new Date(2026, 10, 29, 18, 0))).toBe('changed 14:02');
+    expect(describeChange({ ...stack, changed: undefined })).toBe('');
+    expect(describeChange({ ...stack, changed: 'not a time' })).toBe('');
   });
 });

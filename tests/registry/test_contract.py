@@ -124,7 +124,7 @@ def test_concurrent_writers_lose_nothing(backend: Backend) -> None:
         first = s.generation()
     procs = start_writers(backend, writers=8, count=25)
     for p in procs:
-        out, err = p.communicate(timeout=180)
+        _, err = p.communicate(timeout=180)
         assert p.returncode == 0, err[-2000:]
     with backend.registry.read() as s:
         names = [c.name for c in s.list_components("orchestrator") if c.name != "default"]

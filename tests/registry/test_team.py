@@ -3,6 +3,7 @@ on a real MariaDB of this module's own (paused by the fault test)."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -269,3 +270,43 @@ def test_bad_urls_are_one_line(ana: Person, given: str, says: str) -> None:
     r = ana.run("registry", "connect", given)
     assert r.returncode == 2 and says in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
     assert "pw" not in r.stderr.replace("passwd", "")
+
+
+@pytest.fixture
+def jp_server_config(jp_server_config):  # type: ignore[no-untyped-def]
+    return {"ServerApp": {"jpserver_extensions": {"zenml_notebook.server": True}, "allow_unauthenticated_access": False}}
+
+
+async def _stacks_over_http(jp_fetch) -> tuple[int, dict, float]:  # type: ignore[no-untyped-def]
+    import json
+
+    started = time.monotonic()
+    response = await jp_fetch("zenml-notebook", "stacks", method="GET", request_timeout=30)
+    return response.code, json.loads(response.body), time.monotonic() - started
+
+
+async def test_the_sidebar_is_told_where_the_registry_lives_and_falls_back_to_the_stale_copy(
+    jp_fetch, jp_root_dir: Path, workdir: Path, url: str, account: MySQLAccount, team_db: MariaDB, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from zenml_notebook import api
+
+    monkeypatch.setenv("TEAM_PASSWORD", account.password)
+    monkeypatch.setenv("ZENML_NOTEBOOK_USER", "ana@laptop")
+    monkeypatch.chdir(jp_root_dir)
+    api.connect_registry(url, password={"$env": "TEAM_PASSWORD"}, connect_timeout=2)
+    api.register_stack("prod", "default", "default", "default")
+    code, body, _ = await _stacks_over_http(jp_fetch)
+    assert code == 200 and body["registry"] == {"kind": "shared", "url": url, "stale": False}
+    prod = next(s for s in body["stacks"] if s["name"] == "prod")
+    assert prod["changed_by"] == "ana@laptop" and prod["changed"].endswith("+00:00")
+    assert account.password not in json.dumps(body)
+    team_db.pause()
+    try:
+        code, body, took = await _stacks_over_http(jp_fetch)
+        assert code == 200 and body["registry"]["stale"] is True, body
+        assert [s["name"] for s in body["stacks"]] == ["default", "prod"]
+        assert took < 2 + 1, took
+        code, body, took = await _stacks_over_http(jp_fetch)  # the next poll does not wait again
+        assert code == 200 and took < 0.5, took
+    finally:
+        team_db.resume()

@@ -34,7 +34,7 @@ def _password(args: argparse.Namespace) -> str | dict[str, Any] | None:
             ZenMLWarning, stacklevel=2,
         )
         remember_secret(args.password)
-    return args.password
+    return str(args.password)
 
 
 def _options(args: argparse.Namespace) -> dict[str, Any]:
@@ -43,6 +43,7 @@ def _options(args: argparse.Namespace) -> dict[str, Any]:
 
 def _show(args: argparse.Namespace) -> Details:
     status = api.registry_status()
+    items: list[tuple[str, Any]]
     if status.kind == "local":
         items = [("kind", "local (this repository's own)"), ("file", status.url)]
     else:

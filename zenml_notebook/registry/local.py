@@ -22,7 +22,17 @@ from typing import Any, ClassVar
 
 from ..disk import disk_problem
 from ..exceptions import AlreadyExistsError, RegistryError
-from . import KINDS, SCHEMA_VERSION, ComponentRecord, StackRecord, changed_since, component_from_row, cut, identity, now
+from . import (
+    KINDS,
+    SCHEMA_VERSION,
+    ComponentRecord,
+    StackRecord,
+    changed_since,
+    component_from_row,
+    cut,
+    identity,
+    now,
+)
 
 __all__ = ["Registry", "Session"]
 

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import json
 import re
-import time
 import threading
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
@@ -32,9 +32,18 @@ from ..exceptions import (
     UsageError,
     ZenMLError,
 )
-from . import KINDS, SCHEMA_VERSION, ComponentRecord, StackRecord, changed_since, component_from_row, identity, now
+from . import (
+    KINDS,
+    SCHEMA_VERSION,
+    ComponentRecord,
+    StackRecord,
+    changed_since,
+    component_from_row,
+    identity,
+    now,
+)
 
-__all__ = ["Connection", "SharedRegistry", "SharedSession", "TABLES"]
+__all__ = ["TABLES", "Connection", "SharedRegistry", "SharedSession"]
 
 _SCHEMES = {"mysql", "mariadb", "mysql+pymysql", "mariadb+pymysql"}
 _DB_NAME = re.compile(r"[A-Za-z0-9_$]{1,64}")
@@ -102,7 +111,7 @@ class Connection:
 
 
 # -- the tables ----------------------------------------------------------------------------------
-_MYSQL = {"mysql_engine": "InnoDB", "mysql_charset": "utf8mb4"}
+_MYSQL: dict[str, Any] = {"mysql_engine": "InnoDB", "mysql_charset": "utf8mb4"}
 _META = sa.MetaData()
 TABLES = {
     "meta": sa.Table(
@@ -154,7 +163,7 @@ _MIGRATIONS: dict[int, Callable[[sa.Connection], None]] = {1: _migrate_1_to_2}
 # -- errors in words -----------------------------------------------------------------------------
 def _code(error: BaseException) -> tuple[int, str]:
     orig = getattr(error, "orig", error)
-    args = getattr(orig, "args", ())
+    args: tuple[Any, ...] = tuple(getattr(orig, "args", ()))
     code = int(args[0]) if args and isinstance(args[0], int) else 0
     return code, str(args[1]) if len(args) > 1 else str(orig)
 
@@ -367,7 +376,7 @@ class SharedRegistry:
 
     def _head(self, conn: sa.Connection, *, lock: bool) -> int:
         """Check the schema version and return the generation (row-locked for a writer)."""
-        rows = dict(conn.execute(sa.select(_M.c.key, _M.c.value).where(_M.c.key.in_(("schema_version", "generation")))).all())
+        rows: dict[str, str] = dict(conn.execute(sa.select(_M.c.key, _M.c.value).where(_M.c.key.in_(("schema_version", "generation")))).all())
         version = str(rows.get("schema_version", ""))
         if not version.isdigit():
             raise RegistryError(

@@ -153,7 +153,7 @@ class TeamRegistry:
                 assert why is not None
                 session = stack.enter_context(self._from_copy(why))
             self.stale = why is not None
-            yield TeamSession(session, active, stale=self.stale)  # type: ignore[misc]
+            yield TeamSession(session, active, stale=self.stale)
 
     @contextmanager
     def write(self) -> Iterator[Session]:
@@ -161,14 +161,14 @@ class TeamRegistry:
         active = self._local_active()
         with shared_registry(self.connection).write() as shared:
             session = TeamSession(shared, active)
-            yield session  # type: ignore[misc]
+            yield session
         self._down.pop(self.connection.url, None)
         if session.pending_active is not None:
             with self.local.write() as local:
                 local.set_active(session.pending_active)
 
     def describe(self) -> dict[str, Any]:
-        return {"kind": "shared", "url": self.connection.url, "stale": self.stale}
+        return {"kind": "shared", "url": self.connection.url, "stale": self.stale or self.connection.url in self._down}
 
 
 def records_equal(a: ComponentRecord | StackRecord, b: ComponentRecord | StackRecord) -> bool:
@@ -210,7 +210,8 @@ def copy_into(target: SharedRegistry, components: list[ComponentRecord], stacks:
     with target.write() as session:
         clashes: list[str] = []
         todo: list[ComponentRecord | StackRecord] = []
-        for record in [*components, *stacks]:
+        records: list[ComponentRecord | StackRecord] = [*components, *stacks]
+        for record in records:
             there = session.get_component(record.kind, record.name) if isinstance(record, ComponentRecord) else session.get_stack(record.name)
             if there is None:
                 todo.append(record)

@@ -103,16 +103,19 @@ def _stacks() -> dict[str, Any]:
     if not exists:
         return {"repository": None, "active": None, "stacks": []}
     stacks, active = api.list_stacks()
+    registry = api.registry_location()  # after the read: says whether it came from the stale copy
     out = []
     for stack in stacks:
         desc = api.describe_stack(stack.name)
         out.append({
             "name": stack.name,
             "active": stack.name == active,
+            "changed": stack.updated,
+            "changed_by": stack.updated_by,
             "components": {k: {"name": c.name, "flavor": c.flavor, "config": mask_config(c.config), "source": desc.source(k)}
                            for k, c in desc.components.items()},
         })
-    return {"repository": str(repo.root), "active": active, "stacks": out}
+    return {"repository": str(repo.root), "active": active, "stacks": out, "registry": registry}
 
 
 class StacksHandler(_Base):

@@ -294,7 +294,8 @@ def _save(kind: str, name: str, flavor: str, settings: dict[str, Any], use: bool
         done = f"updated {label} {name!r}"
     if use:
         stack = api.active_stack_name()
-        api.update_stack(stack, **{kind: name})
+        part: dict[str, Any] = {kind: name}
+        api.update_stack(stack, **part)
         done += f"; stack {stack!r} uses it"
     return done
 
