@@ -65,6 +65,7 @@ bench: venv
 	$(BENCH) benchmarks/bench_server.py
 	$(BENCH) benchmarks/bench_worker.py
 	$(BENCH) benchmarks/bench_steps.py
+	$(BENCH) benchmarks/bench_registry.py
 
 .venv-zenml/.installed:
 	$(PYTHON) -m venv .venv-zenml

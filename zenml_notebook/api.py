@@ -239,6 +239,12 @@ def _resolve(session: Session, name: str | None) -> StackDescription:
             f"${ENV_STACK}={active} names no stack{did_you_mean(active, names)}; registered stacks: "
             f"{', '.join(names) or 'none'} (unset it to use the registry's active stack)"
         )
+    if name is None and session.get_stack(active) is None:
+        names = [s.name for s in session.list_stacks()]
+        raise NotFoundError(
+            f"the active stack {active!r} is no longer registered (deleted or renamed - in a shared registry perhaps by "
+            f"a teammate); pick one with `stack set NAME` (registered: {', '.join(names) or 'none'})"
+        )
     record = _stack(session, name or active)
     components: dict[str, ComponentRecord] = {}
     overrides: dict[str, str] = {}
