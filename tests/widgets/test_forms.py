@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 from pathlib import Path
 
@@ -113,6 +114,29 @@ def test_artifact_form(repo: Path, gcs_server, gcs_bucket: str, s3_server, s3_bu
     assert (s3.key.value, s3.secret.value) == ("", "")
     record = api.get_component("artifact_store", "s3-store")[0]
     assert record.config["secret"]["$secret"] and "s3-secret-value-9" in (tmp_path / "config" / "secrets.json").read_text()
+
+
+def test_a_form_filled_before_someone_else_saved_is_refused_then_applies_on_top(
+    repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    api.register_component("artifact_store", "shared", "local", {"path": str(tmp_path / "one")})
+    monkeypatch.setenv("ZENML_NOTEBOOK_USER", "ana@laptop")
+    form = artifacts_form("shared")  # filled from version 1
+    monkeypatch.setenv("ZENML_NOTEBOOK_USER", "bob@desk")
+    api.update_component("artifact_store", "shared", {"path": str(tmp_path / "bob")})
+    monkeypatch.setenv("ZENML_NOTEBOOK_USER", "ana@laptop")
+    form.path.value, form.use.value = str(tmp_path / "ana"), False
+    form.save_button.click()
+    assert re.fullmatch(r"artifact store 'shared' was changed by bob@desk at \d\d:\d\d since you read it; Save again to apply it "
+                        r"on top", form.status_text), form.status_text
+    assert api.get_component("artifact_store", "shared")[0].config["path"] == str(tmp_path / "bob")  # nothing lost
+    form.save_button.click()
+    assert form.status_text == "updated artifact store 'shared'"
+    record = api.get_component("artifact_store", "shared")[0]
+    assert record.config["path"] == str(tmp_path / "ana") and record.updated_by == "ana@laptop" and record.version == 3
+    form.path.value = str(tmp_path / "ana2")
+    form.save_button.click()  # its own save moved its version on: no conflict with itself
+    assert form.status_text == "updated artifact store 'shared'"
 
 
 def test_stack_form(repo: Path) -> None:

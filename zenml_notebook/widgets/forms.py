@@ -11,7 +11,7 @@ from typing import Any
 import ipywidgets as w
 
 from .. import api
-from ..exceptions import ZenMLError, redact, remember_secret
+from ..exceptions import ConflictError, ZenMLError, redact, remember_secret
 from ..registry import ComponentRecord
 from ..uris import parse_artifact_uri
 
@@ -39,6 +39,23 @@ class _Form:
         self.status = w.HTML(value="")
         self.buttons: list[w.Button] = []
         self.widget: w.VBox
+        self._read: dict[str, int] = {}  # component name -> the version this form was filled from
+
+    def _remember(self, record: ComponentRecord | None) -> ComponentRecord | None:
+        if record is not None:
+            self._read[record.name] = record.version
+        return record
+
+    def _save(self, kind: str, name: str, flavor: str, settings: dict[str, Any], use: bool) -> str:
+        """Save what the form shows - refused if someone changed the component since the form
+        read it (then the form takes the new version, and Save again applies yours on top)."""
+        try:
+            text, version = _save(kind, name, flavor, settings, use, self._read.get(name))
+        except ConflictError as exc:
+            self._remember(_existing(kind, name))
+            raise ConflictError(str(exc).replace("run the command again", "Save again")) from None
+        self._read[name] = version
+        return text
 
     def _button(self, label: str, action: Callable[[], None], style: str = "") -> w.Button:
         button = w.Button(description=label, button_style=style)
@@ -132,7 +149,7 @@ class MySQLForm(_Form):
 
     def __init__(self, name: str | None = None) -> None:
         super().__init__()
-        existing = _existing("metadata_store", name)
+        existing = self._remember(_existing("metadata_store", name))
         c = existing.config if existing and existing.flavor == "mysql" else {}
         self.name = _text("Name", name or "team-mysql")
         self.host = _text("Host", str(c.get("host", "")), "db.example.com")
@@ -191,7 +208,7 @@ class MySQLForm(_Form):
             settings["password"] = password
         if password is None and _existing("metadata_store", name) is None:
             raise ZenMLError("password is empty; type it in")
-        self._show(_save("metadata_store", name, "mysql", settings, self.use.value), "ok")
+        self._show(self._save("metadata_store", name, "mysql", settings, self.use.value), "ok")
         self._secret = None
 
 
@@ -200,7 +217,7 @@ class ArtifactStoreForm(_Form):
 
     def __init__(self, name: str | None = None) -> None:
         super().__init__()
-        existing = _existing("artifact_store", name)
+        existing = self._remember(_existing("artifact_store", name))
         c = existing.config if existing else {}
         self.name = _text("Name", name or "team-artifacts")
         self.flavor = w.Dropdown(options=["local", "gcs", "s3"], value=existing.flavor if existing else "gcs", description="Kind", style=_STYLE)
@@ -258,7 +275,7 @@ class ArtifactStoreForm(_Form):
     def save(self) -> None:
         settings = self._settings()
         name = self.name.value.strip()
-        self._show(_save("artifact_store", name, self.flavor.value, settings, self.use.value), "ok")
+        self._show(self._save("artifact_store", name, self.flavor.value, settings, self.use.value), "ok")
         self._secrets.clear()
 
 
@@ -282,22 +299,23 @@ class StackForm(_Form):
         self._show(f"registered stack {record.name!r}" + ("; it is now the active stack" if activate else ""), "ok")
 
 
-def _save(kind: str, name: str, flavor: str, settings: dict[str, Any], use: bool) -> str:
+def _save(kind: str, name: str, flavor: str, settings: dict[str, Any], use: bool, expected_version: int | None = None) -> tuple[str, int]:
     """Register or update through the API (which checks the store first); optionally put
-    the component on the active stack. Returns what was done, for the status line."""
+    the component on the active stack. Returns what was done, for the status line, and the
+    component's version now."""
     label = "metadata store" if kind == "metadata_store" else "artifact store"
     if _existing(kind, name) is None:
-        api.register_component(kind, name, flavor, settings)
+        record = api.register_component(kind, name, flavor, settings)
         done = f"registered {label} {name!r}"
     else:
-        api.update_component(kind, name, settings, flavor=flavor)
+        _, record = api.update_component(kind, name, settings, flavor=flavor, expected_version=expected_version)
         done = f"updated {label} {name!r}"
     if use:
         stack = api.active_stack_name()
         part: dict[str, Any] = {kind: name}
         api.update_stack(stack, **part)
         done += f"; stack {stack!r} uses it"
-    return done
+    return done, record.version
 
 
 def _existing(kind: str, name: str | None) -> ComponentRecord | None:
