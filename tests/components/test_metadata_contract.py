@@ -131,3 +131,66 @@ def test_types_get_or_create_from_several_processes(store_record: ComponentRecor
     assert [r[0] for r in results] == ["ok\n"] * 4, [r[1][-2000:] for r in results]
     store = open_metadata_store(store_record, Repository(workdir))
     assert sorted(r.name for r in store.runs("p")) == [f"run-{i}" for i in range(4)]
+
+
+def test_named_versions_and_tags(store) -> None:
+    run = store.start_run("p", "run-v", {})
+    ids = []
+    for i in range(3):
+        info = store.record_step(run, f"s{i}", parameters={}, code_hash="c", cache_key=f"0{i}", inputs={},
+                                 outputs=[spec("model", f"/v/{i}", f"h{i}")], state="complete", started=0, ended=1)
+        ids.append(info.outputs["model"])
+        made = store.add_version("model", ids[-1], run="run-v", step=f"s{i}", content_hash=f"h{i}", size=10 + i)
+        assert made is not None and made.version == i + 1
+    assert store.add_version("model", ids[-1], run="run-v", step="s2", content_hash="h2") is None  # same bytes: no version
+    total, page = store.versions("model", limit=2)
+    assert total == 3 and [(v.version, v.artifact_id, v.size) for v in page] == [(3, ids[2], 12), (2, ids[1], 11)]
+    assert [v.version for v in store.versions("model", limit=2, offset=2)[1]] == [1]
+    assert store.get_version("model").version == 3 and store.get_version("model", 1).artifact_id == ids[0]
+    tagged, before = store.tag_version("model", 1, "production")
+    assert (tagged.tags, before) == (("production",), 0)
+    tagged, before = store.tag_version("model", 2, "production")  # a tag moves
+    assert (tagged.version, before) == (2, 1)
+    assert store.get_version("model", "production").artifact_id == ids[1]
+    assert store.get_version("model", 1).tags == ()
+    assert store.untag("model", "production") == 2
+    with pytest.raises(NotFoundError, match="has no tag 'production'"):
+        store.get_version("model", "production")
+    with pytest.raises(NotFoundError, match=r"has no version 7 \(versions 1-3\)"):
+        store.get_version("model", 7)
+    with pytest.raises(NotFoundError, match="no artifact named 'other'"):
+        store.get_version("other")
+    assert store.versions("other") == (0, [])
+
+
+def test_two_processes_minting_versions_at_once_get_distinct_ones(store_record: ComponentRecord, workdir: Path, tmp_path: Path) -> None:
+    code = textwrap.dedent(
+        f"""
+        import json, sys, time
+        from pathlib import Path
+        from zenml_notebook.components.metadata import open_metadata_store
+        from zenml_notebook.registry import ComponentRecord
+        from zenml_notebook.repository import Repository
+        go = Path({str(tmp_path / 'go')!r})
+        rec = ComponentRecord(**json.loads(sys.argv[1]))
+        store = open_metadata_store(rec, Repository(Path({str(workdir)!r})))
+        store.versions("model")  # types created before the start line
+        while not go.exists():
+            time.sleep(0.005)
+        got = [store.add_version("model", 1000 + i, run="r" + sys.argv[2], step="s", content_hash=sys.argv[2] + str(i)).version for i in range(15)]
+        print(json.dumps(got))
+        """
+    )
+    payload = json.dumps({"kind": store_record.kind, "name": store_record.name, "flavor": store_record.flavor, "config": store_record.config})
+    procs = [subprocess.Popen([sys.executable, "-c", code, payload, str(i)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for i in range(2)]
+    import time
+
+    time.sleep(1.0)
+    (tmp_path / "go").touch()
+    results = [p.communicate(timeout=120) for p in procs]
+    got = [json.loads(out) for out, _ in results if out]
+    assert len(got) == 2, [err[-2000:] for _, err in results]
+    assert sorted(got[0] + got[1]) == list(range(1, 31))  # distinct, none skipped
+    store = open_metadata_store(store_record, Repository(workdir))
+    total, page = store.versions("model", limit=30)
+    assert total == 30 and sorted(v.run for v in page) == ["r0"] * 15 + ["r1"] * 15

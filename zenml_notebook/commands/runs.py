@@ -11,19 +11,19 @@ from ..exceptions import ZenMLError
 from ._base import add, count, subcommands
 from .render import when
 
-__all__ = ["add_parsers"]
+__all__ = ["ON_STACK", "add_parsers", "open_client"]
 
 ON_STACK: dict[str, Any] = {"help": "another stack than the active one", "metavar": "STACK"}
 
 
-def _client(args: argparse.Namespace) -> Any:
+def open_client(args: argparse.Namespace) -> Any:
     from ..pipelines.runs import Client
 
     return Client(getattr(args, "stack", None))
 
 
 def _pipelines_list(args: argparse.Namespace) -> Table:
-    client = _client(args)
+    client = open_client(args)
     runs = client.runs()
     rows = []
     for name in client.pipelines():
@@ -34,7 +34,7 @@ def _pipelines_list(args: argparse.Namespace) -> Table:
 
 
 def _runs_list(args: argparse.Namespace) -> Table:
-    client = _client(args)
+    client = open_client(args)
     runs = client.runs(args.pipeline)[: args.limit]
     rows = [[r.name, r.pipeline, client.run_state(r), when(r.started), f"{max(r.ended - r.started, 0):.2f} s" if r.ended else ""] for r in runs]
     return Table(["RUN", "PIPELINE", "STATE", "STARTED", "DURATION"], rows, title=f"stack {client.stack!r}", empty="(no runs yet)")
@@ -43,7 +43,7 @@ def _runs_list(args: argparse.Namespace) -> Table:
 def _runs_compare(args: argparse.Namespace) -> Any:
     from ..display import Comparison
 
-    client = _client(args)
+    client = open_client(args)
     runs = [client.get_run(name) for name in args.runs]
     cells: dict[str, dict[str, str]] = {}  # row -> run -> value, rows in first-seen order
     for run in runs:
@@ -64,7 +64,7 @@ def _runs_compare(args: argparse.Namespace) -> Any:
 
 
 def _runs_logs(args: argparse.Namespace) -> Message:
-    run = _client(args).get_run(args.run)
+    run = open_client(args).get_run(args.run)
     steps = [run.step(args.step)] if args.step else run.steps
     parts = []
     for s in steps:
@@ -77,7 +77,7 @@ def _runs_logs(args: argparse.Namespace) -> Message:
 
 
 def _lineage(args: argparse.Namespace) -> Table:
-    client = _client(args)
+    client = open_client(args)
     graph = client.lineage(args.artifact)
     arts = {a.id: a for a in graph.artifacts}
     execs = {e.id: e for e in graph.executions}
@@ -98,7 +98,7 @@ def add_parsers(sub: Any) -> None:
     p.add_argument("pipeline", nargs="?", metavar="PIPELINE")
     p.add_argument("--limit", type=count(1, 100_000), default=50, help="at most this many runs (default 50)")
     p.add_argument("--stack", **ON_STACK)
-    p = add(rs, "describe", "a run's steps, states, durations and outputs", lambda a: _client(a).get_run(a.run))
+    p = add(rs, "describe", "a run's steps, states, durations and outputs", lambda a: open_client(a).get_run(a.run))
     p.add_argument("run", metavar="RUN")
     p.add_argument("--stack", **ON_STACK)
     p = add(rs, "logs", "what a run's steps printed (stdout, stderr, logging, a failed step's traceback)", _runs_logs)

@@ -23,7 +23,11 @@ _BUILDING: ContextVar[Graph | None] = ContextVar("zenml_notebook_graph", default
 
 def _output_names(fn: Callable[..., Any], outputs: list[str] | None) -> list[str]:
     if outputs is not None:
-        return list(outputs)
+        from ..validation import check_name
+
+        if isinstance(outputs, str) or len(set(outputs)) != len(list(outputs)):
+            raise UsageError(f"outputs= takes a list of distinct names, e.g. outputs=['model'] (got {outputs!r:.80})")
+        return [check_name("artifact", str(o)) for o in outputs]
     try:
         hints = typing.get_type_hints(fn)
     except Exception:
@@ -55,6 +59,8 @@ class Step:
         self.fn = fn
         self.name = name or fn.__name__
         self.output_names = _output_names(fn, outputs)
+        # outputs named by the user are versioned artifacts: "model" version 1, 2, ... (per metadata store)
+        self.versioned = outputs is not None
         self.cache = cache
         self.signature = inspect.signature(fn)
         self.code_hash = code_hash(fn)

@@ -194,6 +194,10 @@ class _Context:
                                    state="complete", started=result.started, ended=result.ended, log=result.log)
         for spec in result.specs:
             self.produced[(node.name, spec.name)] = Produced(info.outputs[spec.name], spec.content_hash, spec.uri, spec.materializer)
+            if node.step.versioned:  # a cache hit reuses its artifacts and mints no version (try_cache)
+                size = self.store.size(self.store.relative(spec.uri))
+                self.md.add_version(spec.name, info.outputs[spec.name], run=self.run.name, step=node.name,
+                                    content_hash=spec.content_hash, size=size)
         self.recorded.append(node.name)
         return info
 

@@ -14,7 +14,7 @@ from ..exceptions import NotFoundError, UsageError
 if TYPE_CHECKING:
     from ..components.artifacts import ArtifactStore
     from ..components.metadata.mlmd import MLMDStore
-    from ..components.metadata.records import ArtifactInfo, ExecutionInfo, LineageInfo, RunInfo
+    from ..components.metadata.records import ArtifactInfo, ExecutionInfo, LineageInfo, RunInfo, VersionInfo
 
 __all__ = ["Client", "Run", "StepRun"]
 
@@ -190,3 +190,54 @@ class Client:
 
     def executions(self, run: RunInfo) -> list[ExecutionInfo]:
         return self._md.executions(run)
+
+    # -- named artifact versions ----------------------------------------------------
+    def artifact_version(self, name: str, version: int | str | None = None) -> VersionInfo:
+        """A version of a named artifact: the latest, a number, or a tag ("production")."""
+        return self._md.get_version(_artifact_name(name), _version_ref(version))
+
+    def artifact(self, name: str, version: int | str | None = None) -> Any:
+        """Load a named artifact: ``artifact("model")`` the latest, ``version=3``, ``version="production"``."""
+        from .materializers import load_artifact, materializer_named
+
+        found = self.artifact_version(name, version)
+        (art,) = self._md.artifacts_by_id([found.artifact_id])
+        return load_artifact(self._store, self._store.relative(art.uri), materializer_named(art.materializer))
+
+    def artifact_versions(self, name: str, *, limit: int = 20, offset: int = 0) -> tuple[int, list[VersionInfo]]:
+        """How many versions ``name`` has, and one page of them, newest first."""
+        return self._md.versions(_artifact_name(name), limit=limit, offset=offset)
+
+    def tag(self, name: str, version: int | str | None, tag: str) -> tuple[VersionInfo, int]:
+        """Point ``tag`` at a version of ``name`` (moving it from where it was; 0: it is new)."""
+        target = self.artifact_version(name, version)
+        return self._md.tag_version(target.name, target.version, _tag(tag))
+
+    def untag(self, name: str, tag: str) -> int:
+        """Remove a tag; returns the version it was on."""
+        return self._md.untag(_artifact_name(name), _tag(tag))
+
+
+def _artifact_name(name: str) -> str:
+    from ..validation import check_name
+
+    return check_name("artifact", name)
+
+
+def _tag(tag: str) -> str:
+    from ..validation import check_name
+
+    if tag.isdigit():
+        raise UsageError(f"tag {tag!r} is a number, which reads as a version; use a word, e.g. 'production'")
+    return check_name("tag", tag)
+
+
+def _version_ref(version: int | str | None) -> int | str | None:
+    """A version number (1, "3") or a tag; anything else is refused in one line."""
+    if version is None or (isinstance(version, int) and not isinstance(version, bool) and version > 0):
+        return version
+    if isinstance(version, str) and version.isdigit() and 0 < int(version) < 2**62:
+        return int(version)
+    if isinstance(version, str) and not version.isdigit():
+        return _tag(version)
+    raise UsageError(f"version {version!r:.60} is neither a version number (1, 2, ...) nor a tag")

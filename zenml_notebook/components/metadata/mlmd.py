@@ -27,13 +27,17 @@ from ml_metadata.proto import metadata_store_pb2 as pb
 
 from ...disk import disk_problem
 from ...exceptions import NotFoundError, StoreConnectionError, ZenMLError
-from .records import ArtifactInfo, ArtifactSpec, EventInfo, ExecutionInfo, LineageInfo, RunInfo
+from .records import ArtifactInfo, ArtifactSpec, EventInfo, ExecutionInfo, LineageInfo, RunInfo, VersionInfo
 
 __all__ = ["MLMDStore", "mysql_config", "sqlite_config"]
 
 T = TypeVar("T")
 PIPELINE, RUN, STEP, ARTIFACT = "zenml.Pipeline", "zenml.Run", "zenml.Step", "zenml.Artifact"
 CACHE = "zenml.CacheKey"  # a context per cache key: an indexed lookup instead of a property scan
+# A context per version of a named artifact, named "NAME:N": contexts' names are unique per type,
+# so creating "model:4" is an atomic claim of version 4 (two processes never get the same one).
+VERSION = "zenml.ArtifactVersion"
+TAG = "zenml.ArtifactTag"  # a context per tag of a name, "NAME@TAG", pointing at a version (0: none)
 S, D = pb.STRING, pb.DOUBLE
 _TYPES: dict[str, dict[str, int]] = {
     PIPELINE: {},
@@ -41,6 +45,8 @@ _TYPES: dict[str, dict[str, int]] = {
     RUN: {"pipeline": S, "state": S, "started": D, "ended": D, "stack": S, "host": S, "pid": pb.INT},
     STEP: {"step": S, "parameters": S, "code_hash": S, "cache_key": S, "started": D, "ended": D, "run": S, "error": S},
     ARTIFACT: {"name": S, "data_type": S, "materializer": S, "content_hash": S},
+    VERSION: {"artifact_name": S, "version": pb.INT, "artifact": pb.INT, "run": S, "step": S, "content_hash": S, "created": D, "size": pb.INT},
+    TAG: {"artifact_name": S, "version": pb.INT},
 }
 _STATE_TO_PB = {
     "running": pb.Execution.RUNNING,
@@ -51,6 +57,7 @@ _STATE_TO_PB = {
 }
 _PB_TO_STATE = {v: k for k, v in _STATE_TO_PB.items()}
 _LOST = ("Lost connection", "gone away", "Broken pipe", "Connection reset", "Can't connect")
+_TAKEN = ("UNIQUE constraint failed", "Duplicate entry")  # the race past MLMD's own existence check
 _BUSY = ("Concurrent writes aborted", "database is locked", "database table is locked")
 
 
@@ -183,7 +190,7 @@ class MLMDStore:
         """Get-or-create a type; safe when several processes do it at once."""
         if name in self._type_ids:
             return self._type_ids[name]
-        kind = pb.ContextType if name in (PIPELINE, RUN, CACHE) else pb.ExecutionType if name == STEP else pb.ArtifactType
+        kind = pb.ContextType if name in (PIPELINE, RUN, CACHE, VERSION, TAG) else pb.ExecutionType if name == STEP else pb.ArtifactType
         put = {pb.ContextType: "put_context_type", pb.ExecutionType: "put_execution_type", pb.ArtifactType: "put_artifact_type"}[kind]
         proto = kind(name=name)
         for key, value in _TYPES[name].items():
@@ -436,6 +443,119 @@ class MLMDStore:
             events,
         )
 
+    # -- named artifact versions ------------------------------------------------
+    def _version_query(self, name: str, extra: str = "", *, limit: int | None = None) -> list[pb.Context]:
+        self._type_id(VERSION)
+        where = f"type = '{VERSION}' AND properties.artifact_name.string_value = '{name}'{extra}"  # name: checked (no quotes)
+        options = metadata_store.ListOptions(order_by=metadata_store.OrderByField.ID, is_asc=False, filter_query=where, limit=limit)
+        found: list[pb.Context] = self._call(lambda s: s.get_contexts(list_options=options))
+        return found
+
+    def _tags(self, name: str) -> dict[str, int]:
+        self._type_id(TAG)
+        where = f"type = '{TAG}' AND properties.artifact_name.string_value = '{name}'"
+        found = self._call(lambda s: s.get_contexts(list_options=metadata_store.ListOptions(filter_query=where)))
+        return {c.name.split("@", 1)[1]: int(c.properties["version"].int_value) for c in found if c.properties["version"].int_value > 0}
+
+    def add_version(self, name: str, artifact_id: int, *, run: str, step: str, content_hash: str, size: int = -1) -> VersionInfo | None:
+        """Make ``artifact_id`` the next version of ``name``; None when the latest version
+        already has this content (a re-run that made the same bytes mints nothing)."""
+        latest = self._version_query(name, limit=1)
+        if latest and latest[0].properties["content_hash"].string_value == content_hash:
+            return None
+        number = int(latest[0].properties["version"].int_value) + 1 if latest else 1
+        type_id = self._type_id(VERSION)
+        while True:
+            ctx = pb.Context(type_id=type_id, name=f"{name}:{number}")
+            p = ctx.properties
+            p["artifact_name"].string_value, p["version"].int_value, p["artifact"].int_value = name, number, artifact_id
+            p["run"].string_value, p["step"].string_value, p["content_hash"].string_value = run, step, content_hash
+            p["created"].double_value = time.time()
+            p["size"].int_value = size
+
+            def claim(store: metadata_store.MetadataStore, c: pb.Context = ctx) -> bool:
+                try:
+                    store.put_contexts([c])
+                    return True
+                except mlmd_errors.StatusError as exc:  # another process claimed it a moment ago
+                    if isinstance(exc, mlmd_errors.AlreadyExistsError) or any(s in _reason(exc) for s in _TAKEN):
+                        return False
+                    raise
+
+            if self._call(claim):
+                return _version(ctx, {})
+            number += 1
+
+    def versions(self, name: str, *, limit: int = 20, offset: int = 0) -> tuple[int, list[VersionInfo]]:
+        """How many versions ``name`` has, and one page of them, newest first."""
+        latest = self._version_query(name, limit=1)
+        if not latest:
+            return 0, []
+        total = int(latest[0].properties["version"].int_value)
+        high, low = total - offset, max(1, total - offset - limit + 1)
+        if high < 1:
+            return total, []
+        page = self._version_query(name, f" AND properties.version.int_value >= {low} AND properties.version.int_value <= {high}")
+        tags = self._tags(name)
+        return total, sorted((_version(c, tags) for c in page), key=lambda v: -v.version)
+
+    def get_version(self, name: str, version: int | str | None = None) -> VersionInfo:
+        """A version by number, by tag (e.g. "production"), or the latest."""
+        tags = self._tags(name)
+        if isinstance(version, str) and not version.isdigit():
+            if version not in tags:
+                known = ", ".join(sorted(tags)) or "none"
+                raise NotFoundError(f"artifact {name!r} has no tag {version!r} (tags: {known}); see `artifacts versions {name}`")
+            version = tags[version]
+        if version is None:
+            found = self._version_query(name, limit=1)
+        else:
+            self._type_id(VERSION)
+            one = self._call(lambda s: s.get_context_by_type_and_name(VERSION, f"{name}:{int(version)}"))
+            found = [one] if one is not None else []
+        if not found:
+            total = self.versions(name, limit=0)[0]
+            if total == 0:
+                raise NotFoundError(f"no artifact named {name!r} in {self.label}; name a step's outputs with @step(outputs=[...])")
+            raise NotFoundError(f"artifact {name!r} has no version {version} (versions 1-{total})")
+        return _version(found[0], tags)
+
+    def tag_version(self, name: str, version: int, tag: str) -> tuple[VersionInfo, int]:
+        """Point ``tag`` at a version (moving it); returns the version and where the tag was (0: new)."""
+        target = self.get_version(name, version)
+        type_id = self._type_id(TAG)
+
+        def put(store: metadata_store.MetadataStore) -> int:
+            ctx = store.get_context_by_type_and_name(TAG, f"{name}@{tag}")
+            if ctx is None:
+                ctx = pb.Context(type_id=type_id, name=f"{name}@{tag}")
+                ctx.properties["artifact_name"].string_value = name
+            before = int(ctx.properties["version"].int_value)
+            ctx.properties["version"].int_value = target.version
+            store.put_contexts([ctx])
+            return before
+
+        before = self._call(put)
+        return self.get_version(name, target.version), before
+
+    def untag(self, name: str, tag: str) -> int:
+        """Remove a tag; returns the version it was on."""
+        self._type_id(TAG)
+
+        def put(store: metadata_store.MetadataStore) -> int:
+            ctx = store.get_context_by_type_and_name(TAG, f"{name}@{tag}")
+            if ctx is None or ctx.properties["version"].int_value == 0:
+                return 0
+            before = int(ctx.properties["version"].int_value)
+            ctx.properties["version"].int_value = 0
+            store.put_contexts([ctx])
+            return before
+
+        before = self._call(put)
+        if not before:
+            raise NotFoundError(f"artifact {name!r} has no tag {tag!r}; see `artifacts versions {name}`")
+        return before
+
     def ping(self) -> float:
         """Open the store and run a trivial query; returns milliseconds."""
         started = time.perf_counter()
@@ -479,3 +599,13 @@ def _execution(e: pb.Execution, inputs: dict[str, int], outputs: dict[str, int],
 def _artifact(a: pb.Artifact) -> ArtifactInfo:
     p = a.properties
     return ArtifactInfo(a.id, _str(p, "name"), a.uri, _str(p, "data_type"), _str(p, "materializer"), _str(p, "content_hash"), a.create_time_since_epoch / 1000)
+
+
+def _version(ctx: pb.Context, tags: dict[str, int]) -> VersionInfo:
+    p = ctx.properties
+    number = int(p["version"].int_value)
+    return VersionInfo(
+        _str(p, "artifact_name"), number, int(p["artifact"].int_value), _str(p, "run"), _str(p, "step"),
+        _str(p, "content_hash"), _num(p, "created"), int(p["size"].int_value) if "size" in p else -1,
+        tuple(sorted(t for t, v in tags.items() if v == number)),
+    )

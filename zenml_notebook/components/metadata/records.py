@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["ArtifactInfo", "ArtifactSpec", "EventInfo", "ExecutionInfo", "LineageInfo", "RunInfo"]
+__all__ = ["ArtifactInfo", "ArtifactSpec", "EventInfo", "ExecutionInfo", "LineageInfo", "RunInfo", "VersionInfo"]
 
 
 @dataclass(frozen=True)
@@ -73,3 +73,18 @@ class LineageInfo:
     artifacts: list[ArtifactInfo]
     executions: list[ExecutionInfo]
     events: list[EventInfo]
+
+
+@dataclass(frozen=True)
+class VersionInfo:
+    """One version of a named artifact ("model" version 3): which artifact, made where."""
+
+    name: str
+    version: int
+    artifact_id: int
+    run: str
+    step: str
+    content_hash: str
+    created: float
+    size: int = -1  # bytes; -1 when not known
+    tags: tuple[str, ...] = ()

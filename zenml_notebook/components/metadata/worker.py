@@ -38,7 +38,7 @@ from ...exceptions import StoreConnectionError, StoreUnavailableError
 if TYPE_CHECKING:
     from ...registry import ComponentRecord
     from ...repository import Repository
-    from .records import ArtifactInfo, ExecutionInfo, LineageInfo, RunInfo
+    from .records import ArtifactInfo, ExecutionInfo, LineageInfo, RunInfo, VersionInfo
 
 __all__ = ["WorkerStore"]
 
@@ -246,6 +246,26 @@ class WorkerStore:
 
     def ping(self) -> float:
         result: float = self._call("ping")
+        return result
+
+    def add_version(self, name: str, artifact_id: int, *, run: str, step: str, content_hash: str, size: int = -1) -> VersionInfo | None:
+        result: VersionInfo | None = self._call("add_version", name, artifact_id, run=run, step=step, content_hash=content_hash, size=size)
+        return result
+
+    def versions(self, name: str, *, limit: int = 20, offset: int = 0) -> tuple[int, list[VersionInfo]]:
+        result: tuple[int, list[VersionInfo]] = self._call("versions", name, limit=limit, offset=offset)
+        return result
+
+    def get_version(self, name: str, version: int | str | None = None) -> VersionInfo:
+        result: VersionInfo = self._call("get_version", name, version)
+        return result
+
+    def tag_version(self, name: str, version: int, tag: str) -> tuple[VersionInfo, int]:
+        result: tuple[VersionInfo, int] = self._call("tag_version", name, version, tag)
+        return result
+
+    def untag(self, name: str, tag: str) -> int:
+        result: int = self._call("untag", name, tag)
         return result
 
 
