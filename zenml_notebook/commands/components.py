@@ -10,7 +10,7 @@ from .. import api
 from ..display import ArtifactPreview, Message, Table, human_size
 from ..exceptions import UsageError
 from ..flavors import COMMAND_OF_KIND, KIND_LABELS, flavors_of
-from . import versions
+from . import cleanup, versions
 from ._base import Handler, add, count, subcommands
 from .options import OPTIONS, settings_from
 from .render import component_details, summary, when
@@ -115,6 +115,7 @@ def add_parsers(sub: Any) -> None:
             p = add(ks, "clean", "remove temp files that killed writers left behind (never a live writer's)", handlers["clean"])
             p.add_argument("--store", help="an artifact store by name instead of the active stack's")
             versions.add_parsers(ks)
+            cleanup.add_artifact_parsers(ks)
         add(ks, "list", f"list {label}s (* marks the active stack's)", handlers["list"], ["ls"] if kind != "artifact_store" else [])
         add(ks, "describe", f"show a {label}'s settings (default: the active stack's)", handlers["describe"]).add_argument("name", nargs="?", metavar="NAME")
         add(ks, "delete", f"delete a {label} no stack uses", handlers["delete"], ["rm"]).add_argument("name", metavar="NAME")

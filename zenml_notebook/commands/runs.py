@@ -89,9 +89,11 @@ def _lineage(args: argparse.Namespace) -> Table:
 
 
 def add_parsers(sub: Any) -> None:
+    from . import cleanup  # it builds on this module's client
     pp = sub.add_parser("pipelines", help="pipelines that ran on a stack", description="Pipelines recorded in the stack's metadata store.")
     ps = subcommands(pp, "action")
     add(ps, "list", "pipelines and their last runs", _pipelines_list, ["ls"]).add_argument("--stack", **ON_STACK)
+    cleanup.add_pipeline_parsers(ps)
     rp = sub.add_parser("runs", help="pipeline runs: list, describe, compare", description="Runs recorded in the stack's metadata store.")
     rs = subcommands(rp, "action")
     p = add(rs, "list", "runs, newest first", _runs_list, ["ls"])
@@ -107,6 +109,7 @@ def add_parsers(sub: Any) -> None:
     p.add_argument("--offset", type=count(0, 10**12), default=0, help="skip this many bytes of each log")
     p.add_argument("--limit", type=count(1, 10**9), default=None, help="at most this many characters of each log")
     p.add_argument("--stack", **ON_STACK)
+    cleanup.add_run_parsers(rs)
     p = add(rs, "compare", "parameters and outputs of runs side by side", _runs_compare)
     p.add_argument("runs", nargs="+", metavar="RUN")
     p.add_argument("--stack", **ON_STACK)

@@ -20,7 +20,8 @@ def _versions(args: argparse.Namespace) -> Table:
     total, page = client.artifact_versions(args.name, limit=args.limit, offset=args.offset)
     if total == 0:
         raise UsageError(f"no artifact named {args.name!r} on stack {client.stack!r}; name a step's outputs with @step(outputs=[...])")
-    rows = [[v.version, v.run, v.step, human_size(v.size) if v.size >= 0 else "", when(v.created), ", ".join(v.tags)] for v in page]
+    rows = [[v.version, v.run, v.step, v.state if v.state != "live" else human_size(v.size) if v.size >= 0 else "", when(v.created), ", ".join(v.tags)]
+            for v in page]
     shown = f"versions {page[0].version}-{page[-1].version} of {total}" if page else f"{total} versions"
     more = f"; older: --offset {args.offset + len(page)}" if page and page[-1].version > 1 else ""
     return Table(["VERSION", "RUN", "STEP", "SIZE", "CREATED", "TAGS"], rows, title=f"artifact {args.name!r} on stack {client.stack!r} ({shown}{more})", empty="(no versions on this page)")

@@ -166,6 +166,8 @@ class _Context:
         if hit is None or sorted(hit.outputs) != sorted(node.step.output_names):
             return None
         artifacts = self.md.artifacts_by_id(list(hit.outputs.values()))
+        if any(a.state != "live" for a in artifacts):  # deleted, or being deleted right now
+            return None
         for art in artifacts:
             try:
                 if not self.store.exists(self.store.relative(art.uri)):

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from ..components.artifacts import ArtifactStore
     from ..components.metadata.mlmd import MLMDStore
     from ..components.metadata.records import ArtifactInfo, ExecutionInfo, LineageInfo, RunInfo, VersionInfo
+    from .cleanup import Deletion
 
 __all__ = ["Client", "Run", "StepRun"]
 
@@ -191,6 +192,43 @@ class Client:
     def executions(self, run: RunInfo) -> list[ExecutionInfo]:
         return self._md.executions(run)
 
+    # -- deleting ---------------------------------------------------------------------
+    def delete_runs(self, names: list[str], *, dry_run: bool = False, force: bool = False) -> Deletion:
+        """Delete runs and the artifacts nothing else needs (see :mod:`.cleanup`); with
+        ``dry_run`` only say what would go. Tagged versions stay unless ``force``."""
+        from .cleanup import delete, plan
+
+        runs = []
+        for name in dict.fromkeys(names):
+            info = self._md.get_run(name, deleted=True)  # deleted already: re-running finishes its cleanup
+            if run_state(info) == "running":
+                raise UsageError(f"run {name!r} is still running; wait for it to end (or stop its kernel), then delete it")
+            runs.append(info)
+        deletion = plan(self._md, self._store, runs, force=force)
+        return deletion if dry_run else delete(self._md, self._store, deletion)
+
+    def delete_pipeline(self, name: str, *, dry_run: bool = False, force: bool = False) -> Deletion:
+        """Delete every run of a pipeline, and the pipeline from every list."""
+        from .cleanup import delete, plan
+
+        if name not in self._md.pipelines():
+            raise NotFoundError(f"pipeline {name!r} does not exist on stack {self.stack!r}; see `pipelines list`")
+        runs = self._md.runs(name)
+        running = [r.name for r in runs if run_state(r) == "running"]
+        if running:
+            raise UsageError(f"pipeline {name!r} has runs still running ({', '.join(running[:5])}); wait for them to end")
+        deletion = plan(self._md, self._store, runs, force=force, pipeline=name)
+        return deletion if dry_run else delete(self._md, self._store, deletion)
+
+    def prune(self, *, older_than: float | None = None, keep_last: int | None = None, dry_run: bool = False, force: bool = False) -> Deletion:
+        """Delete runs by age: older than ``older_than`` seconds, beyond the ``keep_last`` newest
+        of each pipeline; first finishes any deletion that was cut short."""
+        from .cleanup import delete, plan, select_for_prune
+
+        runs = select_for_prune(self._md.runs(), older_than=older_than, keep_last=keep_last)
+        deletion = plan(self._md, self._store, runs, force=force)
+        return deletion if dry_run else delete(self._md, self._store, deletion)
+
     # -- named artifact versions ----------------------------------------------------
     def artifact_version(self, name: str, version: int | str | None = None) -> VersionInfo:
         """A version of a named artifact: the latest, a number, or a tag ("production")."""
@@ -202,6 +240,8 @@ class Client:
 
         found = self.artifact_version(name, version)
         (art,) = self._md.artifacts_by_id([found.artifact_id])
+        if art.state != "live":
+            raise NotFoundError(f"version {found.version} of {found.name!r} was deleted (with run {found.run!r}); see `artifacts versions {found.name}`")
         return load_artifact(self._store, self._store.relative(art.uri), materializer_named(art.materializer))
 
     def artifact_versions(self, name: str, *, limit: int = 20, offset: int = 0) -> tuple[int, list[VersionInfo]]:

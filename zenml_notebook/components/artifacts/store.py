@@ -15,13 +15,14 @@ import io
 import json
 import os
 import re
+import shutil
 import socket
 import stat
 import tempfile
 import time
 import uuid
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -326,6 +327,49 @@ class ArtifactStore:
                 self._remote("remove from", path, rm)
         except FileNotFoundError:
             raise NotFoundError(f"{path!r} does not exist in {self.label}") from None
+
+    def discard(self, paths: Sequence[str]) -> int:
+        """Remove these files (a missing one is fine: a deletion may be re-run) and, in a local
+        store, the folders they leave empty; returns how many were there. Exactly these paths:
+        never a prefix or a whole folder."""
+        removed = 0
+        folders: set[Path] = set()
+        for path in paths:
+            key = self._key(path)
+            if not clean_parts(path, remote=self.flavor != "local"):
+                raise UsageError(f"refusing to remove the root of {self.label}")
+            if self.flavor == "local":
+                try:
+                    os.unlink(key)
+                    removed += 1
+                except FileNotFoundError:
+                    pass
+                except IsADirectoryError:
+                    shutil.rmtree(key, ignore_errors=True)  # an artifact written as a folder: it is the artifact
+                    removed += 1
+                folders.add(Path(key).parent)
+                continue
+
+            def rm(fs: Any, k: str = key) -> bool:
+                try:
+                    fs.rm(k)
+                    return True
+                except FileNotFoundError:
+                    return False
+
+            removed += bool(self._remote("remove from", path, rm))
+        root = self.real_root
+        for folder in sorted(folders, key=lambda f: len(f.parts), reverse=True):
+            here = folder
+            while here != root and root in here.parents:
+                try:
+                    here.rmdir()  # only when empty
+                except OSError:
+                    break
+                here = here.parent
+        if self.flavor != "local":
+            self.fs.invalidate_cache()
+        return removed
 
     def clean(self) -> list[str]:
         """Remove every temp file a killed writer left in a local store (store-relative paths)."""

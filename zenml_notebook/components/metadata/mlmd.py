@@ -40,9 +40,9 @@ VERSION = "zenml.ArtifactVersion"
 TAG = "zenml.ArtifactTag"  # a context per tag of a name, "NAME@TAG", pointing at a version (0: none)
 S, D = pb.STRING, pb.DOUBLE
 _TYPES: dict[str, dict[str, int]] = {
-    PIPELINE: {},
+    PIPELINE: {"deleted": D},
     CACHE: {},
-    RUN: {"pipeline": S, "state": S, "started": D, "ended": D, "stack": S, "host": S, "pid": pb.INT},
+    RUN: {"pipeline": S, "state": S, "started": D, "ended": D, "stack": S, "host": S, "pid": pb.INT, "deleted": D},
     STEP: {"step": S, "parameters": S, "code_hash": S, "cache_key": S, "started": D, "ended": D, "run": S, "error": S},
     ARTIFACT: {"name": S, "data_type": S, "materializer": S, "content_hash": S},
     VERSION: {"artifact_name": S, "version": pb.INT, "artifact": pb.INT, "run": S, "step": S, "content_hash": S, "created": D, "size": pb.INT},
@@ -56,6 +56,8 @@ _STATE_TO_PB = {
     "cancelled": pb.Execution.CANCELED,
 }
 _PB_TO_STATE = {v: k for k, v in _STATE_TO_PB.items()}
+_ARTIFACT_STATES = {"live": pb.Artifact.LIVE, "deleting": pb.Artifact.MARKED_FOR_DELETION, "deleted": pb.Artifact.DELETED}
+_STATE_OF_ARTIFACT = {v: k for k, v in _ARTIFACT_STATES.items()}
 _LOST = ("Lost connection", "gone away", "Broken pipe", "Connection reset", "Can't connect")
 _TAKEN = ("UNIQUE constraint failed", "Duplicate entry")  # the race past MLMD's own existence check
 _BUSY = ("Concurrent writes aborted", "database is locked", "database table is locked")
@@ -352,25 +354,109 @@ class MLMDStore:
         return {i: self._artifacts[i] for i in ids}
 
     # -- reading ------------------------------------------------------------
-    def runs(self, pipeline: str | None = None) -> list[RunInfo]:
-        """Runs, newest first (of one pipeline, or all)."""
+    def runs(self, pipeline: str | None = None, *, deleted: bool = False) -> list[RunInfo]:
+        """Runs, newest first (of one pipeline, or all); deleted ones only with ``deleted``."""
         self._type_id(RUN)
         contexts = self._call(lambda s: s.get_contexts_by_type(RUN))
-        found = [_run(c) for c in contexts]
+        found = [r for r in map(_run, contexts) if deleted or not r.deleted]
         if pipeline is not None:
             found = [r for r in found if r.pipeline == pipeline]
         return sorted(found, key=lambda r: (r.started, r.id), reverse=True)
 
     def pipelines(self) -> list[str]:
         self._type_id(PIPELINE)
-        return sorted(c.name for c in self._call(lambda s: s.get_contexts_by_type(PIPELINE)))
+        contexts = self._call(lambda s: s.get_contexts_by_type(PIPELINE))
+        return sorted(c.name for c in contexts if not _num(c.properties, "deleted"))
 
-    def get_run(self, name: str) -> RunInfo:
+    def get_run(self, name: str, *, deleted: bool = False) -> RunInfo:
         self._type_id(RUN)
         ctx = self._call(lambda s: s.get_context_by_type_and_name(RUN, name))
-        if ctx is None:
-            raise NotFoundError(f"run {name!r} does not exist in {self.label}; see `runs list`")
+        if ctx is None or (_run(ctx).deleted and not deleted):
+            gone = " (it was deleted)" if ctx is not None else ""
+            raise NotFoundError(f"run {name!r} does not exist in {self.label}{gone}; see `runs list`")
         return _run(ctx)
+
+    # -- deleting -----------------------------------------------------------------
+    def mark_deleted(self, runs: Sequence[RunInfo], pipeline: str | None = None) -> None:
+        """Take runs (and a pipeline) out of every list; their records stay for lineage."""
+        now = time.time()
+
+        def put(store: metadata_store.MetadataStore) -> None:
+            ids = [r.id for r in runs]
+            contexts = store.get_contexts_by_id(ids) if ids else []
+            if pipeline is not None:
+                found = store.get_context_by_type_and_name(PIPELINE, pipeline)
+                if found is not None:
+                    contexts.append(found)
+            for ctx in contexts:
+                if not _num(ctx.properties, "deleted"):
+                    ctx.properties["deleted"].double_value = now
+            for i in range(0, len(contexts), 500):
+                store.put_contexts(contexts[i : i + 500])
+
+        self._type_id(PIPELINE)
+        self._type_id(RUN)
+        self._call(put)
+        for r in runs:
+            self._run_contexts.pop(r.id, None)
+
+    def set_artifact_state(self, ids: Sequence[int], state: str) -> None:
+        """live | deleting | deleted, for many artifacts at once."""
+        value = _ARTIFACT_STATES[state]
+
+        def put(store: metadata_store.MetadataStore) -> None:
+            for i in range(0, len(ids), 500):
+                chunk = store.get_artifacts_by_id(list(ids[i : i + 500]))
+                for art in chunk:
+                    art.state = value
+                store.put_artifacts(chunk)
+
+        self._call(put)
+        for i in ids:
+            self._artifacts.pop(i, None)
+
+    def artifacts_in_state(self, state: str) -> list[ArtifactInfo]:
+        options = metadata_store.ListOptions(filter_query=f"state = {pb.Artifact.State.Name(_ARTIFACT_STATES[state])}")
+        return [_artifact(a) for a in self._call(lambda s: s.get_artifacts(list_options=options))]
+
+    def users(self, artifact_ids: Sequence[int]) -> dict[int, set[str]]:
+        """Which runs' executions use each artifact (read it, wrote it, or reused it from the cache)."""
+        if not artifact_ids:
+            return {}
+        events = self._call(lambda s: s.get_events_by_artifact_ids(list(artifact_ids)))
+        exec_ids = sorted({e.execution_id for e in events})
+
+        def run_of(store: metadata_store.MetadataStore) -> dict[int, str]:
+            found: dict[int, str] = {}
+            for i in range(0, len(exec_ids), 1000):
+                for e in store.get_executions_by_id(exec_ids[i : i + 1000]):
+                    found[e.id] = _str(e.properties, "run")
+            return found
+
+        runs = self._call(run_of)
+        out: dict[int, set[str]] = {int(a): set() for a in artifact_ids}
+        for e in events:
+            out[e.artifact_id].add(runs.get(e.execution_id, ""))
+        return out
+
+    def tagged_artifacts(self) -> dict[int, list[str]]:
+        """Artifacts a tag points at, with "name:version@tag" for each tag."""
+        self._type_id(TAG)
+        self._type_id(VERSION)
+        def read(store: metadata_store.MetadataStore) -> dict[int, list[str]]:
+            out: dict[int, list[str]] = {}
+            for c in store.get_contexts_by_type(TAG):
+                number = int(c.properties["version"].int_value)
+                if number <= 0:
+                    continue
+                name, tag = c.name.split("@", 1)
+                found = store.get_context_by_type_and_name(VERSION, f"{name}:{number}")
+                if found is not None:
+                    out.setdefault(int(found.properties["artifact"].int_value), []).append(f"{name}:{number}@{tag}")
+            return out
+
+        tagged: dict[int, list[str]] = self._call(read)
+        return tagged
 
     def executions(self, run: RunInfo) -> list[ExecutionInfo]:
         """The run's step executions in the order they were recorded, with their events."""
@@ -394,9 +480,17 @@ class MLMDStore:
         return self.artifacts_by_id(ids)
 
     def artifacts_by_id(self, ids: Sequence[int]) -> list[ArtifactInfo]:
+        """As stored now (another process may have deleted some since this one cached them)."""
         if not ids:
             return []
-        return [_artifact(a) for a in self._full_artifacts(ids).values()]
+        found = self._call(lambda s: s.get_artifacts_by_id(list(ids)))
+        for art in found:
+            self._artifacts[art.id] = art
+        by_id = {a.id: a for a in found}
+        unknown = [i for i in ids if i not in by_id]
+        if unknown:
+            raise NotFoundError(f"artifact(s) {unknown} do not exist in {self.label}")
+        return [_artifact(by_id[i]) for i in dict.fromkeys(ids)]
 
     def artifacts_by_uri(self, uri: str) -> list[ArtifactInfo]:
         return [_artifact(a) for a in self._call(lambda s: s.get_artifacts_by_uri(uri))]
@@ -497,7 +591,13 @@ class MLMDStore:
             return total, []
         page = self._version_query(name, f" AND properties.version.int_value >= {low} AND properties.version.int_value <= {high}")
         tags = self._tags(name)
-        return total, sorted((_version(c, tags) for c in page), key=lambda v: -v.version)
+        states = self._states([int(c.properties["artifact"].int_value) for c in page])
+        return total, sorted((_version(c, tags, states) for c in page), key=lambda v: -v.version)
+
+    def _states(self, ids: Sequence[int]) -> dict[int, str]:
+        """Artifacts' states as stored now (a deletion may come from another process)."""
+        found = self._call(lambda s: s.get_artifacts_by_id(list(ids))) if ids else []
+        return {a.id: _STATE_OF_ARTIFACT.get(a.state, "live") for a in found}
 
     def get_version(self, name: str, version: int | str | None = None) -> VersionInfo:
         """A version by number, by tag (e.g. "production"), or the latest."""
@@ -518,7 +618,7 @@ class MLMDStore:
             if total == 0:
                 raise NotFoundError(f"no artifact named {name!r} in {self.label}; name a step's outputs with @step(outputs=[...])")
             raise NotFoundError(f"artifact {name!r} has no version {version} (versions 1-{total})")
-        return _version(found[0], tags)
+        return _version(found[0], tags, self._states([int(found[0].properties["artifact"].int_value)]))
 
     def tag_version(self, name: str, version: int, tag: str) -> tuple[VersionInfo, int]:
         """Point ``tag`` at a version (moving it); returns the version and where the tag was (0: new)."""
@@ -584,7 +684,8 @@ def _event(kind: int, name: str) -> pb.Event:
 def _run(ctx: pb.Context) -> RunInfo:
     p = ctx.properties
     stack = json.loads(p["stack"].string_value) if "stack" in p and p["stack"].string_value else {}
-    return RunInfo(ctx.id, ctx.name, _str(p, "pipeline"), _str(p, "state"), _num(p, "started"), _num(p, "ended"), stack, _str(p, "host"), int(p["pid"].int_value) if "pid" in p else 0)
+    return RunInfo(ctx.id, ctx.name, _str(p, "pipeline"), _str(p, "state"), _num(p, "started"), _num(p, "ended"), stack, _str(p, "host"),
+                   int(p["pid"].int_value) if "pid" in p else 0, _num(p, "deleted"))
 
 
 def _execution(e: pb.Execution, inputs: dict[str, int], outputs: dict[str, int], logs: dict[str, int] | None = None) -> ExecutionInfo:
@@ -598,14 +699,16 @@ def _execution(e: pb.Execution, inputs: dict[str, int], outputs: dict[str, int],
 
 def _artifact(a: pb.Artifact) -> ArtifactInfo:
     p = a.properties
-    return ArtifactInfo(a.id, _str(p, "name"), a.uri, _str(p, "data_type"), _str(p, "materializer"), _str(p, "content_hash"), a.create_time_since_epoch / 1000)
+    state = _STATE_OF_ARTIFACT.get(a.state, "live")
+    return ArtifactInfo(a.id, _str(p, "name"), a.uri, _str(p, "data_type"), _str(p, "materializer"), _str(p, "content_hash"), a.create_time_since_epoch / 1000, state)
 
 
-def _version(ctx: pb.Context, tags: dict[str, int]) -> VersionInfo:
+def _version(ctx: pb.Context, tags: dict[str, int], states: dict[int, str] | None = None) -> VersionInfo:
     p = ctx.properties
     number = int(p["version"].int_value)
+    artifact = int(p["artifact"].int_value)
     return VersionInfo(
         _str(p, "artifact_name"), number, int(p["artifact"].int_value), _str(p, "run"), _str(p, "step"),
         _str(p, "content_hash"), _num(p, "created"), int(p["size"].int_value) if "size" in p else -1,
-        tuple(sorted(t for t, v in tags.items() if v == number)),
+        tuple(sorted(t for t, v in tags.items() if v == number)), (states or {}).get(artifact, "live"),
     )

@@ -28,6 +28,7 @@ class ArtifactInfo:
     materializer: str
     content_hash: str
     created: float
+    state: str = "live"  # live | deleting (marked, file not yet removed) | deleted
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,7 @@ class RunInfo:
     stack: dict[str, Any]
     host: str = ""
     pid: int = 0
+    deleted: float = 0.0  # when `runs delete` removed it from every list (0: it was not)
 
 
 @dataclass(frozen=True)
@@ -88,3 +90,4 @@ class VersionInfo:
     created: float
     size: int = -1  # bytes; -1 when not known
     tags: tuple[str, ...] = ()
+    state: str = "live"  # the artifact's: live | deleting | deleted

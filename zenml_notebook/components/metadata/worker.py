@@ -208,16 +208,34 @@ class WorkerStore:
         result: ExecutionInfo = self._call("record_step", run, step, **kwargs)
         return result
 
-    def runs(self, pipeline: str | None = None) -> list[RunInfo]:
-        result: list[RunInfo] = self._call("runs", pipeline)
+    def runs(self, pipeline: str | None = None, *, deleted: bool = False) -> list[RunInfo]:
+        result: list[RunInfo] = self._call("runs", pipeline, deleted=deleted)
         return result
 
     def pipelines(self) -> list[str]:
         result: list[str] = self._call("pipelines")
         return result
 
-    def get_run(self, name: str) -> RunInfo:
-        result: RunInfo = self._call("get_run", name)
+    def get_run(self, name: str, *, deleted: bool = False) -> RunInfo:
+        result: RunInfo = self._call("get_run", name, deleted=deleted)
+        return result
+
+    def mark_deleted(self, runs: Sequence[RunInfo], pipeline: str | None = None) -> None:
+        self._call("mark_deleted", list(runs), pipeline)
+
+    def set_artifact_state(self, ids: Sequence[int], state: str) -> None:
+        self._call("set_artifact_state", list(ids), state)
+
+    def artifacts_in_state(self, state: str) -> list[ArtifactInfo]:
+        result: list[ArtifactInfo] = self._call("artifacts_in_state", state)
+        return result
+
+    def users(self, artifact_ids: Sequence[int]) -> dict[int, set[str]]:
+        result: dict[int, set[str]] = self._call("users", list(artifact_ids))
+        return result
+
+    def tagged_artifacts(self) -> dict[int, list[str]]:
+        result: dict[int, list[str]] = self._call("tagged_artifacts")
         return result
 
     def executions(self, run: RunInfo) -> list[ExecutionInfo]:
