@@ -66,6 +66,7 @@ bench: venv
 	$(BENCH) benchmarks/bench_worker.py
 	$(BENCH) benchmarks/bench_steps.py
 	$(BENCH) benchmarks/bench_registry.py
+	$(BENCH) benchmarks/bench_lifecycle.py
 
 .venv-zenml/.installed:
 	$(PYTHON) -m venv .venv-zenml
