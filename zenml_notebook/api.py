@@ -418,8 +418,10 @@ def artifact_store(name: str | None = None) -> ArtifactStore:
 
 
 def list_artifacts(path: str = "", *, offset: int = 0, limit: int = 100, store: str | None = None) -> Listing:
-    """One page of a folder in an artifact store (default: the active stack's)."""
-    return artifact_store(store).list(path, offset=offset, limit=limit)
+    """One page of a folder in an artifact store (default: the active stack's); ``path`` as for
+    :func:`preview_artifact`."""
+    opened = artifact_store(store)
+    return opened.list(opened.path_of(path) if path else path, offset=offset, limit=limit)
 
 
 def stop_orchestrator(name: str | None = None) -> str:
@@ -451,8 +453,10 @@ def clean_artifacts(*, store: str | None = None) -> list[str]:
 
 
 def preview_artifact(path: str, *, store: str | None = None) -> Preview:
-    """A size-capped preview of an artifact (never deserialised)."""
-    return artifact_store(store).preview(path)
+    """A size-capped preview of an artifact (never deserialised): a path inside the store, or
+    an artifact URI as `runs describe` prints it (refused outside the store)."""
+    opened = artifact_store(store)
+    return opened.preview(opened.path_of(path))
 
 
 # -- stacks --------------------------------------------------------------------

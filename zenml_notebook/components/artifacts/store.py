@@ -69,7 +69,7 @@ class Listing:
 @dataclass(frozen=True)
 class Preview:
     path: str
-    kind: str  # text | json | csv | image | binary
+    kind: str  # text | json | csv | image | array (.npy) | table (parquet) | binary
     size: int
     modified: float | None
     text: str | None = None
@@ -438,6 +438,37 @@ class ArtifactStore:
         found.sort(key=lambda item: (not item[1], item[0]))
         return found
 
+    def _parquet(self, path: str) -> tuple[str, list[list[str]], str]:
+        """A parquet preview that fetches only the footer and the first pages (ranged reads)."""
+        from .previews import parquet_preview
+
+        if self.read_bytes(path, 4) != b"PAR1":
+            return "", [], "not a parquet file (no PAR1 mark); not previewed (never deserialised)"
+        key = self._key(path)
+        if self.flavor == "local":
+            with open(key, "rb") as fh:
+                return parquet_preview(fh)
+
+        def read(fs: Any) -> tuple[str, list[list[str]], str]:
+            with fs.open(key, "rb", block_size=256 * 1024, cache_type="readahead") as fh:
+                return parquet_preview(fh)
+
+        result: tuple[str, list[list[str]], str] = self._remote("read from", path, read)
+        return result
+
+    def path_of(self, text: str) -> str:
+        """A store-relative path from what a user gives: such a path, or an absolute path or URI
+        that `runs describe` and the run card print - accepted only inside this store."""
+        if "://" not in text and not text.startswith("/"):
+            return text
+        uri = text.removeprefix("file://") if self.flavor == "local" else text
+        if self.flavor == "local":
+            uri = os.path.realpath(uri)  # its symlinks resolved: one that points out of the store stays outside
+        try:
+            return self.relative(uri)
+        except UsageError:
+            raise UsageError(f"{text!r} is outside {self.label} ({self.uri}); only its own artifacts can be read here") from None
+
     def preview(self, path: str) -> Preview:
         """A size-capped look at a file; never deserialises anything (no pickle, ever)."""
         info = self._info(path)
@@ -450,6 +481,14 @@ class ArtifactStore:
                 return Preview(path, "image", size, modified, truncated=True, note=f"image larger than {IMAGE_CAP // 1024} KiB; not shown")
             data = self.read_bytes(path, IMAGE_CAP)
             return Preview(path, "image", size, modified, mime=_IMAGE_MIME[ext], data_base64=base64.b64encode(data).decode())
+        if ext == ".npy":
+            from .previews import array_preview
+
+            summary, rows, note = array_preview(self.read_bytes(path, 4096), lambda n: self.read_bytes(path, n))
+            return Preview(path, "array", size, modified, text=summary or None, rows=rows, note=note)
+        if ext == ".parquet":
+            summary, rows, note = self._parquet(path)
+            return Preview(path, "table", size, modified, text=summary or None, rows=rows, note=note)
         if ext in _BINARY_EXT:
             return Preview(path, "binary", size, modified, note=f"binary {ext} file; not previewed (never deserialised)")
         if ext == ".json" and size <= JSON_CAP:
