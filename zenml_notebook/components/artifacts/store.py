@@ -438,7 +438,7 @@ class ArtifactStore:
         found.sort(key=lambda item: (not item[1], item[0]))
         return found
 
-    def _parquet(self, path: str) -> tuple[str, list[list[str]], str]:
+    def _parquet(self, path: str) -> tuple[str, builtins.list[builtins.list[str]], str]:
         """A parquet preview that fetches only the footer and the first pages (ranged reads)."""
         from .previews import parquet_preview
 
@@ -449,11 +449,11 @@ class ArtifactStore:
             with open(key, "rb") as fh:
                 return parquet_preview(fh)
 
-        def read(fs: Any) -> tuple[str, list[list[str]], str]:
+        def read(fs: Any) -> tuple[str, builtins.list[builtins.list[str]], str]:
             with fs.open(key, "rb", block_size=256 * 1024, cache_type="readahead") as fh:
                 return parquet_preview(fh)
 
-        result: tuple[str, list[list[str]], str] = self._remote("read from", path, read)
+        result: tuple[str, builtins.list[builtins.list[str]], str] = self._remote("read from", path, read)
         return result
 
     def path_of(self, text: str) -> str:
