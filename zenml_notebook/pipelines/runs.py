@@ -136,7 +136,11 @@ class Run:
         head = (f"<b>{esc(self.name)}</b> &middot; pipeline <b>{esc(self.pipeline)}</b> &middot; "
                 f"{state_html(self.state)} &middot; {self.duration:.2f} s &middot; "
                 f"stack <b>{esc(str(self.stack.get('name', '?')))}</b> &middot; {esc(_when(self.started))}")
-        return (f"<div class='zenml-notebook-run'>{head}<table class='zenml-notebook'><thead><tr><th>step</th><th>state</th>"
+        from .dag import run_svg
+
+        dag = run_svg(self.name, self.steps, STATE_COLORS)
+        picture = f"<div class='zenml-notebook-dag' style='overflow-x:auto;margin:4px 0'>{dag}</div>" if dag else ""
+        return (f"<div class='zenml-notebook-run'>{head}{picture}<table class='zenml-notebook'><thead><tr><th>step</th><th>state</th>"
                 f"<th>duration</th><th>parameters</th><th>outputs</th></tr></thead><tbody>{''.join(rows)}</tbody></table></div>")
 
 

@@ -1,0 +1,72 @@
+"""The run card's DAG: inline SVG (no JavaScript), valid XML, every step named, edges labelled
+with the artifacts, boxes outlined in the state's colour, text in the theme's colour."""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+from zenml_notebook import pipeline, step
+from zenml_notebook.display import STATE_COLORS
+from zenml_notebook.pipelines.dag import layers
+
+NS = "{http://www.w3.org/2000/svg}"
+
+
+@step
+def load() -> list:
+    return list(range(10))
+
+
+@step(outputs=["train", "test"])
+def split(data: list) -> tuple:
+    return data[:8], data[8:]
+
+
+@step(name="fit<b>&'x'")
+def fit(train: list) -> float:
+    return sum(train) / len(train)
+
+
+@step
+def evaluate(model: float, test: list) -> float:
+    return sum(abs(model - t) for t in test)
+
+
+@pipeline
+def branching() -> None:
+    train, test = split(load())
+    evaluate(fit(train), test)
+
+
+def _svg(card: str) -> ET.Element:
+    match = re.search(r"<svg .*?</svg>", card, re.S)
+    assert match, card[:300]
+    assert "<script" not in match.group(0).lower() and "javascript:" not in match.group(0).lower()
+    return ET.fromstring(match.group(0))
+
+
+def test_the_run_card_draws_the_dag_as_valid_svg(repo: Path) -> None:
+    run = branching()
+    svg = _svg(run._repr_html_())
+    texts = [t.text for t in svg.iter(f"{NS}text")]
+    for s in run.steps:
+        assert s.name in texts, (s.name, texts)
+    assert "fit<b>&'x'" in texts  # markup in a name is text, not markup
+    for label in ("output", "train", "test"):
+        assert label in texts
+    boxes = [g for g in svg.iter(f"{NS}g") if g.get("class") == "zn-step"]
+    assert len(boxes) == 4 and {g.get("data-state") for g in boxes} == {"complete"}
+    assert {r.get("stroke") for r in svg.iter(f"{NS}rect")} == {STATE_COLORS["complete"]}
+    assert all(t.get("fill") == "currentColor" for t in svg.iter(f"{NS}text"))
+    again = branching()  # all cached: the same picture, outlined in the cached colour
+    assert {r.get("stroke") for r in _svg(again._repr_html_()).iter(f"{NS}rect")} == {STATE_COLORS["cached"]}
+
+
+def test_layers_follow_the_longest_path(repo: Path) -> None:
+    run = branching()
+    layer, edges = layers(run.steps)
+    assert layer == {"load": 0, "split": 1, "fit<b>&'x'": 2, "evaluate": 3}
+    assert sorted(edges) == sorted([("load", "split", "output"), ("split", "fit<b>&'x'", "train"),
+                                    ("split", "evaluate", "test"), ("fit<b>&'x'", "evaluate", "output")])
