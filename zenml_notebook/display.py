@@ -198,17 +198,50 @@ class ArtifactPreview:
 class Comparison(Table):
     """Runs side by side: one row per parameter/output, differing rows marked ``≠``."""
 
-    def __init__(self, runs: Sequence[str], rows: Sequence[tuple[str, Sequence[str]]], title: str = "") -> None:
+    def __init__(
+        self, runs: Sequence[str], rows: Sequence[tuple[str, Sequence[str]]], title: str = "",
+        chart: tuple[str, Sequence[tuple[str, float]]] | None = None,
+    ) -> None:
         self.differs = [len(set(values)) > 1 for _, values in rows]
         super().__init__(["", *runs], [["≠" if d else "", key, *values] for (key, values), d in zip(rows, self.differs, strict=True)], title=title)
         self.columns = ["", "", *runs]
+        self.chart = chart  # (what is charted, [(run, value), ...])
 
     def __repr__(self) -> str:
         lines = [self.title] if self.title else []
         widths = [max(len(str(r[c])) for r in [self.columns, *self.rows]) for c in range(len(self.columns))]
         for row in [self.columns, *self.rows]:
             lines.append("  ".join(str(v).ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
+        if self.chart:  # the chart's text fallback: one bar per run
+            what, points = self.chart
+            top = max((abs(v) for _, v in points), default=0.0) or 1.0
+            name_w = max(len(r) for r, _ in points)
+            lines += ["", f"{what}:"] + [f"  {r.ljust(name_w)}  {'█' * max(1, round(30 * abs(v) / top))} {v:g}" for r, v in points]
         return "\n".join(lines)
+
+    def vega_lite(self) -> dict[str, Any] | None:
+        """The chart as a Vega-Lite v5 spec (JupyterLab renders it natively), or None."""
+        if not self.chart:
+            return None
+        what, points = self.chart
+        return {
+            "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
+            "title": what,
+            "description": f"{what} across {len(points)} runs",
+            "data": {"values": [{"run": r, "value": v} for r, v in points]},
+            "mark": {"type": "bar", "tooltip": True},
+            "encoding": {
+                "x": {"field": "run", "type": "nominal", "sort": None, "axis": {"labelAngle": -30, "labelLimit": 200}},
+                "y": {"field": "value", "type": "quantitative", "title": what},
+            },
+        }
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
+        bundle: dict[str, Any] = {"text/plain": repr(self), "text/html": self._repr_html_()}
+        spec = self.vega_lite()
+        if spec is not None:
+            bundle["application/vnd.vegalite.v5+json"] = spec
+        return bundle
 
     def _repr_html_(self) -> str:
         esc = html.escape

@@ -7,7 +7,7 @@ import argparse
 from typing import Any
 
 from ..display import Message, Table
-from ..exceptions import ZenMLError
+from ..exceptions import UsageError, ZenMLError
 from ._base import add, count, subcommands
 from .render import when
 
@@ -46,6 +46,7 @@ def _runs_compare(args: argparse.Namespace) -> Any:
     client = open_client(args)
     runs = [client.get_run(name) for name in args.runs]
     cells: dict[str, dict[str, str]] = {}  # row -> run -> value, rows in first-seen order
+    numbers: dict[str, dict[str, float]] = {}  # scalar outputs: row -> run -> value
     for run in runs:
         for s in run.steps:
             for k, v in s.parameters.items():
@@ -54,13 +55,21 @@ def _runs_compare(args: argparse.Namespace) -> Any:
                 value = art.content_hash[:12]
                 if art.materializer == "json":  # small JSON outputs (metrics) are shown as values
                     try:
-                        loaded = repr(run.output(s.name, k))
-                        value = loaded if len(loaded) <= 40 else value
+                        loaded = run.output(s.name, k)
+                        value = repr(loaded) if len(repr(loaded)) <= 40 else value
+                        if isinstance(loaded, (int, float)) and not isinstance(loaded, bool):
+                            numbers.setdefault(f"{s.name} -> {k}", {})[run.name] = float(loaded)
                     except ZenMLError:
                         pass
                 cells.setdefault(f"{s.name} -> {k}", {})[run.name] = value
     rows = [(key, [values.get(r.name, "-") for r in runs]) for key, values in cells.items()]
-    return Comparison([r.name for r in runs], rows, title=f"{len(runs)} runs; ≠ marks differences (outputs: value, or content hash)")
+    chart = None
+    if args.chart and args.chart not in numbers:
+        raise UsageError(f"--chart {args.chart!r}: not a scalar output of these runs; choose from {', '.join(numbers) or 'none'}")
+    chosen = args.chart or next((k for k, v in numbers.items() if len(set(v.values())) > 1), next(iter(numbers), None))
+    if chosen is not None:
+        chart = (chosen, [(r.name, numbers[chosen][r.name]) for r in runs if r.name in numbers[chosen]])
+    return Comparison([r.name for r in runs], rows, title=f"{len(runs)} runs; ≠ marks differences (outputs: value, or content hash)", chart=chart)
 
 
 def _runs_logs(args: argparse.Namespace) -> Message:
@@ -110,8 +119,9 @@ def add_parsers(sub: Any) -> None:
     p.add_argument("--limit", type=count(1, 10**9), default=None, help="at most this many characters of each log")
     p.add_argument("--stack", **ON_STACK)
     cleanup.add_run_parsers(rs)
-    p = add(rs, "compare", "parameters and outputs of runs side by side", _runs_compare)
+    p = add(rs, "compare", "parameters and outputs of runs side by side, and a chart of a scalar output", _runs_compare)
     p.add_argument("runs", nargs="+", metavar="RUN")
+    p.add_argument("--chart", metavar="'STEP -> OUTPUT'", help="the scalar output to chart (default: the first that differs)")
     p.add_argument("--stack", **ON_STACK)
     p = add(sub, "lineage", "what produced an artifact and what used it", _lineage)
     p.add_argument("artifact", metavar="ARTIFACT_ID_OR_URI")
