@@ -53,6 +53,7 @@ __all__ = [
     "StackDescription",
     "active_stack_name",
     "artifact_store",
+    "change_token",
     "clean_artifacts",
     "config_get",
     "config_set",
@@ -699,6 +700,20 @@ class RegistryStatus:
     stacks: int = 0
     components: int = 0
     error: str = ""  # why the shared registry did not answer
+
+
+def change_token() -> str:
+    """A short string that changes when anything the sidebar shows changes: the registry
+    (stacks, components, the active stack) or the active stack's runs (started, a step
+    recorded, ended, deleted). Cheap: one registry read and two one-row metadata queries."""
+    from .components.metadata import open_metadata_store
+
+    repo, registry = open_repository()
+    with registry.read() as session:
+        desc = _resolve(session, None)
+        generation = session.generation()
+    runs = open_metadata_store(desc.components["metadata_store"], repo).latest_change()
+    return f"{generation}:{desc.stack.name}:{runs}"
 
 
 def registry_location() -> dict[str, Any]:

@@ -20,6 +20,11 @@ export class ApiError extends Error {
 export class ZenmlApi {
   constructor(readonly settings: ServerConnection.ISettings = ServerConnection.makeSettings()) {}
 
+  /** A token that changes when the stacks or the active stack's runs change (cheap to ask). */
+  getVersion(cwd: string): Promise<{ token: string }> {
+    return this.request<{ token: string }>(`version?${query({ cwd })}`);
+  }
+
   getStacks(cwd: string): Promise<IStacks> {
     return this.request<IStacks>(`stacks?${query({ cwd })}`);
   }

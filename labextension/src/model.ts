@@ -209,3 +209,28 @@ export function describeChange(stack: IStack, now: Date = new Date()): string {
   const when = sameDay ? time : `${at.getFullYear()}-${pad(at.getMonth() + 1)}-${pad(at.getDate())} ${time}`;
   return `changed ${when}` + (stack.changed_by ? ` by ${stack.changed_by}` : '');
 }
+
+/**
+ * What the sidebar's poll does: nothing while the panel or the page is hidden (no request at
+ * all), otherwise ask for the change token; a different token than the last one means "reload".
+ */
+export class ChangeWatcher {
+  private last: string | null = null;
+
+  /** Whether to ask the server now. */
+  shouldAsk(panelVisible: boolean, pageHidden: boolean): boolean {
+    return panelVisible && !pageHidden;
+  }
+
+  /** Record the token the server gave; true when something changed since the last one. */
+  changed(token: string): boolean {
+    const changed = this.last !== null && this.last !== token;
+    this.last = token;
+    return changed;
+  }
+
+  /** Forget the token (another repository is shown now). */
+  reset(): void {
+    this.last = null;
+  }
+}

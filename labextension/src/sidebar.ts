@@ -6,6 +6,7 @@ import { Widget } from '@lumino/widgets';
 
 import { ZenmlApi } from './api';
 import {
+  ChangeWatcher,
   describeChange,
   describeComponent,
   describeRegistry,
@@ -57,6 +58,9 @@ export class ZenMLSidebar extends Widget {
   private path = '';
   private listing: IListing | null = null;
   private timer: number | null = null;
+  private readonly watcher = new ChangeWatcher();
+  private readonly expanded = new Set<string>();
+  private failed = false;
   private readonly stackBox = el('div', { cls: 'zn-section', zn: 'stacks' });
   private readonly browserBox = el('div', { cls: 'zn-section', zn: 'browser' });
   private readonly previewBox = el('div', { cls: 'zn-section zn-preview', zn: 'preview' });
@@ -79,13 +83,39 @@ export class ZenMLSidebar extends Widget {
       this.cwd = cwd;
       this.path = '';
       this.stacks = null;
+      this.watcher.reset();
       void this.refresh(true);
     }
   }
 
   protected onAfterAttach(): void {
     void this.refresh(true);
-    this.timer = window.setInterval(() => void this.refresh(false), POLL_MS);
+    this.timer = window.setInterval(() => void this.poll(), POLL_MS);
+  }
+
+  protected onAfterShow(): void {
+    void this.poll();  // shown again: catch up at once
+  }
+
+  /** Every few seconds while visible: one cheap request; reload only when something changed. */
+  private async poll(): Promise<void> {
+    if (!this.watcher.shouldAsk(this.isVisible, document.hidden)) {
+      return;
+    }
+    let token: string;
+    try {
+      token = (await this.api.getVersion(this.cwd)).token;
+    } catch (error) {
+      this.watcher.reset();  // whatever answers next is news: the panel shows errors until then
+      this.failed = true;
+      await this.refresh(false);  // says what is wrong, section by section
+      return;
+    }
+    if (this.watcher.changed(token) || this.failed) {
+      this.failed = false;
+      await this.refresh(false);
+      await this.loadRuns();
+    }
   }
 
   protected onBeforeDetach(): void {
@@ -246,7 +276,10 @@ export class ZenMLSidebar extends Widget {
       for (const run of runs) {
         const item = el('li', { cls: `zn-run zn-state-${run.state}`, zn: 'run' });
         const details = el('div', { cls: 'zn-run-steps' });
-        item.appendChild(el('div', { cls: 'zn-run-head', onClick: () => void this.expandRun(run.name, details) },
+        if (this.expanded.has(run.name)) {
+          void this.expandRun(run.name, details);  // kept open across reloads (a run in progress grows)
+        }
+        item.appendChild(el('div', { cls: 'zn-run-head', onClick: () => void this.toggleRun(run.name, details) },
           el('span', { cls: 'zn-name', text: run.name }), el('span', { cls: 'zn-meta', text: `${run.state} · ${formatWhen(run.started)}` })));
         item.appendChild(details);
         list.appendChild(item);
@@ -258,13 +291,20 @@ export class ZenMLSidebar extends Widget {
     }
   }
 
-  private async expandRun(name: string, into: HTMLElement): Promise<void> {
+  private async toggleRun(name: string, into: HTMLElement): Promise<void> {
     if (into.childElementCount) {
       into.replaceChildren();
+      this.expanded.delete(name);
       return;
     }
+    this.expanded.add(name);
+    await this.expandRun(name, into);
+  }
+
+  private async expandRun(name: string, into: HTMLElement): Promise<void> {
     try {
       const run = await this.api.getRun(this.cwd, name);
+      into.replaceChildren();
       for (const step of run.steps) {
         const row = el('div', { cls: `zn-step zn-state-${step.state}`, zn: 'step' },
           el('span', { cls: 'zn-name', text: step.name }), el('span', { cls: 'zn-meta', text: `${step.state} · ${(step.duration * 1000).toFixed(0)} ms` }));

@@ -1,5 +1,6 @@
 // Unit tests of the sidebar's pure helpers (formatting, paths, query strings, image safety).
 import {
+  ChangeWatcher,
   describeChange,
   describeComponent,
   describeRegistry,
@@ -77,5 +78,24 @@ describe('where the stacks live and who changed them', () => {
     expect(describeChange({ ...stack, changed_by: '' }, new Date(2026, 10, 29, 18, 0))).toBe('changed 14:02');
     expect(describeChange({ ...stack, changed: undefined })).toBe('');
     expect(describeChange({ ...stack, changed: 'not a time' })).toBe('');
+  });
+});
+
+describe('the change watcher behind the sidebar poll', () => {
+  it('asks nothing while the panel or the page is hidden', () => {
+    const w = new ChangeWatcher();
+    expect(w.shouldAsk(false, false)).toBe(false);
+    expect(w.shouldAsk(true, true)).toBe(false);
+    expect(w.shouldAsk(true, false)).toBe(true);
+  });
+
+  it('reloads only when the token differs from the last one', () => {
+    const w = new ChangeWatcher();
+    expect(w.changed('1:default:3.100:7')).toBe(false); // the first answer: the panel is fresh already
+    expect(w.changed('1:default:3.100:7')).toBe(false);
+    expect(w.changed('1:default:3.100:8')).toBe(true); // a step was recorded
+    expect(w.changed('1:default:3.100:8')).toBe(false);
+    w.reset();
+    expect(w.changed('9:other:0:0')).toBe(false);
   });
 });

@@ -289,3 +289,43 @@ def test_notebook_outputs_are_readable_in_the_dark_theme(lab: dict) -> None:
             f"{lab['url']}/lab/api/settings/@jupyterlab/apputils-extension:themes?token={lab['token']}",
             data=json.dumps({"raw": json.dumps({"theme": "JupyterLab Light"})}).encode(), method="PUT", headers={"Content-Type": "application/json"})
         urllib.request.urlopen(request, timeout=10)
+
+
+def test_a_run_from_the_cli_appears_by_itself_and_a_hidden_panel_asks_nothing(lab: dict) -> None:
+    in_browser(_live_refresh, lab)
+
+
+def _live_refresh(page, lab: dict) -> None:
+    run_cells(lab, "%load_ext zenml_notebook\n%zenml stack set default")
+    requests: list[tuple[float, str]] = []
+    page.on("request", lambda r: requests.append((time.monotonic(), r.url)) if "/zenml-notebook/" in r.url else None)
+    page.goto(f"{lab['url']}/lab?token={lab['token']}")
+    page.wait_for_selector(".jp-LabShell", timeout=60_000)
+    tab = page.locator("li.lm-TabBar-tab[data-id='zenml-notebook-sidebar']")
+    tab.wait_for(timeout=30_000)
+    if "lm-mod-current" not in (tab.get_attribute("class") or ""):
+        tab.click()
+    page.locator("#zenml-notebook-sidebar [data-zn='active-stack']").wait_for(timeout=10_000)
+    script = lab["root"] / "from_cli.py"
+    script.write_text("from zenml_notebook import step, pipeline\n@step\ndef one() -> int:\n    return 1\n"
+                      "@pipeline\ndef from_the_cli():\n    one()\nif __name__ == '__main__':\n    print(from_the_cli().name)\n")
+    name = subprocess.run([sys.executable, str(script)], cwd=lab["root"], env=lab["env"], capture_output=True, text=True, check=True).stdout.strip()
+    started = time.monotonic()
+    page.locator("#zenml-notebook-sidebar [data-zn='run']", has_text=name).wait_for(timeout=5_000)  # no refresh clicked
+    appeared = time.monotonic() - started
+    # hidden (another panel in the left area): no request at all
+    page.click("li.lm-TabBar-tab[data-id='filebrowser']")
+    time.sleep(0.5)
+    hidden_from = time.monotonic()
+    time.sleep(6)
+    asked = [url for t, url in requests if t >= hidden_from]
+    assert asked == [], asked
+    tab.click()  # shown again: it asks at once
+    deadline = time.monotonic() + 3
+    while time.monotonic() < deadline and not any(t > hidden_from + 6 and "/version" in url for t, url in requests):
+        time.sleep(0.05)
+    assert any(t > hidden_from + 6 and "/version" in url for t, url in requests)
+    polls = [url for _, url in requests if "/zenml-notebook/" in url]
+    assert all("/version" in u or "/stacks" in u or "/runs" in u or "/artifacts" in u for u in polls)
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / "sidebar-live-refresh.txt").write_text(f"a run started from the CLI showed {appeared * 1000:.0f} ms after it ended\n")

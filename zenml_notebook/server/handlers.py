@@ -244,6 +244,21 @@ class LogsHandler(_Base):
         await self._answer(lambda: _logs(name, step, offset, limit))
 
 
+def _version() -> dict[str, Any]:
+    if not _has_repository():
+        return {"token": "no-repository"}
+    return {"token": api.change_token()}
+
+
+class VersionHandler(_Base):
+    """``GET /zenml-notebook/version``: a token that changes when the stacks or the active stack's
+    runs change - what the sidebar polls (only while it is visible) before fetching anything."""
+
+    @tornado.web.authenticated
+    async def get(self) -> None:
+        await self._answer(_version)
+
+
 class MissingHandler(_Base):
     """Anything else under /zenml-notebook/ answers a JSON 404 (after authentication)."""
 
@@ -257,6 +272,7 @@ class MissingHandler(_Base):
 def setup_handlers(web_app: Any) -> None:
     base = url_path_join(web_app.settings["base_url"], "zenml-notebook")
     web_app.add_handlers(".*$", [
+        (url_path_join(base, "version"), VersionHandler),
         (url_path_join(base, "stacks"), StacksHandler),
         (url_path_join(base, "stacks", "active"), ActiveStackHandler),
         (url_path_join(base, "artifacts"), ArtifactsHandler),

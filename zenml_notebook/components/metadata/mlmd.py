@@ -376,6 +376,22 @@ class MLMDStore:
             raise NotFoundError(f"run {name!r} does not exist in {self.label}{gone}; see `runs list`")
         return _run(ctx)
 
+    def latest_change(self) -> str:
+        """Changes whenever a run starts, records a step, ends or is deleted: two indexed
+        one-row queries (what the sidebar asks every few seconds)."""
+        self._type_id(RUN)
+
+        def read(store: metadata_store.MetadataStore) -> str:
+            newest_run = store.get_contexts(list_options=metadata_store.ListOptions(
+                limit=1, order_by=metadata_store.OrderByField.UPDATE_TIME, is_asc=False, filter_query=f"type = '{RUN}'"))
+            newest_step = store.get_executions(list_options=metadata_store.ListOptions(
+                limit=1, order_by=metadata_store.OrderByField.ID, is_asc=False))
+            run = f"{newest_run[0].id}.{newest_run[0].last_update_time_since_epoch}" if newest_run else "0"
+            return f"{run}:{newest_step[0].id if newest_step else 0}"
+
+        token: str = self._call(read)
+        return token
+
     # -- deleting -----------------------------------------------------------------
     def mark_deleted(self, runs: Sequence[RunInfo], pipeline: str | None = None) -> None:
         """Take runs (and a pipeline) out of every list; their records stay for lineage."""

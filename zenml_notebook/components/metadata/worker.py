@@ -220,6 +220,10 @@ class WorkerStore:
         result: RunInfo = self._call("get_run", name, deleted=deleted)
         return result
 
+    def latest_change(self) -> str:
+        result: str = self._call("latest_change")
+        return result
+
     def mark_deleted(self, runs: Sequence[RunInfo], pipeline: str | None = None) -> None:
         self._call("mark_deleted", list(runs), pipeline)
 
