@@ -77,7 +77,7 @@ async def test_switch_needs_post_and_json(jp_fetch, repo_root: Path) -> None:
 
 async def test_every_route_needs_authentication(http_server_client, jp_base_url: str, repo_root: Path) -> None:
     for path, method in (("stacks", "GET"), ("stacks/active", "POST"), ("artifacts", "GET"), ("artifacts/preview?path=x", "GET"), ("runs", "GET"), ("runs/x", "GET"),
-                         ("runs/x/logs?step=s", "GET")):
+                         ("runs/x/logs?step=s", "GET"), ("version", "GET")):
         response = await http_server_client.fetch(f"{jp_base_url}zenml-notebook/{path}", method=method, raise_error=False,
                                                   body=json.dumps({"name": "default"}) if method == "POST" else None,
                                                   headers={"Content-Type": "application/json"})
@@ -263,3 +263,28 @@ async def test_a_folder_of_100_000_entries_is_paginated_and_the_server_stays_res
     assert order.index("stacks") < 5, order  # answered before the five big listings all finished
     code, body = await get(jp_fetch, "artifacts", path="huge", offset="99950", limit="100")
     assert [e["name"] for e in body["entries"]] == [f"e{i:06d}" for i in range(99_950, 100_000)]
+
+
+async def test_the_change_token_moves_with_the_stacks_and_the_runs(jp_fetch, repo_root: Path) -> None:
+    from zenml_notebook import pipeline, step
+
+    @step
+    def make() -> int:
+        return 1
+
+    @pipeline
+    def watched():
+        make()
+
+    code, body = await get(jp_fetch, "version")
+    assert code == 200 and isinstance(body["token"], str)
+    first = body["token"]
+    assert (await get(jp_fetch, "version"))[1]["token"] == first  # nothing changed: the same token
+    with api_cwd(repo_root):
+        api.register_component("orchestrator", "another", "local", {})
+    second = (await get(jp_fetch, "version"))[1]["token"]
+    assert second != first
+    with api_cwd(repo_root):
+        watched()
+    third = (await get(jp_fetch, "version"))[1]["token"]
+    assert third != second

@@ -182,9 +182,21 @@ def _use_wal(path: str) -> None:
     """Put the SQLite file in WAL mode before ml-metadata opens it (a property of the file, so
     ml-metadata's own connections use it): one fsync per commit instead of a rollback journal's
     four, readers never wait for a writer. Durability is unchanged (synchronous stays FULL).
-    Best effort: on a read-only or full disk ml-metadata's own open says what is wrong."""
+    Best effort: on a read-only or full disk ml-metadata's own open says what is wrong.
+
+    A file already in WAL mode is recognised from its header, without opening it: ml-metadata
+    links its own copy of SQLite, and closing a connection of Python's copy on the same file
+    drops the POSIX locks of ml-metadata's connections in this process (SQLite's "two copies in
+    one process" hazard) - their next read can fail with "database disk image is malformed"."""
     import sqlite3
 
+    try:
+        with open(path, "rb") as fh:
+            header = fh.read(20)
+        if len(header) == 20 and header[:16] == b"SQLite format 3\x00" and header[18] == 2:  # 2: WAL
+            return
+    except OSError:
+        pass  # new: created below
     try:
         with closing(sqlite3.connect(path, timeout=30)) as conn:
             if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
