@@ -4,7 +4,7 @@
 import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
 
-import { IListing, IPreview, IRun, IRunSummary, IStacks, query } from './model';
+import { IListing, IPreview, IRun, IRunPage, IStacks, query } from './model';
 
 /** An error the server explained: its message is shown as text in the sidebar. */
 export class ApiError extends Error {
@@ -45,8 +45,8 @@ export class ZenmlApi {
     return this.request<IPreview>(`artifacts/preview?${query({ cwd, path })}`);
   }
 
-  listRuns(cwd: string, limit = 20): Promise<{ runs: IRunSummary[] }> {
-    return this.request(`runs?${query({ cwd, limit })}`);
+  listRuns(cwd: string, limit = 20, offset = 0, pipeline = ''): Promise<IRunPage> {
+    return this.request<IRunPage>(`runs?${query({ cwd, limit, offset, pipeline })}`);
   }
 
   getRun(cwd: string, name: string): Promise<IRun> {

@@ -70,9 +70,28 @@ export interface IRunSummary {
   state: string;
   started: number;
   ended: number;
+  /** seconds, null while running */
+  duration?: number | null;
+  steps?: number;
+  cached?: number;
+  stack?: string | null;
+  /** "step.param" -> value */
+  parameters?: Record<string, unknown>;
+}
+
+export interface IRunPage {
+  stack?: string;
+  runs: IRunSummary[];
+  total: number;
+  offset: number;
+  pipelines: string[];
 }
 
 export interface IRunOutput {
+  /** the artifact's id (steps' inputs refer to it) */
+  id?: number;
+  /** a small JSON scalar output's value, shown inline */
+  value?: unknown;
   name: string;
   uri: string;
   path: string | null;
@@ -87,6 +106,9 @@ export interface IRunStep {
   parameters: Record<string, unknown>;
   error: string;
   outputs: IRunOutput[];
+  /** argument -> artifact id */
+  inputs?: Record<string, number>;
+  log?: boolean;
 }
 
 export interface IRun {
@@ -233,4 +255,42 @@ export class ChangeWatcher {
   reset(): void {
     this.last = null;
   }
+}
+
+/** "0.42 s", "3.1 min", "" while unknown. */
+export function formatDuration(seconds: number | null | undefined): string {
+  if (seconds === null || seconds === undefined || !Number.isFinite(seconds)) {
+    return '';
+  }
+  if (seconds < 60) {
+    return `${seconds < 10 ? seconds.toFixed(2) : seconds.toFixed(1)} s`;
+  }
+  return `${(seconds / 60).toFixed(1)} min`;
+}
+
+/** One line about a run: "complete · 0.42 s · 3/5 cached · lr=0.1". */
+export function describeRun(run: IRunSummary): string {
+  const parts = [run.state];
+  const took = formatDuration(run.duration);
+  if (took) {
+    parts.push(took);
+  }
+  if (run.steps) {
+    parts.push(`${run.cached ?? 0}/${run.steps} cached`);
+  }
+  const params = Object.entries(run.parameters ?? {})
+    .map(([k, v]) => `${k.split('.').pop()}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
+    .join(', ');
+  if (params) {
+    parts.push(params.length > 60 ? params.slice(0, 59) + '…' : params);
+  }
+  return parts.join(' · ');
+}
+
+/** A scalar output's value as shown inline ("" when there is none). */
+export function scalarText(output: IRunOutput): string {
+  if (output.value === undefined || output.value === null) {
+    return '';
+  }
+  return typeof output.value === 'string' ? JSON.stringify(output.value) : String(output.value);
 }

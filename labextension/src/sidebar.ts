@@ -5,27 +5,41 @@
 import { Widget } from '@lumino/widgets';
 
 import { ZenmlApi } from './api';
+import { layoutRun, stateClass } from './dag';
 import {
   ChangeWatcher,
   describeChange,
   describeComponent,
   describeRegistry,
+  describeRun,
   formatWhen,
   humanSize,
   IListing,
   imageSource,
   IPreview,
+  IRun,
   IStacks,
   KINDS,
   pageLabel,
   parentPath,
+  scalarText,
   stacksChanged
 } from './model';
 
 const POLL_MS = 2500;
+const RUN_PAGE = 20;
+
+/** An SVG element with attributes (never innerHTML). */
+function svgEl(tag: string, attrs: Record<string, string>): SVGElement {
+  const node = document.createElementNS('http://www.w3.org/2000/svg', tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    node.setAttribute(k, v);
+  }
+  return node;
+}
 const PAGE = 100;
 
-type Attrs = { cls?: string; text?: string; title?: string; zn?: string; onClick?: () => void };
+type Attrs = { cls?: string; text?: string; title?: string; zn?: string; step?: string; onClick?: () => void };
 
 function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Attrs = {}, ...children: Node[]): HTMLElementTagNameMap[K] {
   const node = document.createElement(tag);
@@ -40,6 +54,9 @@ function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Attrs = {}, ..
   }
   if (attrs.zn) {
     node.dataset.zn = attrs.zn;
+  }
+  if (attrs.step !== undefined) {
+    node.dataset.step = attrs.step;
   }
   if (attrs.onClick) {
     const handler = attrs.onClick;
@@ -61,6 +78,8 @@ export class ZenMLSidebar extends Widget {
   private readonly watcher = new ChangeWatcher();
   private readonly expanded = new Set<string>();
   private failed = false;
+  private pipeline = '';
+  private shownRuns = 0;
   private readonly stackBox = el('div', { cls: 'zn-section', zn: 'stacks' });
   private readonly browserBox = el('div', { cls: 'zn-section', zn: 'browser' });
   private readonly previewBox = el('div', { cls: 'zn-section zn-preview', zn: 'preview' });
@@ -269,23 +288,43 @@ export class ZenMLSidebar extends Widget {
     this.previewBox.replaceChildren(...parts);
   }
 
-  private async loadRuns(): Promise<void> {
+  private async loadRuns(more = false): Promise<void> {
     try {
-      const { runs } = await this.api.listRuns(this.cwd, 20);
+      const page = await this.api.listRuns(this.cwd, RUN_PAGE, 0, this.pipeline);
+      const runs = more || this.shownRuns > RUN_PAGE
+        ? [...page.runs, ...(await this.api.listRuns(this.cwd, Math.max(this.shownRuns, RUN_PAGE * 2) - RUN_PAGE, RUN_PAGE, this.pipeline)).runs]
+        : page.runs;
+      this.shownRuns = runs.length;
       const list = el('ul', { cls: 'zn-runs' });
       for (const run of runs) {
-        const item = el('li', { cls: `zn-run zn-state-${run.state}`, zn: 'run' });
+        const item = el('li', { cls: `zn-run ${stateClass(run.state)}`, zn: 'run' });
         const details = el('div', { cls: 'zn-run-steps' });
         if (this.expanded.has(run.name)) {
           void this.expandRun(run.name, details);  // kept open across reloads (a run in progress grows)
         }
         item.appendChild(el('div', { cls: 'zn-run-head', onClick: () => void this.toggleRun(run.name, details) },
-          el('span', { cls: 'zn-name', text: run.name }), el('span', { cls: 'zn-meta', text: `${run.state} · ${formatWhen(run.started)}` })));
+          el('span', { cls: 'zn-name', text: run.name }), el('span', { cls: 'zn-meta', text: formatWhen(run.started) }),
+          el('div', { cls: 'zn-detail', zn: 'run-summary', text: describeRun(run) })));
         item.appendChild(details);
         list.appendChild(item);
       }
-      this.runsBox.replaceChildren(el('div', { cls: 'zn-subtitle', text: 'Recent runs' }),
-        runs.length ? list : el('div', { cls: 'zn-empty', text: 'No runs on this stack yet.' }));
+      const filter = el('select', { cls: 'zn-filter', zn: 'pipeline-filter', title: 'show the runs of one pipeline' });
+      for (const name of ['', ...page.pipelines]) {
+        const option = el('option', { text: name || 'all pipelines' });
+        option.value = name;
+        option.selected = name === this.pipeline;
+        filter.appendChild(option);
+      }
+      filter.addEventListener('change', () => {
+        this.pipeline = filter.value;
+        this.shownRuns = 0;
+        void this.loadRuns();
+      });
+      const footer = runs.length < page.total
+        ? el('button', { cls: 'zn-link', zn: 'more-runs', text: `more (${runs.length} of ${page.total})`, onClick: () => void this.loadRuns(true) })
+        : el('div', { cls: 'zn-meta', text: page.total ? `${page.total} run(s)` : '' });
+      this.runsBox.replaceChildren(el('div', { cls: 'zn-subtitle', text: 'Runs' }), filter,
+        runs.length ? list : el('div', { cls: 'zn-empty', text: 'No runs on this stack yet.' }), footer);
     } catch (error) {
       this.showError(this.runsBox, error);
     }
@@ -301,19 +340,66 @@ export class ZenMLSidebar extends Widget {
     await this.expandRun(name, into);
   }
 
+  /** The run's DAG (dagre layout) as SVG built with createElementNS and textContent only;
+   * clicking a step shows its outputs and previews the first one. */
+  private drawDag(run: IRun, into: HTMLElement): HTMLElement {
+    const layout = layoutRun(run);
+    const box = el('div', { cls: 'zn-dag', zn: 'dag' });
+    const svg = svgEl('svg', { width: String(layout.width), height: String(layout.height), viewBox: `0 0 ${layout.width} ${layout.height}`,
+      role: 'img', 'aria-label': `steps of run ${run.name}` });
+    for (const edge of layout.edges) {
+      const d = edge.points.map((p, i) => `${i ? 'L' : 'M'}${p.x.toFixed(1)},${p.y.toFixed(1)}`).join(' ');
+      svg.appendChild(svgEl('path', { d, class: 'zn-edge' }));
+      const mid = edge.points[Math.floor(edge.points.length / 2)];
+      const label = svgEl('text', { x: mid.x.toFixed(1), y: (mid.y - 3).toFixed(1), class: 'zn-edge-label' });
+      label.textContent = edge.label;
+      svg.appendChild(label);
+    }
+    for (const node of layout.nodes) {
+      const group = svgEl('g', { class: `zn-node ${node.cls}`, tabindex: '0', role: 'button', 'data-step': node.name });
+      const title = svgEl('title', {});
+      title.textContent = `${node.name}: ${node.state}`;
+      const label = svgEl('text', { x: String(node.x + 7), y: String(node.y + 16) });
+      label.textContent = node.name.length * 7 + 14 > node.width ? node.name.slice(0, Math.floor((node.width - 14) / 7) - 1) + '…' : node.name;
+      group.append(title, svgEl('rect', { x: String(node.x), y: String(node.y), width: String(node.width), height: String(node.height), rx: '4' }), label);
+      const open = () => {
+        const row = Array.from(into.querySelectorAll<HTMLElement>('[data-zn="step"]')).find(r => r.dataset.step === node.name);
+        into.querySelectorAll('.zn-selected').forEach(n => n.classList.remove('zn-selected'));
+        group.classList.add('zn-selected');
+        row?.classList.add('zn-selected');
+        row?.scrollIntoView({ block: 'nearest' });
+        const first = run.steps.find(s => s.name === node.name)?.outputs.find(o => o.path);
+        if (first?.path) {
+          void this.preview(first.path);
+        }
+      };
+      group.addEventListener('click', open);
+      group.addEventListener('keydown', (event: KeyboardEvent) => {
+        if (event.key === 'Enter' || event.key === ' ') {
+          event.preventDefault();
+          open();
+        }
+      });
+      svg.appendChild(group);
+    }
+    box.appendChild(svg);
+    return box;
+  }
+
   private async expandRun(name: string, into: HTMLElement): Promise<void> {
     try {
       const run = await this.api.getRun(this.cwd, name);
-      into.replaceChildren();
+      into.replaceChildren(this.drawDag(run, into));
       for (const step of run.steps) {
-        const row = el('div', { cls: `zn-step zn-state-${step.state}`, zn: 'step' },
+        const row = el('div', { cls: `zn-step ${stateClass(step.state)}`, zn: 'step', step: step.name },
           el('span', { cls: 'zn-name', text: step.name }), el('span', { cls: 'zn-meta', text: `${step.state} · ${(step.duration * 1000).toFixed(0)} ms` }));
         if (step.error) {
           row.appendChild(el('div', { cls: 'zn-error', text: step.error }));
         }
         for (const out of step.outputs) {
           const path = out.path;
-          row.appendChild(el('div', { cls: 'zn-output', zn: 'output', title: out.uri, text: `${out.name} (${out.materializer})`,
+          const value = scalarText(out);
+          row.appendChild(el('div', { cls: 'zn-output', zn: 'output', title: out.uri, text: `${out.name} (${out.materializer})${value ? ' = ' + value : ''}`,
             onClick: path ? () => void this.preview(path) : undefined }));
         }
         into.appendChild(row);

@@ -329,3 +329,74 @@ def _live_refresh(page, lab: dict) -> None:
     assert all("/version" in u or "/stacks" in u or "/runs" in u or "/artifacts" in u for u in polls)
     ARTIFACTS.mkdir(exist_ok=True)
     (ARTIFACTS / "sidebar-live-refresh.txt").write_text(f"a run started from the CLI showed {appeared * 1000:.0f} ms after it ended\n")
+
+
+def test_run_explorer_draws_the_dag_and_filters_runs(lab: dict) -> None:
+    in_browser(_explorer, lab)
+
+
+def _explorer(page, lab: dict) -> None:
+    run_cells(lab, "%load_ext zenml_notebook\n%zenml stack set default",
+              "from zenml_notebook import step, pipeline\n"
+              "@step\ndef load(n: int = 6) -> list:\n    return list(range(n))\n"
+              "@step(outputs=['train', 'test'])\ndef split(xs: list) -> tuple:\n    return xs[:4], xs[4:]\n"
+              "@step\ndef fit(train: list) -> float:\n    return sum(train) / len(train)\n"
+              "@step\ndef score(model: float, test: list) -> float:\n    return round(abs(model - sum(test) / len(test)), 3)\n"
+              "@pipeline\ndef explorer(n: int = 6):\n    train, test = split(load(n=n))\n    score(fit(train), test)\n"
+              "explorer(n=6)\nexplorer(n=8)")
+    page.goto(f"{lab['url']}/lab?token={lab['token']}")
+    page.wait_for_selector(".jp-LabShell", timeout=60_000)
+    tab = page.locator("li.lm-TabBar-tab[data-id='zenml-notebook-sidebar']")
+    tab.wait_for(timeout=30_000)
+    if "lm-mod-current" not in (tab.get_attribute("class") or ""):
+        tab.click()
+    side = page.locator("#zenml-notebook-sidebar")
+    side.locator("[data-zn='pipeline-filter']").select_option("explorer")
+    run = side.locator("[data-zn='run']").first
+    run.wait_for(timeout=10_000)
+    summary = run.locator("[data-zn='run-summary']").inner_text()
+    assert summary.startswith("complete · ") and "n=8" in summary and "cached" in summary, summary
+    assert all("explorer-" in t for t in side.locator("[data-zn='run'] .zn-name").all_inner_texts())
+    started = time.monotonic()
+    run.locator(".zn-run-head").click()
+    dag = run.locator("[data-zn='dag'] svg")
+    dag.wait_for(timeout=10_000)
+    drawn = time.monotonic() - started
+    names = dag.locator("g.zn-node").evaluate_all("gs => gs.map(g => g.dataset.step)")
+    assert names == ["load", "split", "fit", "score"]
+    assert dag.locator("path.zn-edge").count() == 4
+    assert set(dag.locator("text.zn-edge-label").evaluate_all("ts => ts.map(t => t.textContent)")) >= {"train", "test"}
+    dag.locator("g.zn-node[data-step='score']").click()
+    preview = side.locator("[data-zn='preview-text']")
+    preview.wait_for(timeout=5_000)
+    inline = run.locator("[data-zn='step'][data-step='score'] [data-zn='output']").inner_text()
+    assert inline.startswith("output (json) = ") and float(preview.inner_text()) == float(inline.split(" = ")[1])
+    ARTIFACTS.mkdir(exist_ok=True)
+    side.screenshot(path=str(ARTIFACTS / "sidebar-dag-light.png"))
+    (ARTIFACTS / "sidebar-dag-timing.txt").write_text(f"DAG of a 4-step run fetched, laid out and drawn in {drawn * 1000:.0f} ms\n")
+    _theme(lab, "JupyterLab Dark")
+    try:
+        page.reload()
+        page.wait_for_function("document.body.dataset.jpThemeLight === 'false'", timeout=30_000)
+        tab.wait_for(timeout=30_000)
+        if "lm-mod-current" not in (tab.get_attribute("class") or ""):
+            tab.click()
+        side.locator("[data-zn='pipeline-filter']").select_option("explorer")
+        run = side.locator("[data-zn='run']").first
+        run.wait_for(timeout=10_000)
+        run.locator(".zn-run-head").click()
+        run.locator("[data-zn='dag'] svg").wait_for(timeout=10_000)
+        page.wait_for_timeout(300)
+        side.screenshot(path=str(ARTIFACTS / "sidebar-dag-dark.png"))
+        fill = run.locator("[data-zn='dag'] g.zn-node text").first.evaluate("t => getComputedStyle(t).fill")
+        background = side.evaluate("n => getComputedStyle(n).backgroundColor")
+        assert fill != background
+    finally:
+        _theme(lab, "JupyterLab Light")
+
+
+def _theme(lab: dict, name: str) -> None:
+    request = urllib.request.Request(
+        f"{lab['url']}/lab/api/settings/@jupyterlab/apputils-extension:themes?token={lab['token']}",
+        data=json.dumps({"raw": json.dumps({"theme": name})}).encode(), method="PUT", headers={"Content-Type": "application/json"})
+    urllib.request.urlopen(request, timeout=10)

@@ -172,14 +172,46 @@ class PreviewHandler(_Base):
         await self._answer(lambda: asdict(api.preview_artifact(path, store=store)))
 
 
-def _runs(pipeline: str | None, limit: int) -> dict[str, Any]:
+def _runs(pipeline: str | None, limit: int, offset: int = 0) -> dict[str, Any]:
+    """One page of runs, newest first, each with its duration, cached steps and parameters."""
     if not _has_repository():
-        return {"runs": []}
+        return {"runs": [], "total": 0, "offset": 0, "pipelines": []}
     from ..pipelines.runs import Client
 
+    if not 1 <= limit <= 1000 or offset < 0:
+        raise UsageError("offset must be >= 0 and limit between 1 and 1000")
     client = Client()
-    runs = client.runs(pipeline)[:limit]
-    return {"stack": client.stack, "runs": [{"name": r.name, "pipeline": r.pipeline, "state": client.run_state(r), "started": r.started, "ended": r.ended} for r in runs]}
+    every = client.runs(pipeline)
+    out = []
+    for r in every[offset : offset + limit]:
+        steps = client.executions(r)
+        params = {f"{e.step}.{k}": v for e in steps for k, v in e.parameters.items()}
+        out.append({
+            "name": r.name, "pipeline": r.pipeline, "state": client.run_state(r), "started": r.started, "ended": r.ended,
+            "duration": max(r.ended - r.started, 0.0) if r.ended else None, "steps": len(steps),
+            "cached": sum(e.state == "cached" for e in steps), "stack": (r.stack or {}).get("name"), "parameters": params,
+        })
+    return {"stack": client.stack, "runs": out, "total": len(every), "offset": offset, "pipelines": client.pipelines()}
+
+
+def _scalar(store: Any, path: str | None, materializer: str) -> dict[str, Any]:
+    """{"value": x} for a small JSON output that is a number, a boolean or a short string (shown
+    inline); parsed as JSON from our own store, never deserialised otherwise."""
+    if path is None or materializer != "json":
+        return {}
+    try:
+        raw = store.read_bytes(path, 201)
+    except ZenMLError:
+        return {}
+    if len(raw) > 200:
+        return {}
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        return {}
+    if isinstance(value, (bool, int, float)) or (isinstance(value, str) and len(value) <= 80):
+        return {"value": value}
+    return {}
 
 
 def _run(name: str) -> dict[str, Any]:
@@ -196,9 +228,10 @@ def _run(name: str) -> dict[str, Any]:
                 rel = store.relative(art.uri)
             except UsageError:
                 rel = None
-            outputs.append({"name": out, "uri": art.uri, "path": rel, "materializer": art.materializer, "hash": art.content_hash})
+            outputs.append({"id": art.id, "name": out, "uri": art.uri, "path": rel, "materializer": art.materializer, "hash": art.content_hash,
+                            **_scalar(store, rel, art.materializer)})
         steps.append({"name": s.name, "state": s.state, "duration": s.duration, "parameters": s.parameters, "error": s.error, "outputs": outputs,
-                      "log": s.log is not None})
+                      "inputs": s.inputs, "log": s.log is not None})
     return {"name": run.name, "pipeline": run.pipeline, "state": run.state, "started": run.started, "ended": run.ended,
             "stack": run.stack.get("name"), "steps": steps}
 
@@ -206,8 +239,8 @@ def _run(name: str) -> dict[str, Any]:
 class RunsHandler(_Base):
     @tornado.web.authenticated
     async def get(self) -> None:
-        pipeline, limit = self.get_query_argument("pipeline", None), self._int("limit", 20)
-        await self._answer(lambda: _runs(pipeline, limit))
+        pipeline, limit, offset = self.get_query_argument("pipeline", None) or None, self._int("limit", 20), self._int("offset", 0)
+        await self._answer(lambda: _runs(pipeline, limit, offset))
 
 
 class RunHandler(_Base):
