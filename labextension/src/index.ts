@@ -1,7 +1,7 @@
 /**
  * The zenml-notebook JupyterLab plugin: a left-area panel with its own icon.
  */
-import { ILabShell, JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
+import { JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
 import { LabIcon } from '@jupyterlab/ui-components';
 
 import { dirname } from './model';
@@ -15,22 +15,22 @@ const plugin: JupyterFrontEndPlugin<void> = {
   id: 'zenml-notebook-labextension:sidebar',
   description: 'The active stack, one-click switching, the artifact store and recent runs.',
   autoStart: true,
-  optional: [ILabShell],
-  activate: (app: JupyterFrontEnd, labShell: ILabShell | null) => {
+  activate: (app: JupyterFrontEnd) => {
     const sidebar = new ZenMLSidebar();
     sidebar.title.icon = zenmlIcon;
     app.shell.add(sidebar, 'left', { rank: 850 });
-    if (labShell) {
-      const follow = () => {
-        const widget: any = labShell.currentWidget;
-        const path: string | undefined = widget?.context?.path;
-        if (typeof path === 'string') {
-          sidebar.setCwd(dirname(path));
-        }
-      };
-      labShell.currentChanged.connect(follow);
-      follow();
-    }
+    // The folder of the document in focus, through the shell every Jupyter front end has: JupyterLab's
+    // and Notebook 7's (which has no ILabShell) both say when their current widget changes.
+    const follow = () => {
+      const widget: any = app.shell.currentWidget;
+      const path: string | undefined = widget?.context?.path;
+      if (typeof path === 'string') {
+        sidebar.setCwd(dirname(path));
+      }
+    };
+    app.shell.currentChanged?.connect(follow);
+    app.restored.then(follow).catch(() => undefined);
+    follow();
   }
 };
 
