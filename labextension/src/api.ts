@@ -4,7 +4,7 @@
 import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
 
-import { IListing, IPreview, IRun, IRunPage, IStacks, query } from './model';
+import { ICompare, IListing, IPreview, IRun, IRunPage, IStacks, query } from './model';
 
 /** An error the server explained: its message is shown as text in the sidebar. */
 export class ApiError extends Error {
@@ -47,6 +47,10 @@ export class ZenmlApi {
 
   listRuns(cwd: string, limit = 20, offset = 0, pipeline = ''): Promise<IRunPage> {
     return this.request<IRunPage>(`runs?${query({ cwd, limit, offset, pipeline })}`);
+  }
+
+  compareRuns(cwd: string, runs: string[]): Promise<ICompare> {
+    return this.request<ICompare>(`runs/compare?${query({ cwd })}&${runs.map(r => `runs=${encodeURIComponent(r)}`).join('&')}`);
   }
 
   getRun(cwd: string, name: string): Promise<IRun> {

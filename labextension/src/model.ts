@@ -294,3 +294,26 @@ export function scalarText(output: IRunOutput): string {
   }
   return typeof output.value === 'string' ? JSON.stringify(output.value) : String(output.value);
 }
+
+/** Runs side by side, as `GET runs/compare` answers. */
+export interface ICompare {
+  runs: string[];
+  rows: { key: string; values: string[]; differs: boolean }[];
+  /** scalar output -> run -> value */
+  scalars: Record<string, Record<string, number>>;
+}
+
+/** The scalar output charted first: the first that differs across the runs, else the first. */
+export function defaultChart(cmp: ICompare): string | null {
+  const keys = Object.keys(cmp.scalars);
+  const differs = keys.find(k => new Set(Object.values(cmp.scalars[k])).size > 1);
+  return differs ?? keys[0] ?? null;
+}
+
+/** Bars of one scalar output across the runs, ``length`` scaled to ``width`` by the largest |value|. */
+export function chartBars(cmp: ICompare, key: string, width: number): { run: string; value: number; length: number }[] {
+  const values = cmp.scalars[key] ?? {};
+  const runs = cmp.runs.filter(r => r in values);
+  const top = Math.max(0, ...runs.map(r => Math.abs(values[r]))) || 1;
+  return runs.map(r => ({ run: r, value: values[r], length: Math.max(1, Math.round((width * Math.abs(values[r])) / top)) }));
+}

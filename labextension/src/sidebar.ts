@@ -8,12 +8,15 @@ import { ZenmlApi } from './api';
 import { layoutRun, stateClass } from './dag';
 import {
   ChangeWatcher,
+  chartBars,
+  defaultChart,
   describeChange,
   describeComponent,
   describeRegistry,
   describeRun,
   formatWhen,
   humanSize,
+  ICompare,
   IListing,
   imageSource,
   IPreview,
@@ -78,6 +81,9 @@ export class ZenMLSidebar extends Widget {
   private readonly watcher = new ChangeWatcher();
   private readonly expanded = new Set<string>();
   private failed = false;
+  private readonly picked = new Set<string>();
+  private readonly compareBar = el('div', { cls: 'zn-compare-bar', zn: 'compare-bar' });
+  private readonly compareBox = el('div', { cls: 'zn-compare', zn: 'compare' });
   private pipeline = '';
   private shownRuns = 0;
   private readonly stackBox = el('div', { cls: 'zn-section', zn: 'stacks' });
@@ -299,11 +305,23 @@ export class ZenMLSidebar extends Widget {
       for (const run of runs) {
         const item = el('li', { cls: `zn-run ${stateClass(run.state)}`, zn: 'run' });
         const details = el('div', { cls: 'zn-run-steps' });
+        const pick = el('input', { cls: 'zn-pick', zn: 'pick', title: 'select to compare' });
+        pick.type = 'checkbox';
+        pick.checked = this.picked.has(run.name);
+        pick.addEventListener('click', event => event.stopPropagation());
+        pick.addEventListener('change', () => {
+          if (pick.checked) {
+            this.picked.add(run.name);
+          } else {
+            this.picked.delete(run.name);
+          }
+          this.renderCompareButton();
+        });
         if (this.expanded.has(run.name)) {
           void this.expandRun(run.name, details);  // kept open across reloads (a run in progress grows)
         }
         item.appendChild(el('div', { cls: 'zn-run-head', onClick: () => void this.toggleRun(run.name, details) },
-          el('span', { cls: 'zn-name', text: run.name }), el('span', { cls: 'zn-meta', text: formatWhen(run.started) }),
+          pick, el('span', { cls: 'zn-name', text: run.name }), el('span', { cls: 'zn-meta', text: formatWhen(run.started) }),
           el('div', { cls: 'zn-detail', zn: 'run-summary', text: describeRun(run) })));
         item.appendChild(details);
         list.appendChild(item);
@@ -323,8 +341,9 @@ export class ZenMLSidebar extends Widget {
       const footer = runs.length < page.total
         ? el('button', { cls: 'zn-link', zn: 'more-runs', text: `more (${runs.length} of ${page.total})`, onClick: () => void this.loadRuns(true) })
         : el('div', { cls: 'zn-meta', text: page.total ? `${page.total} run(s)` : '' });
-      this.runsBox.replaceChildren(el('div', { cls: 'zn-subtitle', text: 'Runs' }), filter,
-        runs.length ? list : el('div', { cls: 'zn-empty', text: 'No runs on this stack yet.' }), footer);
+      this.runsBox.replaceChildren(el('div', { cls: 'zn-subtitle', text: 'Runs' }), filter, this.compareBar,
+        runs.length ? list : el('div', { cls: 'zn-empty', text: 'No runs on this stack yet.' }), footer, this.compareBox);
+      this.renderCompareButton();
     } catch (error) {
       this.showError(this.runsBox, error);
     }
@@ -338,6 +357,69 @@ export class ZenMLSidebar extends Widget {
     }
     this.expanded.add(name);
     await this.expandRun(name, into);
+  }
+
+  private renderCompareButton(): void {
+    const n = this.picked.size;
+    this.compareBar.replaceChildren(...(n >= 2
+      ? [el('button', { cls: 'zn-link', zn: 'compare-button', text: `compare ${n} runs`, onClick: () => void this.compare() }),
+        el('button', { cls: 'zn-link', text: 'clear', onClick: () => { this.picked.clear(); void this.loadRuns(); this.compareBox.replaceChildren(); } })]
+      : n === 1 ? [el('span', { cls: 'zn-meta', text: 'select one more run to compare' })] : []));
+  }
+
+  /** The picked runs side by side: the rows that differ, and a bar chart of a scalar output. */
+  private async compare(): Promise<void> {
+    let cmp: ICompare;
+    try {
+      cmp = await this.api.compareRuns(this.cwd, [...this.picked]);
+    } catch (error) {
+      this.showError(this.compareBox, error);
+      return;
+    }
+    const table = el('table', { cls: 'zn-compare-table', zn: 'compare-table' });
+    const head = el('tr', {}, el('th', { text: '' }), ...cmp.runs.map(r => el('th', { text: r, title: r })));
+    table.appendChild(head);
+    const differing = cmp.rows.filter(r => r.differs);
+    for (const row of differing.length ? differing : cmp.rows) {
+      table.appendChild(el('tr', {}, el('th', { text: row.key }), ...row.values.map(v => el('td', { text: v }))));
+    }
+    const parts: HTMLElement[] = [el('div', { cls: 'zn-subtitle', text: differing.length ? `${differing.length} differences` : 'no differences' }), table];
+    const first = defaultChart(cmp);
+    if (first !== null) {
+      const chart = el('div', { cls: 'zn-chart', zn: 'chart' });
+      const choose = el('select', { cls: 'zn-filter', zn: 'chart-choice', title: 'the scalar output to chart' });
+      for (const key of Object.keys(cmp.scalars)) {
+        const option = el('option', { text: key });
+        option.value = key;
+        option.selected = key === first;
+        choose.appendChild(option);
+      }
+      const draw = () => chart.replaceChildren(this.barChart(cmp, choose.value));
+      choose.addEventListener('change', draw);
+      draw();
+      parts.push(choose, chart);
+    }
+    this.compareBox.replaceChildren(...parts);
+  }
+
+  private barChart(cmp: ICompare, key: string): SVGElement {
+    const bars = chartBars(cmp, key, 120);
+    const rowH = 18;
+    const svg = svgEl('svg', { width: '230', height: String(bars.length * rowH + 4), role: 'img', 'aria-label': `${key} across runs` });
+    bars.forEach((bar, i) => {
+      const y = i * rowH + 2;
+      const name = svgEl('text', { x: '0', y: String(y + 12), class: 'zn-chart-label' });
+      name.textContent = bar.run.length > 14 ? '…' + bar.run.slice(-13) : bar.run;
+      const title = svgEl('title', {});
+      title.textContent = `${bar.run}: ${bar.value}`;
+      const rect = svgEl('rect', { x: '92', y: String(y + 2), width: String(bar.length), height: String(rowH - 6),
+        class: bar.value < 0 ? 'zn-bar zn-negative' : 'zn-bar' });
+      rect.appendChild(title);
+      const value = svgEl('text', { x: String(96 + bar.length), y: String(y + 12), class: 'zn-chart-value' });
+      value.textContent = String(bar.value);
+      svg.append(name, rect, value);
+    });
+    return svg;
   }
 
   /** The run's DAG (dagre layout) as SVG built with createElementNS and textContent only;

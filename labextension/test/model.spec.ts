@@ -1,6 +1,8 @@
 // Unit tests of the sidebar's pure helpers (formatting, paths, query strings, image safety).
 import {
+  chartBars,
   ChangeWatcher,
+  defaultChart,
   describeChange,
   describeComponent,
   describeRegistry,
@@ -97,5 +99,28 @@ describe('the change watcher behind the sidebar poll', () => {
     expect(w.changed('1:default:3.100:8')).toBe(false);
     w.reset();
     expect(w.changed('9:other:0:0')).toBe(false);
+  });
+});
+
+describe('the compare model', () => {
+  const cmp = {
+    runs: ['a', 'b', 'c'],
+    rows: [{ key: 'fit.lr', values: ['0.1', '0.2', '0.4'], differs: true }],
+    scalars: { 'load -> output': { a: 3, b: 3, c: 3 }, 'score -> output': { a: 0.5, b: -1, c: 2 } }
+  };
+
+  it('charts the first scalar output that differs', () => {
+    expect(defaultChart(cmp)).toBe('score -> output');
+    expect(defaultChart({ ...cmp, scalars: { 'x -> y': { a: 1, b: 1 } } })).toBe('x -> y');
+    expect(defaultChart({ ...cmp, scalars: {} })).toBeNull();
+  });
+
+  it('scales bars by the largest magnitude, in run order', () => {
+    expect(chartBars(cmp, 'score -> output', 100)).toEqual([
+      { run: 'a', value: 0.5, length: 25 },
+      { run: 'b', value: -1, length: 50 },
+      { run: 'c', value: 2, length: 100 }
+    ]);
+    expect(chartBars(cmp, 'missing', 100)).toEqual([]);
   });
 });

@@ -288,3 +288,25 @@ async def test_the_change_token_moves_with_the_stacks_and_the_runs(jp_fetch, rep
         watched()
     third = (await get(jp_fetch, "version"))[1]["token"]
     assert third != second
+
+
+async def test_compare_route(jp_fetch, repo_root: Path) -> None:
+    from zenml_notebook import pipeline, step
+
+    @step
+    def make(n: int = 3) -> int:
+        return n * 2
+
+    @pipeline
+    def compared(n: int = 3):
+        make(n=n)
+
+    with api_cwd(repo_root):
+        a, b = compared(n=1), compared(n=2)
+    code, body = await get(jp_fetch, "runs", "compare", runs=f"{a.name},{b.name}")
+    assert code == 200 and body["runs"] == [a.name, b.name]
+    assert {r["key"]: (r["values"], r["differs"]) for r in body["rows"]} == {"make.n": (["1", "2"], True), "make -> output": (["2", "4"], True)}
+    assert body["scalars"] == {"make -> output": {a.name: 2.0, b.name: 4.0}}
+    assert (await get(jp_fetch, "runs", "compare", runs=a.name))[0] == 400
+    code, body = await get(jp_fetch, "runs", "compare", runs=f"{a.name},<b>nope</b>")
+    assert code == 404 and "'<b>nope</b>'" in body["error"]

@@ -371,6 +371,17 @@ def _explorer(page, lab: dict) -> None:
     preview.wait_for(timeout=5_000)
     inline = run.locator("[data-zn='step'][data-step='score'] [data-zn='output']").inner_text()
     assert inline.startswith("output (json) = ") and float(preview.inner_text()) == float(inline.split(" = ")[1])
+    # compare the two runs: the differing rows and a chart of the scalar output that differs
+    for pick in side.locator("[data-zn='run'] [data-zn='pick']").all()[:2]:
+        pick.check()
+    side.locator("[data-zn='compare-button']").click()
+    table = side.locator("[data-zn='compare-table']")
+    table.wait_for(timeout=10_000)
+    assert "load.n" in table.inner_text() and "split -> train" not in table.inner_text()  # only what differs
+    chart = side.locator("[data-zn='chart'] svg")
+    chart.wait_for(timeout=5_000)
+    assert chart.locator("rect.zn-bar").count() == 2
+    assert side.locator("[data-zn='chart-choice']").input_value() == "score -> output"
     ARTIFACTS.mkdir(exist_ok=True)
     side.screenshot(path=str(ARTIFACTS / "sidebar-dag-light.png"))
     (ARTIFACTS / "sidebar-dag-timing.txt").write_text(f"DAG of a 4-step run fetched, laid out and drawn in {drawn * 1000:.0f} ms\n")

@@ -7,7 +7,6 @@ import argparse
 from typing import Any
 
 from ..display import Message, Table
-from ..exceptions import UsageError, ZenMLError
 from ._base import add, count, subcommands
 from .render import when
 
@@ -43,33 +42,9 @@ def _runs_list(args: argparse.Namespace) -> Table:
 def _runs_compare(args: argparse.Namespace) -> Any:
     from ..display import Comparison
 
-    client = open_client(args)
-    runs = [client.get_run(name) for name in args.runs]
-    cells: dict[str, dict[str, str]] = {}  # row -> run -> value, rows in first-seen order
-    numbers: dict[str, dict[str, float]] = {}  # scalar outputs: row -> run -> value
-    for run in runs:
-        for s in run.steps:
-            for k, v in s.parameters.items():
-                cells.setdefault(f"{s.name}.{k}", {})[run.name] = repr(v)
-            for k, art in s.outputs.items():
-                value = art.content_hash[:12]
-                if art.materializer == "json":  # small JSON outputs (metrics) are shown as values
-                    try:
-                        loaded = run.output(s.name, k)
-                        value = repr(loaded) if len(repr(loaded)) <= 40 else value
-                        if isinstance(loaded, (int, float)) and not isinstance(loaded, bool):
-                            numbers.setdefault(f"{s.name} -> {k}", {})[run.name] = float(loaded)
-                    except ZenMLError:
-                        pass
-                cells.setdefault(f"{s.name} -> {k}", {})[run.name] = value
-    rows = [(key, [values.get(r.name, "-") for r in runs]) for key, values in cells.items()]
-    chart = None
-    if args.chart and args.chart not in numbers:
-        raise UsageError(f"--chart {args.chart!r}: not a scalar output of these runs; choose from {', '.join(numbers) or 'none'}")
-    chosen = args.chart or next((k for k, v in numbers.items() if len(set(v.values())) > 1), next(iter(numbers), None))
-    if chosen is not None:
-        chart = (chosen, [(r.name, numbers[chosen][r.name]) for r in runs if r.name in numbers[chosen]])
-    return Comparison([r.name for r in runs], rows, title=f"{len(runs)} runs; ≠ marks differences (outputs: value, or content hash)", chart=chart)
+    comparison = open_client(args).compare(args.runs)
+    return Comparison(comparison.runs, comparison.rows, title=f"{len(comparison.runs)} runs; ≠ marks differences (outputs: value, or content hash)",
+                      chart=comparison.chart(args.chart))
 
 
 def _runs_logs(args: argparse.Namespace) -> Message:

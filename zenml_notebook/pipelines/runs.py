@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from ..exceptions import NotFoundError, UsageError
+from ..exceptions import NotFoundError, UsageError, ZenMLError
 
 if TYPE_CHECKING:
     from ..components.artifacts import ArtifactStore
@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from ..components.metadata.records import ArtifactInfo, ExecutionInfo, LineageInfo, RunInfo, VersionInfo
     from .cleanup import Deletion
 
-__all__ = ["Client", "Run", "StepRun"]
+__all__ = ["Client", "Run", "RunComparison", "StepRun"]
 
 
 def _when(ts: float) -> str:
@@ -144,6 +144,22 @@ class Run:
                 f"<th>duration</th><th>parameters</th><th>outputs</th></tr></thead><tbody>{''.join(rows)}</tbody></table></div>")
 
 
+@dataclass(frozen=True)
+class RunComparison:
+    runs: list[str]
+    rows: list[tuple[str, list[str]]]  # parameter or output -> its value in each run ("-": absent)
+    numbers: dict[str, dict[str, float]]  # scalar output -> run -> value
+
+    def chart(self, choice: str | None = None) -> tuple[str, list[tuple[str, float]]] | None:
+        """The scalar output to chart: ``choice``, else the first that differs, else the first."""
+        if choice is not None and choice not in self.numbers:
+            raise UsageError(f"--chart {choice!r}: not a scalar output of these runs; choose from {', '.join(self.numbers) or 'none'}")
+        chosen = choice or next((k for k, v in self.numbers.items() if len(set(v.values())) > 1), next(iter(self.numbers), None))
+        if chosen is None:
+            return None
+        return chosen, [(r, self.numbers[chosen][r]) for r in self.runs if r in self.numbers[chosen]]
+
+
 class Client:
     """Runs, pipelines and lineage of the active (or a named) stack, from Python."""
 
@@ -195,6 +211,34 @@ class Client:
 
     def executions(self, run: RunInfo) -> list[ExecutionInfo]:
         return self._md.executions(run)
+
+    # -- comparing ---------------------------------------------------------------------
+    def compare(self, names: list[str]) -> RunComparison:
+        """Runs side by side: every parameter and output (small JSON outputs as values, others
+        as their content hash), and the scalar outputs as numbers (what a chart can show)."""
+        if len(names) < 2:
+            raise UsageError("compare two or more runs")
+        runs = [self.get_run(name) for name in dict.fromkeys(names)]
+        cells: dict[str, dict[str, str]] = {}  # row -> run -> value, rows in first-seen order
+        numbers: dict[str, dict[str, float]] = {}
+        for run in runs:
+            for s in run.steps:
+                for k, v in s.parameters.items():
+                    cells.setdefault(f"{s.name}.{k}", {})[run.name] = repr(v)
+                for k, art in s.outputs.items():
+                    value = art.content_hash[:12]
+                    if art.materializer == "json":  # small JSON outputs (metrics) are shown as values
+                        try:
+                            loaded = run.output(s.name, k)
+                        except ZenMLError:
+                            loaded = None
+                        if loaded is not None and len(repr(loaded)) <= 40:
+                            value = repr(loaded)
+                        if isinstance(loaded, (int, float)) and not isinstance(loaded, bool):
+                            numbers.setdefault(f"{s.name} -> {k}", {})[run.name] = float(loaded)
+                    cells.setdefault(f"{s.name} -> {k}", {})[run.name] = value
+        rows = [(key, [values.get(r.name, "-") for r in runs]) for key, values in cells.items()]
+        return RunComparison([r.name for r in runs], rows, numbers)
 
     # -- deleting ---------------------------------------------------------------------
     def delete_runs(self, names: list[str], *, dry_run: bool = False, force: bool = False) -> Deletion:

@@ -243,6 +243,23 @@ class RunsHandler(_Base):
         await self._answer(lambda: _runs(pipeline, limit, offset))
 
 
+def _compare(names: list[str]) -> dict[str, Any]:
+    from ..pipelines.runs import Client
+
+    comparison = Client().compare(names)
+    return {"runs": comparison.runs, "rows": [{"key": k, "values": v, "differs": len(set(v)) > 1} for k, v in comparison.rows],
+            "scalars": comparison.numbers}
+
+
+class CompareHandler(_Base):
+    """``GET /zenml-notebook/runs/compare?runs=A&runs=B``: parameters and outputs side by side."""
+
+    @tornado.web.authenticated
+    async def get(self) -> None:
+        names = [n for value in self.get_query_arguments("runs") for n in value.split(",") if n]
+        await self._answer(lambda: _compare(names))
+
+
 class RunHandler(_Base):
     @tornado.web.authenticated
     async def get(self, name: str) -> None:
@@ -311,6 +328,7 @@ def setup_handlers(web_app: Any) -> None:
         (url_path_join(base, "artifacts"), ArtifactsHandler),
         (url_path_join(base, "artifacts", "preview"), PreviewHandler),
         (url_path_join(base, "runs"), RunsHandler),
+        (url_path_join(base, "runs", "compare"), CompareHandler),
         (url_path_join(base, "runs", "([^/]+)"), RunHandler),
         (url_path_join(base, "runs", "([^/]+)", "logs"), LogsHandler),
         (url_path_join(base, ".*"), MissingHandler),
