@@ -16,7 +16,16 @@ const plugin: JupyterFrontEndPlugin<void> = {
   description: 'The active stack, one-click switching, the artifact store and recent runs.',
   autoStart: true,
   activate: (app: JupyterFrontEnd) => {
-    const sidebar = new ZenMLSidebar();
+    // "insert code to load it": a new cell below the active one of the notebook in focus
+    const insertCode = (code: string): boolean => {
+      const notebook: any = (app.shell.currentWidget as any)?.content;
+      if (!notebook || !('activeCell' in notebook) || !app.commands.hasCommand('notebook:insert-cell-below')) {
+        return false;
+      }
+      void app.commands.execute('notebook:insert-cell-below').then(() => notebook.activeCell?.model.sharedModel.setSource(code));
+      return true;
+    };
+    const sidebar = new ZenMLSidebar(undefined, insertCode);
     sidebar.title.icon = zenmlIcon;
     app.shell.add(sidebar, 'left', { rank: 850 });
     // The folder of the document in focus, through the shell every Jupyter front end has: JupyterLab's

@@ -53,7 +53,9 @@ export interface IListing {
 
 export interface IPreview {
   path: string;
-  kind: 'text' | 'json' | 'csv' | 'image' | 'binary';
+  /** the artifact's full URI (what `runs describe` prints) */
+  uri?: string;
+  kind: 'text' | 'json' | 'csv' | 'image' | 'binary' | 'array' | 'table';
   size: number;
   modified: number | null;
   text: string | null;
@@ -316,4 +318,21 @@ export function chartBars(cmp: ICompare, key: string, width: number): { run: str
   const runs = cmp.runs.filter(r => r in values);
   const top = Math.max(0, ...runs.map(r => Math.abs(values[r]))) || 1;
   return runs.map(r => ({ run: r, value: values[r], length: Math.max(1, Math.round((width * Math.abs(values[r])) / top)) }));
+}
+
+/** The clickable segments of a folder in the store: the root, then each folder down to ``path``. */
+export function breadcrumb(store: string, path: string): { label: string; path: string }[] {
+  const root = store.replace(/\/+$/, '');
+  const rootLabel = root.split('/').filter(Boolean).pop() ?? root;
+  const parts = path.split('/').filter(Boolean);
+  return [{ label: rootLabel || root, path: '' }, ...parts.map((p, i) => ({ label: p, path: parts.slice(0, i + 1).join('/') }))];
+}
+
+/** Python that loads an artifact in a notebook cell: a run's output by run, step and name, or else
+ * a preview of a file in the store. Every value is a JSON string literal (also valid Python). */
+export function loadCode(source: { run: string; step: string; output: string } | null, path: string): string {
+  if (source) {
+    return `from zenml_notebook import Client\n\nClient().get_run(${JSON.stringify(source.run)}).output(${JSON.stringify(source.step)}, ${JSON.stringify(source.output)})`;
+  }
+  return `from zenml_notebook import api\n\napi.preview_artifact(${JSON.stringify(path)})`;
 }

@@ -2,11 +2,13 @@
  * The sidebar: the active stack, one-click switching, the artifact browser with previews,
  * and recent runs. Everything user-supplied is rendered with textContent, never as HTML.
  */
+import { refreshIcon } from '@jupyterlab/ui-components';
 import { Widget } from '@lumino/widgets';
 
 import { ZenmlApi } from './api';
 import { layoutRun, stateClass } from './dag';
 import {
+  breadcrumb,
   ChangeWatcher,
   chartBars,
   defaultChart,
@@ -23,6 +25,7 @@ import {
   IRun,
   IStacks,
   KINDS,
+  loadCode,
   pageLabel,
   parentPath,
   scalarText,
@@ -67,9 +70,35 @@ function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Attrs = {}, ..
       event.preventDefault();
       handler();
     });
+    if (tag !== 'button') {  // reachable and usable from the keyboard like a button
+      node.tabIndex = 0;
+      node.setAttribute('role', 'button');
+      (node as HTMLElement).addEventListener('keydown', (event: KeyboardEvent) => {
+        if (event.key === 'Enter' || event.key === ' ') {
+          event.preventDefault();
+          handler();
+        }
+      });
+    }
   }
   children.forEach(c => node.appendChild(c));
   return node;
+}
+
+/** A JSON value as a collapsible tree (details/summary, text only); deep levels start closed. */
+function jsonTree(value: unknown, depth: number, key = ''): Node {
+  const label = key ? `${key}: ` : '';
+  if (value !== null && typeof value === 'object') {
+    const entries = Array.isArray(value) ? value.map((v, i) => [String(i), v] as [string, unknown]) : Object.entries(value as Record<string, unknown>);
+    const details = el('details', {}, el('summary', { text: `${label}${Array.isArray(value) ? `[${entries.length}]` : `{${entries.length}}`}` }));
+    details.open = depth < 1;
+    entries.slice(0, 200).forEach(([k, v]) => details.appendChild(jsonTree(v, depth + 1, k)));
+    if (entries.length > 200) {
+      details.appendChild(el('div', { cls: 'zn-meta', text: `… ${entries.length - 200} more` }));
+    }
+    return details;
+  }
+  return el('div', { cls: 'zn-leaf', text: `${label}${JSON.stringify(value)}` });
 }
 
 export class ZenMLSidebar extends Widget {
@@ -92,13 +121,20 @@ export class ZenMLSidebar extends Widget {
   private readonly runsBox = el('div', { cls: 'zn-section', zn: 'runs' });
   private readonly statusLine = el('div', { cls: 'zn-status', zn: 'status' });
 
-  constructor(private readonly api: ZenmlApi = new ZenmlApi()) {
+  constructor(
+    private readonly api: ZenmlApi = new ZenmlApi(),
+    /** puts code into the active notebook (a new cell below); false when there is none */
+    private readonly insertCode: (code: string) => boolean = () => false
+  ) {
     super();
     this.id = 'zenml-notebook-sidebar';
     this.addClass('jp-ZenMLSidebar');
     this.title.caption = 'zenml-notebook: stacks, artifacts and runs';
-    const header = el('div', { cls: 'zn-header' }, el('span', { text: 'zenml-notebook' }),
-      el('button', { cls: 'zn-link', text: 'refresh', zn: 'refresh', onClick: () => void this.refresh(true) }));
+    const refresh = el('button', { cls: 'jp-ToolbarButtonComponent jp-mod-minimal jp-Button zn-refresh', zn: 'refresh', title: 'Refresh',
+      onClick: () => void this.refresh(true) });
+    refresh.setAttribute('aria-label', 'Refresh');
+    refresh.appendChild(refreshIcon.element({ tag: 'span', className: 'jp-ToolbarButtonComponent-icon' }));
+    const header = el('div', { cls: 'zn-header jp-Toolbar' }, el('span', { cls: 'zn-brand', text: 'zenml-notebook' }), refresh);
     [header, this.statusLine, this.stackBox, this.browserBox, this.previewBox, this.runsBox].forEach(n => this.node.appendChild(n));
   }
 
@@ -244,7 +280,16 @@ export class ZenMLSidebar extends Widget {
       this.browserBox.replaceChildren();
       return;
     }
-    const where = el('div', { cls: 'zn-path', zn: 'path', text: `${listing.store}${listing.path ? '/' + listing.path : ''}` });
+    const where = el('div', { cls: 'zn-path', zn: 'path', title: `${listing.store}${listing.path ? '/' + listing.path : ''}` });
+    const crumbs = breadcrumb(listing.store, listing.path);
+    crumbs.forEach((crumb, i) => {
+      if (i) {
+        where.appendChild(el('span', { cls: 'zn-sep', text: '/' }));
+      }
+      where.appendChild(i === crumbs.length - 1
+        ? el('span', { cls: 'zn-crumb zn-here', zn: 'crumb', text: crumb.label })
+        : el('span', { cls: 'zn-crumb', zn: 'crumb', text: crumb.label, onClick: () => void this.loadArtifacts(crumb.path, 0) }));
+    });
     const rows = el('ul', { cls: 'zn-entries' });
     if (listing.path) {
       rows.appendChild(el('li', { cls: 'zn-entry zn-up', text: '..', zn: 'up', onClick: () => void this.loadArtifacts(parentPath(listing.path), 0) }));
@@ -263,21 +308,41 @@ export class ZenMLSidebar extends Widget {
     this.browserBox.replaceChildren(el('div', { cls: 'zn-subtitle', text: 'Artifact store' }), where, rows, footer);
   }
 
-  private async preview(path: string): Promise<void> {
+  private async preview(path: string, source: { run: string; step: string; output: string } | null = null): Promise<void> {
     try {
-      this.renderPreview(await this.api.previewArtifact(this.cwd, path));
+      this.renderPreview(await this.api.previewArtifact(this.cwd, path), source);
     } catch (error) {
       this.showError(this.previewBox, error);
     }
   }
 
-  private renderPreview(p: IPreview): void {
+  private renderPreview(p: IPreview, source: { run: string; step: string; output: string } | null = null): void {
+    const actions = el('div', { cls: 'zn-actions', zn: 'preview-actions' });
+    if (p.uri) {
+      const uri = p.uri;
+      actions.appendChild(el('button', { cls: 'zn-link', zn: 'copy-uri', text: 'copy URI', title: uri,
+        onClick: () => void navigator.clipboard?.writeText(uri).then(() => { this.statusLine.textContent = 'URI copied'; }, () => { this.statusLine.textContent = uri; }) }));
+    }
+    const code = loadCode(source, p.path);
+    actions.appendChild(el('button', { cls: 'zn-link', zn: 'insert-code', text: 'insert code to load it', title: code,
+      onClick: () => { this.statusLine.textContent = this.insertCode(code) ? 'code inserted into the notebook' : 'open a notebook to insert code into'; } }));
     const parts: Node[] = [el('div', { cls: 'zn-subtitle', text: p.path }),
-      el('div', { cls: 'zn-detail', text: [p.kind, humanSize(p.size), formatWhen(p.modified), p.truncated ? 'truncated' : ''].filter(Boolean).join(' · ') })];
+      el('div', { cls: 'zn-detail', text: [p.kind, humanSize(p.size), formatWhen(p.modified), p.truncated ? 'truncated' : ''].filter(Boolean).join(' · ') }), actions];
     if (p.note) {
       parts.push(el('div', { cls: 'zn-detail', text: p.note }));
     }
-    if (p.text !== null && p.text !== undefined) {
+    if (p.kind === 'json' && p.text && !p.truncated) {
+      let tree: Node | null = null;
+      try {
+        tree = jsonTree(JSON.parse(p.text), 0);
+      } catch {
+        tree = null;
+      }
+      parts.push(el('pre', { cls: 'zn-text', zn: 'preview-text', text: p.text }));
+      if (tree) {
+        parts.push(el('div', { cls: 'zn-json', zn: 'json-tree' }, tree));
+      }
+    } else if (p.text !== null && p.text !== undefined) {
       parts.push(el('pre', { cls: 'zn-text', zn: 'preview-text', text: p.text }));
     }
     if (p.rows && p.rows.length) {
@@ -452,7 +517,7 @@ export class ZenMLSidebar extends Widget {
         row?.scrollIntoView({ block: 'nearest' });
         const first = run.steps.find(s => s.name === node.name)?.outputs.find(o => o.path);
         if (first?.path) {
-          void this.preview(first.path);
+          void this.preview(first.path, { run: run.name, step: node.name, output: first.name });
         }
       };
       group.addEventListener('click', open);
@@ -482,7 +547,7 @@ export class ZenMLSidebar extends Widget {
           const path = out.path;
           const value = scalarText(out);
           row.appendChild(el('div', { cls: 'zn-output', zn: 'output', title: out.uri, text: `${out.name} (${out.materializer})${value ? ' = ' + value : ''}`,
-            onClick: path ? () => void this.preview(path) : undefined }));
+            onClick: path ? () => void this.preview(path, { run: run.name, step: step.name, output: out.name }) : undefined }));
         }
         into.appendChild(row);
       }

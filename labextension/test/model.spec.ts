@@ -1,5 +1,6 @@
 // Unit tests of the sidebar's pure helpers (formatting, paths, query strings, image safety).
 import {
+  breadcrumb,
   chartBars,
   ChangeWatcher,
   defaultChart,
@@ -10,6 +11,7 @@ import {
   formatWhen,
   humanSize,
   imageSource,
+  loadCode,
   IPreview,
   pageLabel,
   parentPath,
@@ -122,5 +124,23 @@ describe('the compare model', () => {
       { run: 'c', value: 2, length: 100 }
     ]);
     expect(chartBars(cmp, 'missing', 100)).toEqual([]);
+  });
+});
+
+describe('breadcrumb and load code', () => {
+  it('makes every folder of the path a segment', () => {
+    expect(breadcrumb('/r/.zenml/artifacts', 'explore/run-1/make')).toEqual([
+      { label: 'artifacts', path: '' },
+      { label: 'explore', path: 'explore' },
+      { label: 'run-1', path: 'explore/run-1' },
+      { label: 'make', path: 'explore/run-1/make' }
+    ]);
+    expect(breadcrumb('gs://bucket/runs/', '')).toEqual([{ label: 'runs', path: '' }]);
+  });
+
+  it('writes Python with every name as a string literal', () => {
+    expect(loadCode({ run: 'r-1', step: 'fit', output: 'model' }, 'x')).toBe(
+      'from zenml_notebook import Client\n\nClient().get_run("r-1").output("fit", "model")');
+    expect(loadCode(null, 'a/"b".json')).toBe('from zenml_notebook import api\n\napi.preview_artifact("a/\\"b\\".json")');
   });
 });

@@ -169,7 +169,14 @@ class PreviewHandler(_Base):
     @tornado.web.authenticated
     async def get(self) -> None:
         path, store = self.get_query_argument("path", ""), self.get_query_argument("store", None)
-        await self._answer(lambda: asdict(api.preview_artifact(path, store=store)))
+        await self._answer(lambda: _preview(path, store))
+
+
+def _preview(path: str, store: str | None) -> dict[str, Any]:
+    opened = api.artifact_store(store)
+    found = asdict(api.preview_artifact(path, store=store))
+    found["uri"] = opened.full_uri(found["path"])  # for "copy URI"
+    return found
 
 
 def _runs(pipeline: str | None, limit: int, offset: int = 0) -> dict[str, Any]:
