@@ -332,16 +332,15 @@ export class ZenMLSidebar extends Widget {
       parts.push(el('div', { cls: 'zn-detail', text: p.note }));
     }
     if (p.kind === 'json' && p.text && !p.truncated) {
-      let tree: Node | null = null;
+      let value: unknown = undefined;
       try {
-        tree = jsonTree(JSON.parse(p.text), 0);
+        value = JSON.parse(p.text);
       } catch {
-        tree = null;
+        value = undefined;
       }
-      parts.push(el('pre', { cls: 'zn-text', zn: 'preview-text', text: p.text }));
-      if (tree) {
-        parts.push(el('div', { cls: 'zn-json', zn: 'json-tree' }, tree));
-      }
+      parts.push(value !== null && typeof value === 'object'  // objects and lists as a tree, scalars as text
+        ? el('div', { cls: 'zn-json', zn: 'json-tree' }, jsonTree(value, 0))
+        : el('pre', { cls: 'zn-text', zn: 'preview-text', text: p.text }));
     } else if (p.text !== null && p.text !== undefined) {
       parts.push(el('pre', { cls: 'zn-text', zn: 'preview-text', text: p.text }));
     }

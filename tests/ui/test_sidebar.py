@@ -149,10 +149,10 @@ def _end_to_end(page, lab: dict) -> None:
     output = page.locator("#zenml-notebook-sidebar [data-zn='output']", has_text="output (json)").last
     output.wait_for(timeout=5_000)
     output.click()
-    preview = page.locator("#zenml-notebook-sidebar [data-zn='preview-text']")
+    preview = page.locator("#zenml-notebook-sidebar [data-zn='json-tree']")  # a JSON object: a collapsible tree
     preview.wait_for(timeout=5_000)
     text = preview.inner_text()
-    assert '"total": 6' in text and "<b>not bold</b>" in text  # markup shown as text
+    assert "total: 6" in text and 'note: "<b>not bold</b>"' in text  # markup shown as text
     assert page.locator("#zenml-notebook-sidebar b", has_text="not bold").count() == 0
     # and the folder browser: into the pipeline's folder
     page.locator("#zenml-notebook-sidebar [data-zn='entry']", has_text="demo/").click()
