@@ -77,7 +77,7 @@ async def test_switch_needs_post_and_json(jp_fetch, repo_root: Path) -> None:
 
 async def test_every_route_needs_authentication(http_server_client, jp_base_url: str, repo_root: Path) -> None:
     for path, method in (("stacks", "GET"), ("stacks/active", "POST"), ("artifacts", "GET"), ("artifacts/preview?path=x", "GET"), ("runs", "GET"), ("runs/x", "GET"),
-                         ("runs/x/logs?step=s", "GET"), ("version", "GET")):
+                         ("runs/x/logs?step=s", "GET"), ("version", "GET"), ("runs/compare?runs=a&runs=b", "GET")):
         response = await http_server_client.fetch(f"{jp_base_url}zenml-notebook/{path}", method=method, raise_error=False,
                                                   body=json.dumps({"name": "default"}) if method == "POST" else None,
                                                   headers={"Content-Type": "application/json"})
@@ -310,3 +310,33 @@ async def test_compare_route(jp_fetch, repo_root: Path) -> None:
     assert (await get(jp_fetch, "runs", "compare", runs=a.name))[0] == 400
     code, body = await get(jp_fetch, "runs", "compare", runs=f"{a.name},<b>nope</b>")
     assert code == 404 and "'<b>nope</b>'" in body["error"]
+
+
+async def test_runs_are_paged_with_their_details(jp_fetch, repo_root: Path) -> None:
+    from zenml_notebook import pipeline, step
+
+    @step(name="make.v2")
+    def make(n: int = 3) -> int:
+        return n
+
+    @pipeline(name="p-1")
+    def paged(n: int = 3):
+        make(n=n)
+
+    with api_cwd(repo_root):
+        names = [paged(n=i).name for i in range(5)]
+        again = paged(n=4)  # cached
+    code, body = await get(jp_fetch, "runs", limit="2")
+    assert code == 200 and body["total"] == 6 and body["offset"] == 0 and body["pipelines"] == ["p-1"]
+    assert [r["name"] for r in body["runs"]] == [again.name, names[4]]
+    first = body["runs"][0]
+    assert first["pipeline"] == "p-1" and first["steps"] == 1 and first["cached"] == 1 and first["stack"] == "default"
+    assert first["parameters"] == {"make.v2.n": 4} and first["duration"] >= 0
+    code, body = await get(jp_fetch, "runs", limit="2", offset="4")
+    assert [r["name"] for r in body["runs"]] == [names[1], names[0]]
+    code, body = await get(jp_fetch, "runs", pipeline="nope")
+    assert code == 200 and body["runs"] == [] and body["total"] == 0
+    code, body = await get(jp_fetch, "runs", limit="0")
+    assert code == 400 and "limit between 1 and 1000" in body["error"]
+    code, body = await get(jp_fetch, "runs", again.name)
+    assert body["steps"][0]["name"] == "make.v2" and body["steps"][0]["outputs"][0]["value"] == 4

@@ -42,6 +42,16 @@ def _output_names(fn: Callable[..., Any], outputs: list[str] | None) -> list[str
     return ["output"]
 
 
+def _given_name(what: str, name: str | None) -> str | None:
+    """A name given with ``name=`` becomes folder names in the store and run names: checked like
+    every other name (a function's own name is a Python identifier already)."""
+    if name is None:
+        return None
+    from ..validation import check_name
+
+    return check_name(what, name)
+
+
 def code_hash(fn: Callable[..., Any]) -> str:
     """A hash of the function's source (works for notebook cells), else of its bytecode."""
     try:
@@ -57,7 +67,7 @@ class Step:
 
     def __init__(self, fn: Callable[..., Any], *, name: str | None = None, outputs: list[str] | None = None, cache: bool = True) -> None:
         self.fn = fn
-        self.name = name or fn.__name__
+        self.name = _given_name("step", name) or fn.__name__
         self.output_names = _output_names(fn, outputs)
         # outputs named by the user are versioned artifacts: "model" version 1, 2, ... (per metadata store)
         self.versioned = outputs is not None
@@ -100,7 +110,7 @@ class Pipeline:
 
     def __init__(self, fn: Callable[..., Any], *, name: str | None = None, cache: bool = True) -> None:
         self.fn = fn
-        self.name = name or fn.__name__
+        self.name = _given_name("pipeline", name) or fn.__name__
         self.cache = cache
         self.__doc__ = fn.__doc__
         self.__wrapped__ = fn
