@@ -343,7 +343,12 @@ def _explorer(page, lab: dict) -> None:
               "@step\ndef fit(train: list) -> float:\n    return sum(train) / len(train)\n"
               "@step\ndef score(model: float, test: list) -> float:\n    return round(abs(model - sum(test) / len(test)), 3)\n"
               "@pipeline\ndef explorer(n: int = 6):\n    train, test = split(load(n=n))\n    score(fit(train), test)\n"
-              "explorer(n=6)\nexplorer(n=8)")
+              "explorer(n=6)\nexplorer(n=8)",
+              "import numpy as np, pandas as pd\n"
+              "@step\ndef matrix() -> np.ndarray:\n    return np.arange(12, dtype=np.float32).reshape(4, 3)\n"
+              "@step\ndef frame() -> pd.DataFrame:\n    return pd.DataFrame({'city': ['<b>Oslo</b>', 'Lima'], 'rain': [1.5, 0.25]})\n"
+              "@pipeline\ndef tables():\n    matrix(); frame()\n"
+              "tables()")
     (lab["root"] / "explore.ipynb").write_text(json.dumps({"cells": [{"cell_type": "code", "source": "x = 1", "metadata": {}, "outputs": [],
                                                                      "execution_count": None}], "nbformat": 4, "nbformat_minor": 5,
                                                          "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}}}))
@@ -390,6 +395,24 @@ def _explorer(page, lab: dict) -> None:
     side.locator("[data-zn='crumb']").first.click()  # back to the store's root in one click
     side.locator("[data-zn='entry']", has_text="explorer/").wait_for(timeout=5_000)
     assert side.locator("[data-zn='crumb']").count() == 1
+    # .npy and parquet outputs preview as tables (never unpickled)
+    side.locator("[data-zn='pipeline-filter']").select_option("tables")
+    tables_run = side.locator("[data-zn='run']", has_text="tables-").first
+    tables_run.wait_for(timeout=10_000)
+    tables_run.locator(".zn-run-head").click()
+    tables_run.locator("[data-zn='step'][data-step='matrix'] [data-zn='output']").click()
+    grid = side.locator("[data-zn='preview-table']")
+    grid.wait_for(timeout=5_000)
+    assert "shape (4, 3), dtype float32" in side.locator("[data-zn='preview']").inner_text()
+    assert grid.locator("tr").nth(1).inner_text().split() == ["0", "0.0", "1.0", "2.0"]
+    tables_run.locator("[data-zn='step'][data-step='frame'] [data-zn='output']").click()
+    side.locator("[data-zn='preview']", has_text="2 rows, 2 columns").wait_for(timeout=5_000)
+    assert grid.locator("tr").nth(1).inner_text().split("\t")[0].strip() == "<b>Oslo</b>"  # markup as text
+    assert side.locator("[data-zn='preview'] b").count() == 0
+    side.screenshot(path=str(ARTIFACTS / "sidebar-parquet.png"))
+    side.locator("[data-zn='pipeline-filter']").select_option("explorer")
+    side.locator("[data-zn='run']", has_text="explorer-").first.wait_for(timeout=10_000)
+    run = side.locator("[data-zn='run']").first
     # compare the two runs: the differing rows and a chart of the scalar output that differs
     for pick in side.locator("[data-zn='run'] [data-zn='pick']").all()[:2]:
         pick.check()
@@ -430,3 +453,40 @@ def _theme(lab: dict, name: str) -> None:
         f"{lab['url']}/lab/api/settings/@jupyterlab/apputils-extension:themes?token={lab['token']}",
         data=json.dumps({"raw": json.dumps({"theme": name})}).encode(), method="PUT", headers={"Content-Type": "application/json"})
     urllib.request.urlopen(request, timeout=10)
+
+
+def test_a_200_step_dag_is_drawn(lab: dict) -> None:
+    """The figure (fetch + dagre layout + drawing, in Chromium) goes to test-artifacts; the bound
+    here only catches a pathological slowdown."""
+    run_cells(lab, "%load_ext zenml_notebook\n%zenml stack set default",
+              "from zenml_notebook import step, pipeline\n"
+              "@step\ndef inc(x: int = 0) -> int:\n    return x + 1\n"
+              "@pipeline\ndef long_chain():\n    v = inc(x=0)\n    for _ in range(199):\n        v = inc(v)\n"
+              "long_chain()")
+
+    def scenario(page, lab: dict) -> None:
+        page.goto(f"{lab['url']}/lab?token={lab['token']}")
+        page.wait_for_selector(".jp-LabShell", timeout=60_000)
+        tab = page.locator("li.lm-TabBar-tab[data-id='zenml-notebook-sidebar']")
+        tab.wait_for(timeout=30_000)
+        if "lm-mod-current" not in (tab.get_attribute("class") or ""):
+            tab.click()
+        side = page.locator("#zenml-notebook-sidebar")
+        side.locator("[data-zn='pipeline-filter']").select_option("long_chain")
+        run = side.locator("[data-zn='run']", has_text="long_chain-").first
+        run.wait_for(timeout=10_000)
+        took = page.evaluate("""async () => {
+            const head = document.querySelector("#zenml-notebook-sidebar [data-zn='run'] .zn-run-head");
+            const started = performance.now();
+            head.click();
+            while (document.querySelectorAll("#zenml-notebook-sidebar [data-zn='dag'] g.zn-node").length < 200) {
+                await new Promise(r => setTimeout(r, 5));
+            }
+            return performance.now() - started;
+        }""")
+        assert run.locator("[data-zn='dag'] g.zn-node").count() == 200
+        ARTIFACTS.mkdir(exist_ok=True)
+        (ARTIFACTS / "sidebar-dag-200.txt").write_text(f"a 200-step run's DAG fetched, laid out and drawn in {took:.0f} ms (Chromium)\n")
+        assert took < 5000, took
+
+    in_browser(scenario, lab)
