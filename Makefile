@@ -67,6 +67,7 @@ bench: venv
 	$(BENCH) benchmarks/bench_steps.py
 	$(BENCH) benchmarks/bench_registry.py
 	$(BENCH) benchmarks/bench_lifecycle.py
+	$(BENCH) benchmarks/bench_explorer.py
 
 .venv-zenml/.installed:
 	$(PYTHON) -m venv .venv-zenml

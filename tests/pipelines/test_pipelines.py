@@ -484,3 +484,23 @@ def test_big_outputs_stream_with_the_same_bytes_and_hash(repo: Path, kind: str) 
         assert np.array_equal(load_artifact(store, "big/out", mat), value)
     else:
         assert load_artifact(store, "big/out", mat).equals(value)
+
+
+def test_run_names_never_collide(repo: Path) -> None:
+    """Generated names are drawn again when taken (hundreds of runs a second share a second);
+    a name you give that is taken is refused in one line."""
+    from zenml_notebook.exceptions import AlreadyExistsError
+
+    @step(cache=False)
+    def tick(i: int = 0) -> int:
+        return i
+
+    @pipeline(cache=False)
+    def burst(i: int = 0) -> None:
+        tick(i=i)
+
+    names = [burst(i=i).name for i in range(300)]
+    assert len(set(names)) == 300
+    burst(run_name="mine")
+    with pytest.raises(AlreadyExistsError, match="a run named 'mine' already exists in metadata store 'default'; pick another run_name"):
+        burst(run_name="mine")

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from ..exceptions import PipelineRunError, StoreConnectionError, UsageError, ZenMLError
+from ..exceptions import AlreadyExistsError, PipelineRunError, StoreConnectionError, UsageError, ZenMLError
 from .graph import Graph, Node
 from .materializers import (
     _USER,
@@ -345,8 +345,14 @@ def run_graph(pipeline: str, graph: Graph, *, stack: str | None = None, cache: b
     orchestrate = behaviour("orchestrator", records["orchestrator"].flavor, "open")  # an unknown flavor is refused, never run locally
     md = open_metadata_store(records["metadata_store"], repo)
     store = open_artifact_store(records["artifact_store"], repo)
-    name = run_name or f"{pipeline}-{datetime.now().strftime('%Y%m%d-%H%M%S')}-{_random.token_hex(2)}"
-    run = md.start_run(pipeline, name, snapshot, host=socket.gethostname(), pid=os.getpid())
+    for attempt in range(8):
+        name = run_name or f"{pipeline}-{datetime.now().strftime('%Y%m%d-%H%M%S')}-{_random.token_hex(2)}"
+        try:
+            run = md.start_run(pipeline, name, snapshot, host=socket.gethostname(), pid=os.getpid())
+            break
+        except AlreadyExistsError:  # a generated name taken in the same second (many runs a second): draw again
+            if run_name or attempt == 7:
+                raise
     progress = Progress(name, [n.name for n in graph.order()])
     ctx = _Context(pipeline, run, md, store, cache, progress)
     orchestrator = records["orchestrator"]

@@ -26,7 +26,7 @@ from ml_metadata.metadata_store import metadata_store
 from ml_metadata.proto import metadata_store_pb2 as pb
 
 from ...disk import disk_problem
-from ...exceptions import NotFoundError, StoreConnectionError, ZenMLError
+from ...exceptions import AlreadyExistsError, NotFoundError, StoreConnectionError, ZenMLError
 from .records import ArtifactInfo, ArtifactSpec, EventInfo, ExecutionInfo, LineageInfo, RunInfo, VersionInfo
 
 __all__ = ["MLMDStore", "mysql_config", "sqlite_config"]
@@ -223,11 +223,18 @@ class MLMDStore:
         ctx.properties["pid"].int_value = pid
 
         def put(store: metadata_store.MetadataStore) -> int:
-            (ctx_id,) = store.put_contexts([ctx])
+            try:
+                (ctx_id,) = store.put_contexts([ctx])
+            except mlmd_errors.StatusError as exc:
+                if isinstance(exc, mlmd_errors.AlreadyExistsError) or any(s in _reason(exc) for s in _TAKEN):
+                    return 0
+                raise
             store.put_parent_contexts([pb.ParentContext(child_id=ctx_id, parent_id=pipeline_ctx.id)])
             return int(ctx_id)
 
         ctx.id = self._call(put)
+        if not ctx.id:
+            raise AlreadyExistsError(f"a run named {run!r} already exists in {self.label}; pick another run_name")
         self._run_contexts[ctx.id] = ctx
         return _run(ctx)
 
