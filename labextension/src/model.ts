@@ -280,6 +280,9 @@ export function describeRun(run: IRunSummary): string {
   if (run.steps) {
     parts.push(`${run.cached ?? 0}/${run.steps} cached`);
   }
+  if (run.stack) {
+    parts.push(`stack ${run.stack}`);
+  }
   const params = Object.entries(run.parameters ?? {})
     .map(([k, v]) => `${k.split('.').pop()}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
     .join(', ');

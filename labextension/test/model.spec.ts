@@ -1,6 +1,8 @@
 // Unit tests of the sidebar's pure helpers (formatting, paths, query strings, image safety).
 import {
   breadcrumb,
+  describeRun,
+  formatDuration,
   chartBars,
   ChangeWatcher,
   defaultChart,
@@ -142,5 +144,15 @@ describe('breadcrumb and load code', () => {
     expect(loadCode({ run: 'r-1', step: 'fit', output: 'model' }, 'x')).toBe(
       'from zenml_notebook import Client\n\nClient().get_run("r-1").output("fit", "model")');
     expect(loadCode(null, 'a/"b".json')).toBe('from zenml_notebook import api\n\napi.preview_artifact("a/\\"b\\".json")');
+  });
+});
+
+describe('a run in one line', () => {
+  it('says state, duration, cached steps, stack and parameters', () => {
+    const run = { name: 'r', pipeline: 'p', state: 'complete', started: 0, ended: 1, duration: 0.4215, steps: 5, cached: 3, stack: 'team',
+      parameters: { 'fit.lr': 0.1, 'load.path': 'data.csv' } };
+    expect(describeRun(run)).toBe('complete · 0.42 s · 3/5 cached · stack team · lr=0.1, path=data.csv');
+    expect(describeRun({ ...run, duration: null, steps: 0, stack: null, parameters: {} })).toBe('complete');
+    expect(formatDuration(125)).toBe('2.1 min');
   });
 });

@@ -490,3 +490,45 @@ def test_a_200_step_dag_is_drawn(lab: dict) -> None:
         assert took < 5000, took
 
     in_browser(scenario, lab)
+
+
+def test_the_quickstart_then_its_last_run_in_the_explorer(lab: dict) -> None:
+    import shutil
+
+    import nbformat
+
+    notebooks = Path(__file__).resolve().parents[2] / "notebooks"
+    shutil.copy(notebooks / "quickstart.ipynb", lab["root"] / "quickstart.ipynb")
+    nb = nbformat.read(lab["root"] / "quickstart.ipynb", as_version=4)
+    old = dict(os.environ)
+    os.environ.update(lab["env"])
+    try:
+        NotebookClient(nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(lab["root"])}}).execute()
+    finally:
+        os.environ.clear()
+        os.environ.update(old)
+    nbformat.write(nb, lab["root"] / "quickstart.ipynb")
+
+    def scenario(page, lab: dict) -> None:
+        page.goto(f"{lab['url']}/lab/tree/quickstart.ipynb?token={lab['token']}")
+        page.wait_for_selector(".jp-LabShell", timeout=60_000)
+        tab = page.locator("li.lm-TabBar-tab[data-id='zenml-notebook-sidebar']")
+        tab.wait_for(timeout=30_000)
+        if "lm-mod-current" not in (tab.get_attribute("class") or ""):
+            tab.click()
+        side = page.locator("#zenml-notebook-sidebar")
+        side.locator("[data-zn='pipeline-filter']").select_option("training")
+        last = side.locator("[data-zn='run']", has_text="training-").first
+        last.wait_for(timeout=10_000)
+        assert "learning_rate=0.02" in last.locator("[data-zn='run-summary']").inner_text()
+        last.locator(".zn-run-head").click()
+        nodes = last.locator("[data-zn='dag'] g.zn-node")
+        nodes.first.wait_for(timeout=10_000)
+        steps = nodes.evaluate_all("gs => gs.map(g => g.dataset.step)")
+        assert steps[-1] == "evaluate" and len(steps) == 4, steps
+        last.locator("[data-zn='dag'] g.zn-node[data-step='evaluate']").click()
+        side.locator("[data-zn='preview']", has_text="evaluate/output.json").wait_for(timeout=5_000)
+        ARTIFACTS.mkdir(exist_ok=True)
+        side.screenshot(path=str(ARTIFACTS / "sidebar-quickstart.png"))
+
+    in_browser(scenario, lab)
