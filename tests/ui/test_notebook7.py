@@ -4,31 +4,18 @@ open notebook's folder - a notebook in a sub-folder with its own repository sees
 from __future__ import annotations
 
 import json
-import os
-import secrets
-import signal
 import subprocess
 import sys
-import time
-import urllib.request
 
 import pytest
 
-from ..services import free_port
-from .test_sidebar import ARTIFACTS, in_browser
+from .test_sidebar import ARTIFACTS, in_browser, start_jupyter, stop_jupyter, user_env
 
 
 @pytest.fixture(scope="module")
 def notebook7(tmp_path_factory: pytest.TempPathFactory):
     root = tmp_path_factory.mktemp("nb7-root")
-    config = tmp_path_factory.mktemp("nb7-config")
-    (config / "labconfig").mkdir()
-    (config / "labconfig" / "page_config.json").write_text(json.dumps({
-        "exposeAppInBrowser": True, "disabledExtensions": {"@jupyterlab/apputils-extension:announcements": True}}))
-    env = {**os.environ, "JUPYTER_CONFIG_DIR": str(config), "ZENML_NOTEBOOK_CONFIG_DIR": str(tmp_path_factory.mktemp("zn-config")),
-           "ZENML_NOTEBOOK_SECRETS_BACKEND": "file"}
-    for key in ("ZENML_NOTEBOOK_REPO", "ZENML_NOTEBOOK_STACK"):
-        env.pop(key, None)
+    env = user_env(tmp_path_factory)
     cli = [sys.executable, "-m", "zenml_notebook"]
     subprocess.run([*cli, "init"], cwd=root, env=env, check=True, capture_output=True)
     sub = root / "project"
@@ -37,32 +24,10 @@ def notebook7(tmp_path_factory: pytest.TempPathFactory):
     subprocess.run([*cli, "stack", "copy", "default", "project-stack"], cwd=sub, env=env, check=True, capture_output=True)
     subprocess.run([*cli, "stack", "set", "project-stack"], cwd=sub, env=env, check=True, capture_output=True)
     (sub / "analysis.ipynb").write_text(json.dumps({"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
-    port, token = free_port(), secrets.token_hex(16)
-    log = open(root.parent / "nb7.log", "wb")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "notebook", "--no-browser", "--ip=127.0.0.1", f"--port={port}", f"--IdentityProvider.token={token}",
-         f"--ServerApp.root_dir={root}", "--allow-root", "--ServerApp.allow_unauthenticated_access=False"],
-        cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(f"{url}/api/status?token={token}", timeout=1)
-            break
-        except OSError:
-            time.sleep(0.2)
-    else:
-        proc.terminate()
-        raise RuntimeError(f"jupyter notebook did not start; see {root.parent / 'nb7.log'}")
+    page_config = {"exposeAppInBrowser": True, "disabledExtensions": {"@jupyterlab/apputils-extension:announcements": True}}
+    proc, url, token, log = start_jupyter("notebook", root, tmp_path_factory.mktemp("nb7-config"), page_config, env, root.parent / "nb7.log")
     yield {"url": url, "token": token, "root": root}
-    proc.terminate()
-    try:
-        proc.wait(timeout=15)
-    except subprocess.TimeoutExpired:  # still shutting the notebook's kernel down: stop it and its kernel by PID
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
-    log.close()
+    stop_jupyter(proc, log)
 
 
 def test_the_sidebar_follows_the_open_notebook_in_notebook_7(notebook7: dict) -> None:

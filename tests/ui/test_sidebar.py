@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import signal
 import subprocess
 import sys
 import time
@@ -23,38 +24,58 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 CHROMIUM = "/usr/bin/chromium"
 
 
-@pytest.fixture(scope="module")
-def lab(tmp_path_factory: pytest.TempPathFactory):
-    root = tmp_path_factory.mktemp("lab-root")
-    config = tmp_path_factory.mktemp("jupyter-config")
-    (config / "labconfig").mkdir()
-    (config / "labconfig" / "page_config.json").write_text(json.dumps({"disabledExtensions": {"@jupyterlab/apputils-extension:announcements": True}}))
+def start_jupyter(app: str, root: Path, config: Path, page_config: dict[str, Any], env: dict[str, str], log_path: Path) -> tuple[Any, str, str, Any]:
+    """``python -m <app>`` (jupyterlab or notebook) on 127.0.0.1 with a token and this page config;
+    returns (process, url, token, log) once it answers."""
+    (config / "labconfig").mkdir(exist_ok=True)
+    (config / "labconfig" / "page_config.json").write_text(json.dumps(page_config))
     port, token = free_port(), secrets.token_hex(16)
-    env = {**os.environ, "JUPYTER_CONFIG_DIR": str(config), "ZENML_NOTEBOOK_CONFIG_DIR": str(tmp_path_factory.mktemp("zn-config")),
-           "ZENML_NOTEBOOK_SECRETS_BACKEND": "file"}
-    for key in ("ZENML_NOTEBOOK_REPO", "ZENML_NOTEBOOK_STACK"):
-        env.pop(key, None)
-    log = open(root.parent / "lab.log", "wb")
+    log = open(log_path, "wb")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1", f"--port={port}", f"--IdentityProvider.token={token}",
-         f"--ServerApp.root_dir={root}", "--allow-root", "--LabApp.extension_manager=readonly", "--ServerApp.allow_unauthenticated_access=False"],
-        cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT,
+        [sys.executable, "-m", app, "--no-browser", "--ip=127.0.0.1", f"--port={port}", f"--IdentityProvider.token={token}",
+         f"--ServerApp.root_dir={root}", "--allow-root", "--ServerApp.allow_unauthenticated_access=False",
+         *(["--LabApp.extension_manager=readonly"] if app == "jupyterlab" else [])],
+        cwd=root, env={**env, "JUPYTER_CONFIG_DIR": str(config)}, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
             urllib.request.urlopen(f"{url}/api/status?token={token}", timeout=1)
-            break
+            return proc, url, token, log
         except OSError:
             time.sleep(0.2)
-    else:
-        proc.terminate()
-        raise RuntimeError(f"jupyter lab did not start; see {root.parent / 'lab.log'}")
-    yield {"url": url, "token": token, "root": root, "env": env}
     proc.terminate()
-    proc.wait(timeout=30)
+    raise RuntimeError(f"{app} did not start; see {log_path}")
+
+
+def stop_jupyter(proc: Any, log: Any) -> None:
+    """Stop it by PID; if it is still shutting a kernel down after 15 s, kill it and its kernels."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
     log.close()
+
+
+def user_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    env = {**os.environ, "ZENML_NOTEBOOK_CONFIG_DIR": str(tmp_path_factory.mktemp("zn-config")), "ZENML_NOTEBOOK_SECRETS_BACKEND": "file"}
+    for key in ("ZENML_NOTEBOOK_REPO", "ZENML_NOTEBOOK_STACK"):
+        env.pop(key, None)
+    return env
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory: pytest.TempPathFactory):
+    root = tmp_path_factory.mktemp("lab-root")
+    env = user_env(tmp_path_factory)
+    config = tmp_path_factory.mktemp("jupyter-config")
+    proc, url, token, log = start_jupyter("jupyterlab", root, config, {"disabledExtensions": {"@jupyterlab/apputils-extension:announcements": True}},
+                                          env, root.parent / "lab.log")
+    yield {"url": url, "token": token, "root": root, "env": {**env, "JUPYTER_CONFIG_DIR": str(config)}}
+    stop_jupyter(proc, log)
 
 
 def execute_cells(lab: dict, *cells: str) -> Any:
@@ -105,6 +126,25 @@ def in_browser(scenario, lab: dict) -> None:
     thread.join(timeout=300)
     if errors:
         raise errors[0]
+
+
+def show_sidebar(page: Any) -> Any:
+    """Open the zenml-notebook panel (unless it is showing already); returns its tab."""
+    tab = page.locator("li.lm-TabBar-tab[data-id='zenml-notebook-sidebar']")
+    tab.wait_for(timeout=30_000)
+    if "lm-mod-current" not in (tab.get_attribute("class") or ""):
+        tab.click()
+    return tab
+
+
+def filter_runs(page: Any, pipeline: str) -> None:
+    """Show one pipeline's runs, and wait until the list is that pipeline's only."""
+    page.locator("#zenml-notebook-sidebar [data-zn='pipeline-filter']").select_option(pipeline)
+    page.wait_for_function(
+        """prefix => {
+            const names = [...document.querySelectorAll("#zenml-notebook-sidebar [data-zn='run'] .zn-run-head .zn-name")].map(n => n.textContent);
+            return names.length > 0 && names.every(n => n.startsWith(prefix));
+        }""", arg=f"{pipeline}-", timeout=10_000)
 
 
 def test_sidebar_end_to_end(lab: dict) -> None:
@@ -301,10 +341,7 @@ def _live_refresh(page, lab: dict) -> None:
     page.on("request", lambda r: requests.append((time.monotonic(), r.url)) if "/zenml-notebook/" in r.url else None)
     page.goto(f"{lab['url']}/lab?token={lab['token']}")
     page.wait_for_selector(".jp-LabShell", timeout=60_000)
-    tab = page.locator("li.lm-TabBar-tab[data-id='zenml-notebook-sidebar']")
-    tab.wait_for(timeout=30_000)
-    if "lm-mod-current" not in (tab.get_attribute("class") or ""):
-        tab.click()
+    tab = show_sidebar(page)
     page.locator("#zenml-notebook-sidebar [data-zn='active-stack']").wait_for(timeout=10_000)
     script = lab["root"] / "from_cli.py"
     script.write_text("from zenml_notebook import step, pipeline\n@step\ndef one() -> int:\n    return 1\n"
@@ -357,12 +394,9 @@ def _explorer(page, lab: dict) -> None:
     page.locator(f"{visible} .jp-Cell").first.wait_for(timeout=60_000)
     page.locator(f"{visible} .jp-Cell").first.click()
     page.wait_for_selector(".jp-LabShell", timeout=60_000)
-    tab = page.locator("li.lm-TabBar-tab[data-id='zenml-notebook-sidebar']")
-    tab.wait_for(timeout=30_000)
-    if "lm-mod-current" not in (tab.get_attribute("class") or ""):
-        tab.click()
+    show_sidebar(page)
     side = page.locator("#zenml-notebook-sidebar")
-    side.locator("[data-zn='pipeline-filter']").select_option("explorer")
+    filter_runs(page, "explorer")
     run = side.locator("[data-zn='run']").first
     run.wait_for(timeout=10_000)
     summary = run.locator("[data-zn='run-summary']").inner_text()
@@ -384,9 +418,9 @@ def _explorer(page, lab: dict) -> None:
     assert inline.startswith("output (json) = ") and float(preview.inner_text()) == float(inline.split(" = ")[1])
     # "insert code to load it" puts a cell into the open notebook
     side.locator("[data-zn='insert-code']").click()
-    cells = page.locator(f"{visible} .jp-Cell .jp-InputArea-editor")
-    page.wait_for_function(f"document.querySelectorAll('{visible} .jp-Cell').length === 2", timeout=5_000)
-    assert 'Client().get_run("explorer-' in cells.nth(1).inner_text() and '.output("score", "output")' in cells.nth(1).inner_text()
+    inserted = page.locator(f"{visible} .jp-Cell .jp-InputArea-editor", has_text='.output("score", "output")')
+    inserted.wait_for(timeout=10_000)
+    assert 'Client().get_run("explorer-' in inserted.inner_text()
     # the breadcrumb: every folder is a link back up
     side.locator("[data-zn='entry']", has_text="explorer/").click()
     side.locator("[data-zn='crumb']", has_text="explorer").wait_for(timeout=5_000)
@@ -396,7 +430,7 @@ def _explorer(page, lab: dict) -> None:
     side.locator("[data-zn='entry']", has_text="explorer/").wait_for(timeout=5_000)
     assert side.locator("[data-zn='crumb']").count() == 1
     # .npy and parquet outputs preview as tables (never unpickled)
-    side.locator("[data-zn='pipeline-filter']").select_option("tables")
+    filter_runs(page, "tables")
     tables_run = side.locator("[data-zn='run']", has_text="tables-").first
     tables_run.wait_for(timeout=10_000)
     tables_run.locator(".zn-run-head").click()
@@ -410,7 +444,7 @@ def _explorer(page, lab: dict) -> None:
     assert grid.locator("tr").nth(1).inner_text().split("\t")[0].strip() == "<b>Oslo</b>"  # markup as text
     assert side.locator("[data-zn='preview'] b").count() == 0
     side.screenshot(path=str(ARTIFACTS / "sidebar-parquet.png"))
-    side.locator("[data-zn='pipeline-filter']").select_option("explorer")
+    filter_runs(page, "explorer")
     side.locator("[data-zn='run']", has_text="explorer-").first.wait_for(timeout=10_000)
     run = side.locator("[data-zn='run']").first
     # compare the two runs: the differing rows and a chart of the scalar output that differs
@@ -431,10 +465,8 @@ def _explorer(page, lab: dict) -> None:
     try:
         page.reload()
         page.wait_for_function("document.body.dataset.jpThemeLight === 'false'", timeout=30_000)
-        tab.wait_for(timeout=30_000)
-        if "lm-mod-current" not in (tab.get_attribute("class") or ""):
-            tab.click()
-        side.locator("[data-zn='pipeline-filter']").select_option("explorer")
+        show_sidebar(page)
+        filter_runs(page, "explorer")
         run = side.locator("[data-zn='run']").first
         run.wait_for(timeout=10_000)
         run.locator(".zn-run-head").click()
@@ -467,12 +499,9 @@ def test_a_200_step_dag_is_drawn(lab: dict) -> None:
     def scenario(page, lab: dict) -> None:
         page.goto(f"{lab['url']}/lab?token={lab['token']}")
         page.wait_for_selector(".jp-LabShell", timeout=60_000)
-        tab = page.locator("li.lm-TabBar-tab[data-id='zenml-notebook-sidebar']")
-        tab.wait_for(timeout=30_000)
-        if "lm-mod-current" not in (tab.get_attribute("class") or ""):
-            tab.click()
+        show_sidebar(page)
         side = page.locator("#zenml-notebook-sidebar")
-        side.locator("[data-zn='pipeline-filter']").select_option("long_chain")
+        filter_runs(page, "long_chain")
         run = side.locator("[data-zn='run']", has_text="long_chain-").first
         run.wait_for(timeout=10_000)
         took = page.evaluate("""async () => {
@@ -512,12 +541,9 @@ def test_the_quickstart_then_its_last_run_in_the_explorer(lab: dict) -> None:
     def scenario(page, lab: dict) -> None:
         page.goto(f"{lab['url']}/lab/tree/quickstart.ipynb?token={lab['token']}")
         page.wait_for_selector(".jp-LabShell", timeout=60_000)
-        tab = page.locator("li.lm-TabBar-tab[data-id='zenml-notebook-sidebar']")
-        tab.wait_for(timeout=30_000)
-        if "lm-mod-current" not in (tab.get_attribute("class") or ""):
-            tab.click()
+        show_sidebar(page)
         side = page.locator("#zenml-notebook-sidebar")
-        side.locator("[data-zn='pipeline-filter']").select_option("training")
+        filter_runs(page, "training")
         last = side.locator("[data-zn='run']", has_text="training-").first
         last.wait_for(timeout=10_000)
         assert "learning_rate=0.02" in last.locator("[data-zn='run-summary']").inner_text()
