@@ -53,6 +53,12 @@ export class ZenmlApi {
     return this.request<ICompare>(`runs/compare?${query({ cwd })}&${runs.map(r => `runs=${encodeURIComponent(r)}`).join('&')}`);
   }
 
+  /** One page of what a step printed: ``limit`` characters from byte ``offset``; ``next`` is
+   * the offset of the following page (null at the end). */
+  getLogs(cwd: string, run: string, step: string, offset = 0, limit = 20000): Promise<{ text: string; size: number; next: number | null }> {
+    return this.request(`runs/${encodeURIComponent(run)}/logs?${query({ cwd, step, offset, limit })}`);
+  }
+
   getRun(cwd: string, name: string): Promise<IRun> {
     return this.request<IRun>(`runs/${encodeURIComponent(name)}?${query({ cwd })}`);
   }

@@ -339,3 +339,10 @@ export function loadCode(source: { run: string; step: string; output: string } |
   }
   return `from zenml_notebook import api\n\napi.preview_artifact(${JSON.stringify(path)})`;
 }
+
+/** A step's parameters in one line: "lr=0.1, epochs=5" ("" when it has none). */
+export function describeParameters(parameters: Record<string, unknown>): string {
+  return Object.entries(parameters)
+    .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
+    .join(', ');
+}

@@ -14,6 +14,7 @@ import {
   defaultChart,
   describeChange,
   describeComponent,
+  describeParameters,
   describeRegistry,
   describeRun,
   formatWhen,
@@ -532,6 +533,28 @@ export class ZenMLSidebar extends Widget {
     return box;
   }
 
+  /** A page of a step's output in the preview area, with "more" while there is more. */
+  private async showLogs(run: string, step: string, offset: number): Promise<void> {
+    try {
+      const page = await this.api.getLogs(this.cwd, run, step, offset);
+      const pre = offset > 0 ? this.previewBox.querySelector<HTMLElement>('[data-zn="logs-text"]') : null;
+      if (pre) {
+        pre.textContent += page.text;
+        this.previewBox.querySelector('[data-zn="logs-more"]')?.remove();
+      } else {
+        this.previewBox.replaceChildren(el('div', { cls: 'zn-subtitle', text: `${step} · logs` }),
+          el('div', { cls: 'zn-detail', text: `${run} · ${humanSize(page.size)}` }),
+          el('pre', { cls: 'zn-text', zn: 'logs-text', text: page.text || '(it printed nothing)' }));
+      }
+      if (page.next !== null) {
+        const next = page.next;
+        this.previewBox.appendChild(el('button', { cls: 'zn-link', zn: 'logs-more', text: 'more', onClick: () => void this.showLogs(run, step, next) }));
+      }
+    } catch (error) {
+      this.showError(this.previewBox, error);
+    }
+  }
+
   private async expandRun(name: string, into: HTMLElement): Promise<void> {
     try {
       const run = await this.api.getRun(this.cwd, name);
@@ -539,8 +562,15 @@ export class ZenMLSidebar extends Widget {
       for (const step of run.steps) {
         const row = el('div', { cls: `zn-step ${stateClass(step.state)}`, zn: 'step', step: step.name },
           el('span', { cls: 'zn-name', text: step.name }), el('span', { cls: 'zn-meta', text: `${step.state} · ${(step.duration * 1000).toFixed(0)} ms` }));
+        const params = describeParameters(step.parameters);
+        if (params) {
+          row.appendChild(el('div', { cls: 'zn-detail', zn: 'parameters', text: params }));
+        }
         if (step.error) {
           row.appendChild(el('div', { cls: 'zn-error', text: step.error }));
+        }
+        if (step.log) {
+          row.appendChild(el('div', { cls: 'zn-output', zn: 'logs', text: 'logs (what it printed)', onClick: () => void this.showLogs(run.name, step.name, 0) }));
         }
         for (const out of step.outputs) {
           const path = out.path;

@@ -1,6 +1,7 @@
 // Unit tests of the sidebar's pure helpers (formatting, paths, query strings, image safety).
 import {
   breadcrumb,
+  describeParameters,
   describeRun,
   formatDuration,
   chartBars,
@@ -154,5 +155,12 @@ describe('a run in one line', () => {
     expect(describeRun(run)).toBe('complete · 0.42 s · 3/5 cached · stack team · lr=0.1, path=data.csv');
     expect(describeRun({ ...run, duration: null, steps: 0, stack: null, parameters: {} })).toBe('complete');
     expect(formatDuration(125)).toBe('2.1 min');
+  });
+});
+
+describe('a step in one line', () => {
+  it('lists its parameters as JSON values', () => {
+    expect(describeParameters({ lr: 0.1, name: 'x', layers: [2, 3] })).toBe('lr=0.1, name=x, layers=[2,3]');
+    expect(describeParameters({})).toBe('');
   });
 });

@@ -375,7 +375,7 @@ def test_run_explorer_draws_the_dag_and_filters_runs(lab: dict) -> None:
 def _explorer(page, lab: dict) -> None:
     run_cells(lab, "%load_ext zenml_notebook\n%zenml stack set default",
               "from zenml_notebook import step, pipeline\n"
-              "@step\ndef load(n: int = 6) -> list:\n    return list(range(n))\n"
+              "@step\ndef load(n: int = 6) -> list:\n    print('loading', n, 'rows <b>as text</b>')\n    return list(range(n))\n"
               "@step(outputs=['train', 'test'])\ndef split(xs: list) -> tuple:\n    return xs[:4], xs[4:]\n"
               "@step\ndef fit(train: list) -> float:\n    return sum(train) / len(train)\n"
               "@step\ndef score(model: float, test: list) -> float:\n    return round(abs(model - sum(test) / len(test)), 3)\n"
@@ -429,6 +429,13 @@ def _explorer(page, lab: dict) -> None:
     side.locator("[data-zn='crumb']").first.click()  # back to the store's root in one click
     side.locator("[data-zn='entry']", has_text="explorer/").wait_for(timeout=5_000)
     assert side.locator("[data-zn='crumb']").count() == 1
+    # a step's parameters, and what it printed (the logs route, a page at a time)
+    load_row = run.locator("[data-zn='step'][data-step='load']")
+    assert load_row.locator("[data-zn='parameters']").inner_text() == "n=8"
+    load_row.locator("[data-zn='logs']").click()
+    logs = side.locator("[data-zn='logs-text']")
+    logs.wait_for(timeout=5_000)
+    assert logs.inner_text().strip() == "loading 8 rows <b>as text</b>"
     # .npy and parquet outputs preview as tables (never unpickled)
     filter_runs(page, "tables")
     tables_run = side.locator("[data-zn='run']", has_text="tables-").first
