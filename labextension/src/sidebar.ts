@@ -17,6 +17,7 @@ import {
   describeParameters,
   describeRegistry,
   describeRun,
+  describeStepTime,
   formatWhen,
   humanSize,
   ICompare,
@@ -561,7 +562,7 @@ export class ZenMLSidebar extends Widget {
       into.replaceChildren(this.drawDag(run, into));
       for (const step of run.steps) {
         const row = el('div', { cls: `zn-step ${stateClass(step.state)}`, zn: 'step', step: step.name },
-          el('span', { cls: 'zn-name', text: step.name }), el('span', { cls: 'zn-meta', text: `${step.state} · ${(step.duration * 1000).toFixed(0)} ms` }));
+          el('span', { cls: 'zn-name', text: step.name }), el('span', { cls: 'zn-meta', text: `${step.state} · ${describeStepTime(step)}` }));
         const params = describeParameters(step.parameters);
         if (params) {
           row.appendChild(el('div', { cls: 'zn-detail', zn: 'parameters', text: params }));

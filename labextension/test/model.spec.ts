@@ -1,6 +1,7 @@
 // Unit tests of the sidebar's pure helpers (formatting, paths, query strings, image safety).
 import {
   breadcrumb,
+  describeStepTime,
   describeParameters,
   describeRun,
   formatDuration,
@@ -162,5 +163,13 @@ describe('a step in one line', () => {
   it('lists its parameters as JSON values', () => {
     expect(describeParameters({ lr: 0.1, name: 'x', layers: [2, 3] })).toBe('lr=0.1, name=x, layers=[2,3]');
     expect(describeParameters({})).toBe('');
+  });
+});
+
+describe("a step's time", () => {
+  it('adds reading inputs and writing outputs when they took any', () => {
+    const step = { name: 's', state: 'complete', duration: 0.012, parameters: {}, error: '', outputs: [] };
+    expect(describeStepTime(step)).toBe('12 ms');
+    expect(describeStepTime({ ...step, load: 0.003, store: 0.0405 })).toBe('12 ms · load 3.0 ms · store 41 ms');
   });
 });

@@ -504,3 +504,30 @@ def test_run_names_never_collide(repo: Path) -> None:
     burst(run_name="mine")
     with pytest.raises(AlreadyExistsError, match="a run named 'mine' already exists in metadata store 'default'; pick another run_name"):
         burst(run_name="mine")
+
+
+def test_storing_and_loading_outputs_shows_in_the_step_timings(repo: Path) -> None:
+    """A step's duration is its function body; reading its inputs and writing its outputs (here
+    an 80 MB array) are recorded beside it, and every view shows them."""
+
+    @step
+    def big() -> np.ndarray:
+        return np.ones((10_000_000,), dtype=np.float64)
+
+    @step(cache=False)
+    def head(a: np.ndarray) -> float:
+        return float(a[:10].sum())
+
+    @pipeline
+    def heavy() -> None:
+        head(big())
+
+    run = heavy()
+    writer, reader = run.step("big"), run.step("head")
+    assert writer.store_seconds > 0.01 and writer.load_seconds < 0.001  # no inputs to read
+    assert reader.load_seconds < 0.005  # in one process the value is handed over in memory
+    again = Client().get_run(run.name).step("big")
+    assert again.store_seconds == pytest.approx(writer.store_seconds)
+    second = heavy()  # `big` is a cache hit now: `head` reads the 80 MB back from the store
+    assert second.step("big").state == "cached" and second.step("head").load_seconds > 0.005
+    assert "store " in repr(run) and "load " in second._repr_html_()

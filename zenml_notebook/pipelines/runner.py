@@ -68,6 +68,8 @@ class StepResult:
     ended: float
     values: dict[str, Any] | None = None
     log: Any = None  # ArtifactSpec of the captured output, or None
+    load_seconds: float = 0.0  # reading the inputs back from the store, before the function ran
+    store_seconds: float = 0.0  # writing the outputs (and the log) into the store, after it returned
 
 
 def execute_step(task: StepTask, known: dict[str, Any] | None = None) -> StepResult:
@@ -78,8 +80,10 @@ def execute_step(task: StepTask, known: dict[str, Any] | None = None) -> StepRes
         if all(m.name != mat.name for m in _USER):
             _USER.append(mat)
     kwargs = dict(task.params)
+    loading = time.perf_counter()
     for arg, (path, mat_name) in task.inputs.items():
         kwargs[arg] = known[arg] if known and arg in known else load_artifact(task.store, path, materializer_named(mat_name))
+    load_seconds = time.perf_counter() - loading
     from .logs import capture
 
     log_path = f"{task.base}/logs.txt"
@@ -92,6 +96,7 @@ def execute_step(task: StepTask, known: dict[str, Any] | None = None) -> StepRes
             exc.__dict__["zenml_log"] = _store_log(cap, task.store, log_path)  # travels back from Dask workers too
             raise
         ended = time.time()
+    storing = time.perf_counter()
     log = _store_log(cap, task.store, log_path)
     names = task.output_names
     if not names:
@@ -110,7 +115,8 @@ def execute_step(task: StepTask, known: dict[str, Any] | None = None) -> StepRes
         content_hash = store_value(task.store, path, value, mat)
         data_type = f"{type(value).__module__}.{type(value).__qualname__}"
         specs.append(ArtifactSpec(name, task.store.full_uri(path), data_type, mat.name, content_hash))
-    return StepResult(specs, started, ended, dict(zip(names, outputs, strict=True)) if known is not None else None, log)
+    return StepResult(specs, started, ended, dict(zip(names, outputs, strict=True)) if known is not None else None, log,
+                      load_seconds, time.perf_counter() - storing)
 
 
 def _user_traceback(exc: BaseException) -> str:
@@ -193,7 +199,8 @@ class _Context:
     def record(self, node: Node, key: str, result: StepResult) -> ExecutionInfo:
         info = self.md.record_step(self.run, node.name, parameters=_jsonable(node.params), code_hash=node.step.code_hash, cache_key=key,
                                    inputs={a: p.artifact_id for a, p in self.inputs_of(node).items()}, outputs=result.specs,
-                                   state="complete", started=result.started, ended=result.ended, log=result.log)
+                                   state="complete", started=result.started, ended=result.ended, log=result.log,
+                                   load_seconds=result.load_seconds, store_seconds=result.store_seconds)
         for spec in result.specs:
             self.produced[(node.name, spec.name)] = Produced(info.outputs[spec.name], spec.content_hash, spec.uri, spec.materializer)
             if node.step.versioned:  # a cache hit reuses its artifacts and mints no version (try_cache)

@@ -24,6 +24,13 @@ def _when(ts: float) -> str:
     return datetime.fromtimestamp(ts).strftime("%Y-%m-%d %H:%M:%S") if ts else ""
 
 
+def _io_html(s: StepRun) -> str:
+    """The time a step spent reading inputs and writing outputs, below its own duration."""
+    if not (s.load_seconds or s.store_seconds):
+        return ""
+    return f"<br><small>load {s.load_seconds * 1000:.1f} ms, store {s.store_seconds * 1000:.1f} ms</small>"
+
+
 def run_state(info: RunInfo) -> str:
     """'running' only while its process lives: a killed run shows as incomplete."""
     if info.state != "running":
@@ -48,6 +55,8 @@ class StepRun:
     inputs: dict[str, int]
     error: str
     log: ArtifactInfo | None = None  # what the step printed (None: nothing)
+    load_seconds: float = 0.0  # reading its inputs from the store, before the function ran
+    store_seconds: float = 0.0  # writing its outputs into the store, after it returned
 
 
 @dataclass
@@ -70,7 +79,7 @@ class Run:
         arts = {a.id: a for a in md.artifacts_by_id(ids)}
         steps = [
             StepRun(e.step, e.state, max(e.ended - e.started, 0.0), e.parameters, {k: arts[v] for k, v in e.outputs.items() if v in arts},
-                    e.inputs, e.error, next((arts[v] for v in e.logs.values() if v in arts), None))
+                    e.inputs, e.error, next((arts[v] for v in e.logs.values() if v in arts), None), e.load_seconds, e.store_seconds)
             for e in execs
         ]
         return cls(info.name, info.pipeline, run_state(info), info.started, info.ended, info.stack, steps, md, store)
@@ -117,7 +126,8 @@ class Run:
         for s in self.steps:
             outs = ", ".join(f"{k}={a.uri}" for k, a in s.outputs.items())
             err = f"  {s.error}" if s.error else ""
-            lines.append(f"  {s.name:20} {s.state:9} {s.duration * 1000:8.1f} ms  {outs}{err}")
+            io = f" (+ load {s.load_seconds * 1000:.1f} ms, store {s.store_seconds * 1000:.1f} ms)" if s.load_seconds or s.store_seconds else ""
+            lines.append(f"  {s.name:20} {s.state:9} {s.duration * 1000:8.1f} ms{io}  {outs}{err}")
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
@@ -131,7 +141,7 @@ class Run:
             err = f"<div style='border-left:3px solid {STATE_COLORS['failed']};padding-left:4px'>{esc(s.error)}</div>" if s.error else ""
             rows.append(
                 f"<tr><td>{esc(s.name)}</td><td>{state_html(s.state)}</td>"
-                f"<td style='text-align:right'>{s.duration * 1000:.1f} ms</td><td>{params}</td><td>{outs}{err}</td></tr>"
+                f"<td style='text-align:right'>{s.duration * 1000:.1f} ms{_io_html(s)}</td><td>{params}</td><td>{outs}{err}</td></tr>"
             )
         head = (f"<b>{esc(self.name)}</b> &middot; pipeline <b>{esc(self.pipeline)}</b> &middot; "
                 f"{state_html(self.state)} &middot; {self.duration:.2f} s &middot; "

@@ -238,7 +238,7 @@ def _run(name: str) -> dict[str, Any]:
             outputs.append({"id": art.id, "name": out, "uri": art.uri, "path": rel, "materializer": art.materializer, "hash": art.content_hash,
                             **_scalar(store, rel, art.materializer)})
         steps.append({"name": s.name, "state": s.state, "duration": s.duration, "parameters": s.parameters, "error": s.error, "outputs": outputs,
-                      "inputs": s.inputs, "log": s.log is not None})
+                      "inputs": s.inputs, "log": s.log is not None, "load": s.load_seconds, "store": s.store_seconds})
     return {"name": run.name, "pipeline": run.pipeline, "state": run.state, "started": run.started, "ended": run.ended,
             "stack": run.stack.get("name"), "steps": steps}
 

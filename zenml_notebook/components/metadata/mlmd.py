@@ -43,7 +43,8 @@ _TYPES: dict[str, dict[str, int]] = {
     PIPELINE: {"deleted": D},
     CACHE: {},
     RUN: {"pipeline": S, "state": S, "started": D, "ended": D, "stack": S, "host": S, "pid": pb.INT, "deleted": D},
-    STEP: {"step": S, "parameters": S, "code_hash": S, "cache_key": S, "started": D, "ended": D, "run": S, "error": S},
+    STEP: {"step": S, "parameters": S, "code_hash": S, "cache_key": S, "started": D, "ended": D, "run": S, "error": S,
+           "load_seconds": D, "store_seconds": D},
     ARTIFACT: {"name": S, "data_type": S, "materializer": S, "content_hash": S},
     VERSION: {"artifact_name": S, "version": pb.INT, "artifact": pb.INT, "run": S, "step": S, "content_hash": S, "created": D, "size": pb.INT},
     TAG: {"artifact_name": S, "version": pb.INT},
@@ -298,6 +299,8 @@ class MLMDStore:
         ended: float,
         error: str = "",
         log: ArtifactSpec | None = None,
+        load_seconds: float = 0.0,
+        store_seconds: float = 0.0,
     ) -> ExecutionInfo:
         """One execution with its INPUT/OUTPUT events, in one MLMD transaction.
 
@@ -315,6 +318,9 @@ class MLMDStore:
         props["run"].string_value = run.name
         if error:
             props["error"].string_value = error[:2000]
+        if load_seconds or store_seconds:  # the time outside the function body: reading inputs, writing outputs
+            props["load_seconds"].double_value = load_seconds
+            props["store_seconds"].double_value = store_seconds
         artifact_type = self._type_id(ARTIFACT)
         # put_execution rewrites existing artifacts it is given: pass them whole
         existing = self._full_artifacts([*inputs.values(), *(outputs.values() if isinstance(outputs, dict) else ())])
@@ -348,7 +354,8 @@ class MLMDStore:
         ins = {n: a for (t, n), a in zip(names, artifact_ids, strict=True) if t == pb.Event.INPUT}
         outs = {n: a for (t, n), a in zip(names, artifact_ids, strict=True) if t == pb.Event.OUTPUT}
         logs = {n: a for (t, n), a in zip(names, artifact_ids, strict=True) if t == pb.Event.INTERNAL_OUTPUT}
-        return ExecutionInfo(exec_id, step, state, parameters, code_hash, cache_key, started, ended, run.name, error, ins, outs, logs)
+        return ExecutionInfo(exec_id, step, state, parameters, code_hash, cache_key, started, ended, run.name, error, ins, outs, logs,
+                             load_seconds, store_seconds)
 
     def _full_artifacts(self, ids: Sequence[int]) -> dict[int, pb.Artifact]:
         missing = [i for i in ids if i not in self._artifacts]
@@ -717,6 +724,7 @@ def _execution(e: pb.Execution, inputs: dict[str, int], outputs: dict[str, int],
     return ExecutionInfo(
         e.id, _str(p, "step"), _PB_TO_STATE.get(e.last_known_state, "unknown"), params, _str(p, "code_hash"),
         _str(p, "cache_key"), _num(p, "started"), _num(p, "ended"), _str(p, "run"), _str(p, "error"), inputs, outputs, logs or {},
+        _num(p, "load_seconds"), _num(p, "store_seconds"),
     )
 
 

@@ -46,6 +46,8 @@ class ExecutionInfo:
     inputs: dict[str, int] = field(default_factory=dict)
     outputs: dict[str, int] = field(default_factory=dict)
     logs: dict[str, int] = field(default_factory=dict)  # "logs" -> the artifact of what the step printed
+    load_seconds: float = 0.0  # reading its inputs from the store (not in started..ended)
+    store_seconds: float = 0.0  # writing its outputs into the store (not in started..ended)
 
 
 @dataclass(frozen=True)
