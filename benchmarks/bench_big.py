@@ -1,4 +1,5 @@
-"""Big outputs through the materializers vs the library's own file calls, on the local store.
+"""Big outputs through the materializers vs the library's own file calls: on the local store,
+and (`--stores local,gcs,s3`) on the GCS emulator and moto's S3 server, started on 127.0.0.1.
 
 A 256 MiB float64 array (numpy) and a 5 M-row DataFrame (pandas + pyarrow), written through
 `store_value` (streams into the store's atomic temp file, hashing as it writes, then fdatasync
@@ -7,7 +8,11 @@ and `to_parquet` + fdatasync / `read_parquet` on the same disk. Medians of N rou
 read once before timing reads, so both sides read from the page cache); extra peak memory while
 writing and peak while reading, by tracemalloc.
 
-Run: `python benchmarks/bench_big.py [--runs N]`.
+On the object stores the comparison is a plain fsspec write/read of the same bytes (`np.save` /
+`to_parquet` into memory, then `pipe_file`; `cat_file`, then `np.load` / `read_parquet`), with a
+smaller array (64 MiB) and DataFrame (1 M rows): the emulators keep everything in memory.
+
+Run: `python benchmarks/bench_big.py [--runs N] [--stores local,gcs,s3]`.
 """
 
 from __future__ import annotations
@@ -38,7 +43,33 @@ def _peak(fn: Any) -> int:
         tracemalloc.stop()
 
 
+def _object_store(kind: str, work: Path) -> tuple[Any, Any, Any]:
+    """(store, fsspec filesystem, server) for a fresh bucket on the emulator of ``kind``."""
+    import sys
+    import uuid
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from tests.services import start_fake_gcs, start_moto
+    from zenml_notebook.components.artifacts.store import ArtifactStore
+
+    bucket = f"bench-{uuid.uuid4().hex[:10]}"
+    if kind == "gcs":
+        os.environ.setdefault("GCSFS_EXPERIMENTAL_ZB_HNS_SUPPORT", "false")
+        server = start_fake_gcs(work / "gcs")
+        os.environ["STORAGE_EMULATOR_HOST"] = server.url
+        store = ArtifactStore("gcs", f"gs://{bucket}/bench", {"token": "anon", "endpoint_url": server.url, "timeout": 600}, "artifact store 'gcs'")
+    else:
+        for key, value in (("AWS_ACCESS_KEY_ID", "bench"), ("AWS_SECRET_ACCESS_KEY", "bench"), ("AWS_DEFAULT_REGION", "us-east-1")):
+            os.environ.setdefault(key, value)
+        server = start_moto(work / "s3")
+        store = ArtifactStore("s3", f"s3://{bucket}/bench", {"endpoint_url": server.url, "timeout": 600}, "artifact store 's3'")
+    store.fs.mkdir(bucket)
+    return store, store.fs, server
+
+
 def main() -> None:
+    import io
+
     import numpy as np
     import pandas as pd
 
@@ -47,49 +78,79 @@ def main() -> None:
 
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--stores", default="local", help="comma-separated: local, gcs, s3")
     args = parser.parse_args()
-    root = Path(tempfile.mkdtemp(prefix="zn-bench-big-"))
-    store = ArtifactStore("local", str(root), {}, "artifact store 'bench'")
-    values = {
-        "numpy 256 MiB": (np.random.default_rng(0).random(32 * 1024 * 1024), ".npy"),
-        "DataFrame 5 M rows": (pd.DataFrame({"a": np.arange(5_000_000), "b": np.random.default_rng(1).random(5_000_000)}), ".parquet"),
-    }
-
-    def plain_write(value: Any, path: Path) -> None:
-        with open(path, "wb") as fh:
-            if isinstance(value, np.ndarray):
-                np.save(fh, value, allow_pickle=False)
-            else:
-                value.to_parquet(fh)
-            fh.flush()
-            os.fdatasync(fh.fileno())
-
-    def plain_read(value: Any, path: Path) -> Any:
-        return np.load(path) if isinstance(value, np.ndarray) else pd.read_parquet(path)
-
+    work = Path(tempfile.mkdtemp(prefix="zn-bench-big-"))
     rows: dict[str, dict[str, float]] = {}
-    print(f"big outputs on the local store, {args.runs} rounds, alternating, medians")
-    print(f"{'figure':34} {'ours':>9} {'library':>9} {'ratio':>6} {'write peak':>11} {'read peak':>10}")
-    for label, (value, ext) in values.items():
-        mat = materializer_for(value)
-        times: dict[str, list[float]] = {"w": [], "pw": [], "r": [], "pr": []}
-        for i in range(args.runs):
-            ours, plain = f"r{i}/out{ext}", root / f"plain{i}{ext}"
-            times["w"].append(_timed(lambda: store_value(store, ours, value, mat)))  # noqa: B023 - called at once
-            times["pw"].append(_timed(lambda: plain_write(value, plain)))  # noqa: B023
-            load_artifact(store, ours, mat), plain_read(value, plain)  # first touch outside the timing
-            times["r"].append(_timed(lambda: load_artifact(store, ours, mat)))  # noqa: B023
-            times["pr"].append(_timed(lambda: plain_read(value, plain)))  # noqa: B023
-        size = (root / f"r0/out{ext}").stat().st_size
-        write_peak = _peak(lambda: store_value(store, f"m/out{ext}", value, mat))  # noqa: B023
-        read_peak = _peak(lambda: load_artifact(store, f"m/out{ext}", mat))  # noqa: B023
-        med = {k: statistics.median(v) for k, v in times.items()}
-        for kind, a, b in (("write", med["w"], med["pw"]), ("read", med["r"], med["pr"])):
-            peak = f"{write_peak / size:9.2f}x" if kind == "write" else ""
-            rpeak = f"{read_peak / size:8.2f}x" if kind == "read" else ""
-            print(f"{label + ' ' + kind:34} {a * 1000:7.0f}ms {b * 1000:7.0f}ms {a / b:5.2f}x {peak:>11} {rpeak:>10}")
-        rows[label] = {"write_s": med["w"], "library_write_s": med["pw"], "read_s": med["r"], "library_read_s": med["pr"],
-                       "write_peak_x": write_peak / size, "read_peak_x": read_peak / size}
+    for kind in args.stores.split(","):
+        server = None
+        if kind == "local":
+            store = ArtifactStore("local", str(work / "local"), {}, "artifact store 'bench'")
+            values = {
+                "numpy 256 MiB": (np.random.default_rng(0).random(32 * 1024 * 1024), ".npy"),
+                "DataFrame 5 M rows": (pd.DataFrame({"a": np.arange(5_000_000), "b": np.random.default_rng(1).random(5_000_000)}), ".parquet"),
+            }
+
+            def plain_write(value: Any, path: str) -> None:
+                target = work / "plain" / path
+                target.parent.mkdir(parents=True, exist_ok=True)
+                with open(target, "wb") as fh:
+                    if isinstance(value, np.ndarray):
+                        np.save(fh, value, allow_pickle=False)
+                    else:
+                        value.to_parquet(fh)
+                    fh.flush()
+                    os.fdatasync(fh.fileno())
+
+            def plain_read(value: Any, path: str) -> Any:
+                target = work / "plain" / path
+                return np.load(target) if isinstance(value, np.ndarray) else pd.read_parquet(target)
+        else:
+            store, fs, server = _object_store(kind, work)
+            values = {
+                "numpy 64 MiB": (np.random.default_rng(0).random(8 * 1024 * 1024), ".npy"),
+                "DataFrame 1 M rows": (pd.DataFrame({"a": np.arange(1_000_000), "b": np.random.default_rng(1).random(1_000_000)}), ".parquet"),
+            }
+            base = f"{store.bucket}/plain"
+
+            def plain_write(value: Any, path: str, fs: Any = fs, base: str = base) -> None:
+                buf = io.BytesIO()
+                if isinstance(value, np.ndarray):
+                    np.save(buf, value, allow_pickle=False)
+                else:
+                    value.to_parquet(buf)
+                fs.pipe_file(f"{base}/{path}", buf.getvalue())
+
+            def plain_read(value: Any, path: str, fs: Any = fs, base: str = base) -> Any:
+                data = io.BytesIO(fs.cat_file(f"{base}/{path}"))
+                return np.load(data) if isinstance(value, np.ndarray) else pd.read_parquet(data)
+
+        print(f"big outputs on the {kind} store, {args.runs} rounds, alternating, medians")
+        print(f"{'figure':34} {'ours':>9} {'library':>9} {'ratio':>6} {'write peak':>11} {'read peak':>10}")
+        try:
+            for label, (value, ext) in values.items():
+                mat = materializer_for(value)
+                times: dict[str, list[float]] = {"w": [], "pw": [], "r": [], "pr": []}
+                for i in range(args.runs):
+                    ours, plain = f"r{i}/out{ext}", f"plain{i}{ext}"
+                    times["w"].append(_timed(lambda: store_value(store, ours, value, mat)))  # noqa: B023 - called at once
+                    times["pw"].append(_timed(lambda: plain_write(value, plain)))  # noqa: B023
+                    load_artifact(store, ours, mat), plain_read(value, plain)  # first touch outside the timing
+                    times["r"].append(_timed(lambda: load_artifact(store, ours, mat)))  # noqa: B023
+                    times["pr"].append(_timed(lambda: plain_read(value, plain)))  # noqa: B023
+                size = store.size(f"r0/out{ext}")
+                write_peak = _peak(lambda: store_value(store, f"m/out{ext}", value, mat))  # noqa: B023
+                read_peak = _peak(lambda: load_artifact(store, f"m/out{ext}", mat))  # noqa: B023
+                med = {k: statistics.median(v) for k, v in times.items()}
+                for what, a, b in (("write", med["w"], med["pw"]), ("read", med["r"], med["pr"])):
+                    peak = f"{write_peak / size:9.2f}x" if what == "write" else ""
+                    rpeak = f"{read_peak / size:8.2f}x" if what == "read" else ""
+                    print(f"{label + ' ' + what:34} {a * 1000:7.0f}ms {b * 1000:7.0f}ms {a / b:5.2f}x {peak:>11} {rpeak:>10}")
+                rows[f"{kind}: {label}"] = {"write_s": med["w"], "library_write_s": med["pw"], "read_s": med["r"], "library_read_s": med["pr"],
+                                            "write_peak_x": write_peak / size, "read_peak_x": read_peak / size}
+        finally:
+            if server is not None:
+                server.stop()
     print("(peaks are extra memory allocated while writing / reading, as a multiple of the file's size)")
     print("JSON " + json.dumps(rows))
 
