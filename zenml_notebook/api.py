@@ -788,7 +788,9 @@ def connect_registry(
         old = (local.connection() or {}).get("password")
         ref = secret_store.store_secret(to_store, old["$secret"] if isinstance(old, dict) and "$secret" in old else None)
     previous = local.connection()
-    local.set_connection(dataclasses.replace(connection, password=ref).settings())
+    with local.read() as session:  # this repository's own active stack, given back by `registry disconnect`
+        own_active = (previous or {}).get("own_active") or session.get_active() or DEFAULT_NAME
+    local.set_connection({**dataclasses.replace(connection, password=ref).settings(), "own_active": own_active})
     if previous and isinstance(previous.get("password"), dict) and previous["password"] != ref and previous.get("url") != connection.url:
         secret_store.delete_secret(previous["password"])
     with local.read() as session:
@@ -821,8 +823,11 @@ def disconnect_registry() -> str:
         secret_store.delete_secret(current["password"])
     for suffix in ("", "-wal", "-shm"):
         (repo.zenml_dir / f"{COPY_FILENAME}{suffix}").unlink(missing_ok=True)
-    with local.write() as session:
-        if session.get_stack(session.get_active() or DEFAULT_NAME) is None:
+    with local.write() as session:  # the active stack it had before it connected, if it still has it
+        own = current.get("own_active")
+        if isinstance(own, str) and session.get_stack(own) is not None:
+            session.set_active(own)
+        elif session.get_stack(session.get_active() or DEFAULT_NAME) is None:
             session.set_active(DEFAULT_NAME)
     return str(current["url"])
 

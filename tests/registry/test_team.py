@@ -88,9 +88,13 @@ def _active(person: Person) -> str:
 
 
 def test_two_repositories_share_stacks_and_keep_their_own_active_stack(ana: Person, bob: Person, url: str) -> None:
+    ana.ok("init")
+    ana.ok("stack", "copy", "default", "solo")
+    ana.ok("stack", "set", "solo")
     out = ana.ok("registry", "connect", url, "--passwd-env", "TEAM_PASSWORD")
     assert f"connected to the shared registry {url}: 1 stack(s), 3 component(s)" in out
     assert "created the registry's tables" in out
+    assert "your active stack 'solo' is not in the shared registry, so the active stack is now 'default'" in out
     ana.ok("artifacts", "register", "team-art", "--path", "/tmp/team-art")
     ana.ok("stack", "register", "prod", "-m", "default", "-a", "team-art", "-o", "default", "--set")
     bob.ok("registry", "connect", url, "--passwd-env", "TEAM_PASSWORD")
@@ -105,9 +109,9 @@ def test_two_repositories_share_stacks_and_keep_their_own_active_stack(ana: Pers
     assert re.search(r"changed \d\d:\d\d by bob@laptop", ana.ok("stack", "describe", "prod"))
     show = ana.ok("registry", "show")
     assert "shared" in show and url in show and "reachable" in show and "(env $TEAM_PASSWORD)" in show
-    # disconnecting brings back ana's own registry; the shared one is untouched for bob
+    # disconnecting brings back ana's own registry and active stack; the shared one is untouched for bob
     assert "disconnected" in ana.ok("registry", "disconnect")
-    assert _stacks(ana) == ["default"] and _active(ana) == "default"
+    assert _stacks(ana) == ["default", "solo"] and _active(ana) == "solo"
     assert _stacks(bob) == ["default", "prod"]
 
 

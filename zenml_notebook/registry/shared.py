@@ -106,7 +106,7 @@ class Connection:
         return data
 
     @classmethod
-    def from_settings(cls, data: Mapping[str, Any]) -> Connection:
+    def from_settings(cls, data: Mapping[str, Any]) -> Connection:  # other keys (own_active) are the repository's
         return cls.parse(str(data["url"]), password=data.get("password"), connect_timeout=data.get("connect_timeout"), ssl_ca=data.get("ssl_ca"))
 
 
