@@ -244,8 +244,12 @@ class ArtifactStore:
             staged.flush()
             size = max(staged.tell(), 1)
 
+            from .transfer import TransferProgress
+
+            progress = TransferProgress("uploading", path, size)
+
             def put(fs: Any) -> None:
-                fs.put_file(staged.name, key)
+                fs.put_file(staged.name, key, callback=progress)
                 fs.invalidate_cache()
 
             saved, self.timeout = self.timeout, self.timeout + size / 1e6  # a big upload: its transfer time on top (1 MB/s floor)
@@ -253,6 +257,7 @@ class ArtifactStore:
                 self._remote("write to", path, put, writing=True)
             finally:
                 self.timeout = saved
+                progress.finish()
 
     @contextmanager
     def open_read(self, path: str) -> Iterator[IO[bytes]]:
@@ -266,11 +271,15 @@ class ArtifactStore:
                 return
             size = self.size(path)
             with tempfile.NamedTemporaryFile(prefix="zenml-artifact-", delete=True) as staged:
+                from .transfer import TransferProgress
+
+                progress = TransferProgress("downloading", path, size)
                 saved, self.timeout = self.timeout, self.timeout + size / 1e6  # transfer time on top (1 MB/s floor)
                 try:
-                    self._remote("read from", path, lambda fs: fs.get_file(key, staged.name))
+                    self._remote("read from", path, lambda fs: fs.get_file(key, staged.name, callback=progress))
                 finally:
                     self.timeout = saved
+                    progress.finish()
                 with open(staged.name, "rb") as fh:
                     yield fh
         except FileNotFoundError:
