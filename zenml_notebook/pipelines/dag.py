@@ -1,7 +1,11 @@
-"""The DAG of a run as inline SVG: no JavaScript, so it survives nbconvert and static notebook
-viewers. Steps are boxes outlined in their state's colour (text in the theme's own colour, so
-it reads in light and dark themes), laid out in layers by longest path from the sources, left
-to right; edges carry the artifact's name."""
+"""The DAG of a run as an SVG picture: no JavaScript, so it survives nbconvert and static
+notebook viewers. Steps are boxes outlined in their state's colour, laid out in layers by longest
+path from the sources, left to right; edges carry the artifact's name.
+
+The run card shows it as an ``<img>`` with a data URI, not inline SVG: an untrusted notebook's
+HTML is sanitised, which drops inline ``<svg>`` but keeps its text, and would print the step names
+as a garbled line. An image is shown whole or not at all; it carries its own light background
+and dark text, so it reads the same in light and dark themes."""
 
 from __future__ import annotations
 
@@ -13,6 +17,8 @@ from xml.sax.saxutils import escape, quoteattr
 __all__ = ["layers", "run_svg"]
 
 _H, _GAP_X, _GAP_Y, _PAD = 28, 56, 14, 8
+# its own paper and ink (an image does not inherit the page's colours): >= 4.5:1 text contrast
+_PAPER, _INK, _LABEL, _EDGE = "#ffffff", "#1f1f1f", "#4d4d4d", "#8a8a8a"
 
 
 def layers(steps: Sequence[Any]) -> tuple[dict[str, int], list[tuple[str, str, str]]]:
@@ -62,17 +68,16 @@ def run_svg(run_name: str, steps: Sequence[Any], colors: dict[str, str]) -> str:
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{total_w}" height="{total_h}" viewBox="0 0 {total_w} {total_h}" '
         f'role="img" aria-label={quoteattr(f"steps of run {run_name}")} font-family="sans-serif" font-size="12">',
         f'<defs><marker id="{marker}" viewBox="0 0 8 8" refX="8" refY="4" markerWidth="7" markerHeight="7" orient="auto">'
-        '<path d="M0,0 L8,4 L0,8 z" fill="currentColor" fill-opacity="0.6"/></marker></defs>',
+        f'<path d="M0,0 L8,4 L0,8 z" fill="{_EDGE}"/></marker></defs>',
+        f'<rect x="0" y="0" width="{total_w}" height="{total_h}" rx="6" fill="{_PAPER}"/>',
     ]
     for a, b, name in edges:
         (ax, ay), (bx, by) = position[a], position[b]
         x1, y1, x2, y2 = ax + width[a], ay + _H / 2, bx, by + _H / 2
         mid = (x1 + x2) / 2
         parts.append(
-            f'<path d="M{x1},{y1} C{mid},{y1} {mid},{y2} {x2},{y2}" fill="none" stroke="currentColor" stroke-opacity="0.45" '
-            f'marker-end="url(#{marker})"/>'
-            f'<text x="{mid:.0f}" y="{(y1 + y2) / 2 - 3:.0f}" text-anchor="middle" font-size="10" fill="currentColor" '
-            f'fill-opacity="0.75">{escape(name)}</text>'
+            f'<path d="M{x1},{y1} C{mid},{y1} {mid},{y2} {x2},{y2}" fill="none" stroke="{_EDGE}" marker-end="url(#{marker})"/>'
+            f'<text x="{mid:.0f}" y="{(y1 + y2) / 2 - 3:.0f}" text-anchor="middle" font-size="10" fill="{_LABEL}">{escape(name)}</text>'
         )
     for s in steps:
         x, y = position[s.name]
@@ -82,7 +87,7 @@ def run_svg(run_name: str, steps: Sequence[Any], colors: dict[str, str]) -> str:
             f'<g class="zn-step" data-state={quoteattr(s.state)}><title>{escape(f"{s.name}: {s.state}, {s.duration * 1000:.1f} ms")}</title>'
             f'<rect x="{x}" y="{y}" width="{width[s.name]}" height="{_H}" rx="5" fill={quoteattr(color)} fill-opacity="0.14" '
             f'stroke={quoteattr(color)} stroke-width="2"/>'
-            f'<text x="{x + _PAD}" y="{y + 18}" fill="currentColor">{escape(label)}</text></g>'
+            f'<text x="{x + _PAD}" y="{y + 18}" fill="{_INK}">{escape(label)}</text></g>'
         )
     parts.append("</svg>")
     return "".join(parts)

@@ -24,11 +24,16 @@ def _when(ts: float) -> str:
     return datetime.fromtimestamp(ts).strftime("%Y-%m-%d %H:%M:%S") if ts else ""
 
 
+def _io_text(s: StepRun) -> str:
+    """The time a step spent reading inputs and writing outputs ("load 3.0 ms, store 41.2 ms"),
+    each only when it took 0.1 ms or more."""
+    parts = [f"{what} {seconds * 1000:.1f} ms" for what, seconds in (("load", s.load_seconds), ("store", s.store_seconds)) if seconds >= 0.0001]
+    return ", ".join(parts)
+
+
 def _io_html(s: StepRun) -> str:
-    """The time a step spent reading inputs and writing outputs, below its own duration."""
-    if not (s.load_seconds or s.store_seconds):
-        return ""
-    return f"<br><small>load {s.load_seconds * 1000:.1f} ms, store {s.store_seconds * 1000:.1f} ms</small>"
+    text = _io_text(s)
+    return f"<br><small>{text}</small>" if text else ""
 
 
 def run_state(info: RunInfo) -> str:
@@ -126,7 +131,7 @@ class Run:
         for s in self.steps:
             outs = ", ".join(f"{k}={a.uri}" for k, a in s.outputs.items())
             err = f"  {s.error}" if s.error else ""
-            io = f" (+ load {s.load_seconds * 1000:.1f} ms, store {s.store_seconds * 1000:.1f} ms)" if s.load_seconds or s.store_seconds else ""
+            io = f" (+ {_io_text(s)})" if _io_text(s) else ""
             lines.append(f"  {s.name:20} {s.state:9} {s.duration * 1000:8.1f} ms{io}  {outs}{err}")
         return "\n".join(lines)
 
@@ -149,7 +154,14 @@ class Run:
         from .dag import run_svg
 
         dag = run_svg(self.name, self.steps, STATE_COLORS)
-        picture = f"<div class='zenml-notebook-dag' style='overflow-x:auto;margin:4px 0'>{dag}</div>" if dag else ""
+        picture = ""
+        if dag:  # an image, not inline SVG: see pipelines/dag.py
+            import base64
+
+            alt = esc(f"the steps of run {self.name}: " + ", ".join(f"{s.name} ({s.state})" for s in self.steps))
+            src = "data:image/svg+xml;base64," + base64.b64encode(dag.encode()).decode()
+            picture = (f"<div class='zenml-notebook-dag' style='overflow-x:auto;margin:4px 0'>"
+                       f"<img src='{src}' alt='{alt}' title='{alt}' style='max-width:none'></div>")
         return (f"<div class='zenml-notebook-run'>{head}{picture}<table class='zenml-notebook'><thead><tr><th>step</th><th>state</th>"
                 f"<th>duration</th><th>parameters</th><th>outputs</th></tr></thead><tbody>{''.join(rows)}</tbody></table></div>")
 
