@@ -1,5 +1,6 @@
 """Recording one step through our interface vs a bare ml-metadata put_execution of the
-same shape (1 input, 1 output, 2 events, the run context, the same properties), side by
+same shape (1 input, 1 output, 2 events, the run context, a new cache-key context, the same
+properties), side by
 side in one process, alternating; plus the first metadata access in a fresh process.
 
 Run: `python benchmarks/bench_metadata.py [--runs N] [--mysql-host H --mysql-port P ...]`
@@ -18,7 +19,10 @@ import time
 from pathlib import Path
 
 
-def bare_recorder(store, ctx, artifact_type, execution_type):
+def bare_recorder(store, ctx, artifact_type, execution_type, cache_type):
+    """The best ml-metadata call shaped like one step: 7 properties, an existing input artifact
+    by id in its event, a new output artifact, the run context by id (not re-written), and a new
+    cache-key context by name (each step of a run has its own key)."""
     from ml_metadata.proto import metadata_store_pb2 as pb
 
     inp = pb.Artifact(type_id=artifact_type, uri="/bare/in", state=pb.Artifact.LIVE)
@@ -37,12 +41,12 @@ def bare_recorder(store, ctx, artifact_type, execution_type):
         out = pb.Artifact(type_id=artifact_type, uri=f"/bare/out/{i}", state=pb.Artifact.LIVE)
         for k in ("name", "data_type", "materializer", "content_hash"):
             out.properties[k].string_value = "x"
-        ev_in = pb.Event(type=pb.Event.INPUT)
+        ev_in = pb.Event(type=pb.Event.INPUT, artifact_id=inp.id)
         ev_in.path.steps.add().key = "data"
         ev_out = pb.Event(type=pb.Event.OUTPUT)
         ev_out.path.steps.add().key = "output"
-        # the best call of this shape: the run context by id, not re-written
-        store.put_execution(ex, [(inp, ev_in), (out, ev_out)], [pb.Context(id=ctx.id)], reuse_context_if_already_exist=True,
+        contexts = [pb.Context(id=ctx.id), pb.Context(type_id=cache_type, name=f"bare-key-{i}")]
+        store.put_execution(ex, [(None, ev_in), (out, ev_out)], contexts, reuse_context_if_already_exist=True,
                             force_reuse_context=True)
 
     return record
@@ -54,7 +58,7 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=200)
     args = parser.parse_args()
     from zenml_notebook.components.metadata import ArtifactSpec, open_metadata_store
-    from zenml_notebook.components.metadata.mlmd import ARTIFACT, RUN, STEP
+    from zenml_notebook.components.metadata.mlmd import ARTIFACT, CACHE, RUN, STEP
     from zenml_notebook.registry import ComponentRecord
     from zenml_notebook.repository import Repository
 
@@ -65,13 +69,13 @@ def main() -> None:
     first = ours.record_step(run, "seed", parameters={}, code_hash="c", cache_key="00", inputs={}, outputs=[ArtifactSpec("output", "/o/seed", "int", "json", "h")], state="complete", started=0, ended=1)
     raw = ours._connect()
     ctx = ours._run_context(run.id)
-    bare = bare_recorder(raw, ctx, ours._type_id(ARTIFACT), ours._type_id(STEP))
+    bare = bare_recorder(raw, ctx, ours._type_id(ARTIFACT), ours._type_id(STEP), ours._type_id(CACHE))
     ours._type_id(RUN)
     counter = iter(range(10**9))
 
     def our_record() -> None:
         i = next(counter)
-        ours.record_step(run, f"s{i}", parameters={"i": 1}, code_hash="c", cache_key="01", inputs={"data": first.outputs["output"]},
+        ours.record_step(run, f"s{i}", parameters={"i": 1}, code_hash="c", cache_key=f"key-{i}", inputs={"data": first.outputs["output"]},
                          outputs=[ArtifactSpec("output", f"/o/{i}", "int", "json", "h")], state="complete", started=1.0, ended=2.0)
 
     per = {"bare put_execution": [], "our record_step": []}

@@ -1,8 +1,11 @@
 """Per-step cost against the floor, and how it grows: side by side in one process (medians).
 
 * floor: a bare ml-metadata ``put_execution`` shaped like a step (7 properties, an existing
-  input artifact, a new output artifact, the run context by id, a cache-key context), on a
-  SQLite file of the same kind (WAL) as the default store's.
+  input artifact by id, a new output artifact, the run context by id, a new cache-key context),
+  on a SQLite file of the same kind (WAL) as the default store's.
+* floor with its output: the same call after what the durability promise needs for a step's
+  output on a local disk -- a folder for the step, a small file written under a temporary name,
+  ``fdatasync``, renamed into place -- done with bare ``os`` calls in the same artifact store.
 * per step, warm process, cache off: (N-step chain - 1-step chain) / (N - 1), for N = 20, 100,
   1000 (and 10 000 with --long); the output of each step is a small JSON artifact written (and
   fsynced) to the local artifact store, as in real runs.
@@ -45,13 +48,13 @@ def main() -> None:
 
     from zenml_notebook import api, pipeline, step
     from zenml_notebook.components.metadata import open_metadata_store
-    from zenml_notebook.components.metadata.mlmd import ARTIFACT, STEP
+    from zenml_notebook.components.metadata.mlmd import ARTIFACT, CACHE, STEP
 
     api.init(work)
     md = open_metadata_store(api.get_component("metadata_store")[0], api.open_repository()[0])
     run = md.start_run("floor", "floor-1", {})
     raw = md._connect()
-    bare = bare_recorder(raw, md._run_context(run.id), md._type_id(ARTIFACT), md._type_id(STEP))
+    bare = bare_recorder(raw, md._run_context(run.id), md._type_id(ARTIFACT), md._type_id(STEP), md._type_id(CACHE))
 
     @step
     def seed(salt: int) -> int:
@@ -83,6 +86,24 @@ def main() -> None:
     one = chain_of(1)
     salt = iter(range(10**9))
     floor: list[float] = []
+    durable_floor: list[float] = []
+    scratch = Path(api.get_component("artifact_store")[0].config["path"]) / "floor"
+    scratch.mkdir(parents=True, exist_ok=True)
+    written = iter(range(10**9))
+
+    def durable() -> None:
+        i = next(written)
+        folder = scratch / str(i)
+        os.mkdir(folder)
+        tmp = folder / ".output.json.partial"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        try:
+            os.write(fd, b"%d" % i)
+            os.fdatasync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, folder / "output.json")
+        bare()
     per_step: dict[str, list[float]] = {}
     memory: dict[str, float] = {}
     for _ in range(args.runs):
@@ -90,6 +111,10 @@ def main() -> None:
         for _ in range(200):
             bare()
         floor.append((time.perf_counter() - t) / 200)
+        t = time.perf_counter()
+        for _ in range(200):
+            durable()
+        durable_floor.append((time.perf_counter() - t) / 200)
         for label, make, n in [*((f"chain {n}", chain_of, n) for n in sizes), ("fan-out 1000", fan_of, 1000)]:
             if label.endswith("10000") and len(per_step.get(label, [])) >= 1:
                 continue  # one 10 000-step round is enough
@@ -102,13 +127,15 @@ def main() -> None:
             per_step.setdefault(label, []).append((time.perf_counter() - t - base) / (n if make is fan_of else n - 1))
             memory[label] = _vm_hwm_mb()
     f = statistics.median(floor)
+    fd = statistics.median(durable_floor)
     print(f"per-step cost, warm process, cache off, default stack (SQLite WAL + local folder); {args.runs} rounds, medians")
-    print(f"{'figure':36} {'per step':>10} {'x floor':>8} {'peak RSS':>9}")
+    print(f"{'figure':36} {'per step':>10} {'x floor':>8} {'x floor+file':>13} {'peak RSS':>9}")
     print(f"{'floor: shaped put_execution':36} {f * 1000:8.2f}ms {1:7.2f}x")
+    print(f"{'floor + its durable output file':36} {fd * 1000:8.2f}ms {fd / f:7.2f}x {1:12.2f}x")
     for label, values in per_step.items():
         m = statistics.median(values)
-        print(f"{label:36} {m * 1000:8.2f}ms {m / f:7.2f}x {memory[label]:7.0f}MB")
-    print("JSON " + json.dumps({"floor_ms": f * 1000, **{k: statistics.median(v) * 1000 for k, v in per_step.items()}, "peak_mb": memory}))
+        print(f"{label:36} {m * 1000:8.2f}ms {m / f:7.2f}x {m / fd:12.2f}x {memory[label]:7.0f}MB")
+    print("JSON " + json.dumps({"floor_ms": f * 1000, "floor_with_file_ms": fd * 1000, **{k: statistics.median(v) * 1000 for k, v in per_step.items()}, "peak_mb": memory}))
 
 
 if __name__ == "__main__":

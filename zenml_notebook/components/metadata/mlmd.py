@@ -136,7 +136,6 @@ class MLMDStore:
         self._type_ids: dict[str, int] = {}
         self._contexts: dict[tuple[str, str], pb.Context] = {}
         self._run_contexts: dict[int, pb.Context] = {}
-        self._artifacts: dict[int, pb.Artifact] = {}
         self._hits: dict[str, ExecutionInfo] = {}  # completed executions never change
         self._lock = threading.RLock()
 
@@ -322,14 +321,14 @@ class MLMDStore:
             props["load_seconds"].double_value = load_seconds
             props["store_seconds"].double_value = store_seconds
         artifact_type = self._type_id(ARTIFACT)
-        # put_execution rewrites existing artifacts it is given: pass them whole
-        existing = self._full_artifacts([*inputs.values(), *(outputs.values() if isinstance(outputs, dict) else ())])
-        pairs: list[tuple[pb.Artifact, pb.Event]] = []
+        # artifacts that exist already (inputs, a cache hit's outputs) go by id in their event only:
+        # put_execution would otherwise rewrite each of them, and could undo a concurrent deletion
+        pairs: list[tuple[pb.Artifact | None, pb.Event]] = []
         for name, artifact_id in inputs.items():
-            pairs.append((existing[artifact_id], _event(pb.Event.INPUT, name)))
+            pairs.append((None, _event(pb.Event.INPUT, name, artifact_id)))
         if isinstance(outputs, dict):
             for name, artifact_id in outputs.items():
-                pairs.append((existing[artifact_id], _event(pb.Event.OUTPUT, name)))
+                pairs.append((None, _event(pb.Event.OUTPUT, name, artifact_id)))
         else:
             pairs += [(_new_artifact(artifact_type, spec), _event(pb.Event.OUTPUT, spec.name)) for spec in outputs]
         if log is not None:  # what the step printed: linked, but not one of its outputs
@@ -346,26 +345,12 @@ class MLMDStore:
             return int(exec_id), [int(a) for a in artifact_ids]
 
         exec_id, artifact_ids = self._call(put)
-        for (art, _), art_id in zip(pairs, artifact_ids, strict=True):
-            if not art.HasField("id"):
-                art.id = art_id
-            self._artifacts[art_id] = art
         names = [(p[1].type, p[1].path.steps[0].key) for p in pairs]
         ins = {n: a for (t, n), a in zip(names, artifact_ids, strict=True) if t == pb.Event.INPUT}
         outs = {n: a for (t, n), a in zip(names, artifact_ids, strict=True) if t == pb.Event.OUTPUT}
         logs = {n: a for (t, n), a in zip(names, artifact_ids, strict=True) if t == pb.Event.INTERNAL_OUTPUT}
         return ExecutionInfo(exec_id, step, state, parameters, code_hash, cache_key, started, ended, run.name, error, ins, outs, logs,
                              load_seconds, store_seconds)
-
-    def _full_artifacts(self, ids: Sequence[int]) -> dict[int, pb.Artifact]:
-        missing = [i for i in ids if i not in self._artifacts]
-        if missing:
-            for art in self._call(lambda s: s.get_artifacts_by_id(missing)):
-                self._artifacts[art.id] = art
-        unknown = [i for i in ids if i not in self._artifacts]
-        if unknown:
-            raise NotFoundError(f"artifact(s) {unknown} do not exist in {self.label}")
-        return {i: self._artifacts[i] for i in ids}
 
     # -- reading ------------------------------------------------------------
     def runs(self, pipeline: str | None = None, *, deleted: bool = False) -> list[RunInfo]:
@@ -442,8 +427,6 @@ class MLMDStore:
                 store.put_artifacts(chunk)
 
         self._call(put)
-        for i in ids:
-            self._artifacts.pop(i, None)
 
     def artifacts_in_state(self, state: str) -> list[ArtifactInfo]:
         options = metadata_store.ListOptions(filter_query=f"state = {pb.Artifact.State.Name(_ARTIFACT_STATES[state])}")
@@ -514,8 +497,6 @@ class MLMDStore:
         if not ids:
             return []
         found = self._call(lambda s: s.get_artifacts_by_id(list(ids)))
-        for art in found:
-            self._artifacts[art.id] = art
         by_id = {a.id: a for a in found}
         unknown = [i for i in ids if i not in by_id]
         if unknown:
@@ -705,8 +686,8 @@ def _new_artifact(type_id: int, spec: ArtifactSpec) -> pb.Artifact:
     return art
 
 
-def _event(kind: int, name: str) -> pb.Event:
-    event = pb.Event(type=kind)
+def _event(kind: int, name: str, artifact_id: int | None = None) -> pb.Event:
+    event = pb.Event(type=kind) if artifact_id is None else pb.Event(type=kind, artifact_id=artifact_id)
     event.path.steps.add().key = name
     return event
 
