@@ -46,6 +46,9 @@ class _Tee:
         return getattr(self._original, name)
 
 
+_FORMAT = logging.Formatter("%(levelname)s:%(name)s:%(message)s")
+
+
 class _Records(logging.Handler):
     """``logging`` records into the capture; and, when nothing else would show them (no handler
     configured), to the original stderr as Python's last-resort handler would."""
@@ -55,7 +58,7 @@ class _Records(logging.Handler):
         self._sink = sink
         self._stderr = stderr
         self._show = show
-        self.setFormatter(logging.Formatter("%(levelname)s:%(name)s:%(message)s"))
+        self.setFormatter(_FORMAT)
 
     def emit(self, record: logging.LogRecord) -> None:
         try:

@@ -160,6 +160,13 @@ class _Context:
     progress: Any
     produced: dict[tuple[str, str], Produced] = field(default_factory=dict)
     recorded: list[str] = field(default_factory=list)  # steps recorded complete or cached, in order
+    _params: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def params_of(self, node: Node) -> dict[str, Any]:
+        """The node's parameters as recorded (JSON values), worked out once per run."""
+        if node.name not in self._params:
+            self._params[node.name] = _jsonable(node.params)
+        return self._params[node.name]
 
     def inputs_of(self, node: Node) -> dict[str, Produced]:
         return {arg: self.produced[(ref.node, ref.name)] for arg, ref in node.inputs.items()}
@@ -181,7 +188,7 @@ class _Context:
             except UsageError:  # written to another artifact store
                 return None
         now = time.time()
-        info = self.md.record_step(self.run, node.name, parameters=_jsonable(node.params), code_hash=node.step.code_hash, cache_key=key,
+        info = self.md.record_step(self.run, node.name, parameters=self.params_of(node), code_hash=node.step.code_hash, cache_key=key,
                                    inputs={a: p.artifact_id for a, p in self.inputs_of(node).items()}, outputs=dict(hit.outputs),
                                    state="cached", started=now, ended=now)
         by_id = {a.id: a for a in artifacts}
@@ -197,7 +204,7 @@ class _Context:
                         f"{self.pipeline}/{self.run.name}/{node.name}", self.store, list(_USER))
 
     def record(self, node: Node, key: str, result: StepResult) -> ExecutionInfo:
-        info = self.md.record_step(self.run, node.name, parameters=_jsonable(node.params), code_hash=node.step.code_hash, cache_key=key,
+        info = self.md.record_step(self.run, node.name, parameters=self.params_of(node), code_hash=node.step.code_hash, cache_key=key,
                                    inputs={a: p.artifact_id for a, p in self.inputs_of(node).items()}, outputs=result.specs,
                                    state="complete", started=result.started, ended=result.ended, log=result.log,
                                    load_seconds=result.load_seconds, store_seconds=result.store_seconds)
@@ -214,7 +221,7 @@ class _Context:
         log = getattr(exc, "zenml_log", None) if exc is not None else None
         if log is not None:
             error += f" (its output: `runs logs {self.run.name} {node.name}`)"
-        self.md.record_step(self.run, node.name, parameters=_jsonable(node.params), code_hash=node.step.code_hash, cache_key=key,
+        self.md.record_step(self.run, node.name, parameters=self.params_of(node), code_hash=node.step.code_hash, cache_key=key,
                             inputs={a: p.artifact_id for a, p in self.inputs_of(node).items()}, outputs=[],
                             state=state, started=started, ended=time.time(), error=error, log=log)
 

@@ -20,6 +20,7 @@ __all__ = ["clean_parts", "local_target"]
 MAX_PATH = 4096  # PATH_MAX; object stores allow 1024-byte keys, so this refuses nothing real
 MAX_NAME = 255  # NAME_MAX: one folder or file name
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
+_CONTROL = re.compile(r"[\x00-\x1f]")
 
 
 def clean_parts(path: str, *, remote: bool = False) -> list[str]:
@@ -28,13 +29,13 @@ def clean_parts(path: str, *, remote: bool = False) -> list[str]:
         raise UsageError(f"path {path!r} is too long ({len(path)} characters; at most {MAX_PATH}); give a shorter path inside the store")
     text = path
     for _ in range(8):  # %252e%252e -> %2e%2e -> ..
-        decoded = unquote(text)
+        decoded = unquote(text) if "%" in text else text
         if decoded == text:
             break
         text = decoded
     else:
         raise UsageError(f"path {path!r} is encoded too many times; give a plain path inside the store")
-    if any(ord(ch) < 32 for ch in text):
+    if _CONTROL.search(text):
         raise UsageError(f"path {path!r} contains control characters; give a plain path inside the store")
     if "\\" in text:
         raise UsageError(f"path {path!r} contains a backslash; use '/' between folders, inside the store")
@@ -67,11 +68,11 @@ def local_target(root: Path, parts: list[str], *, real_root: Path | None = None)
         if resolved != candidate or candidate.is_symlink():
             raise UsageError(f"path {shown!r} goes through a symlink; symlinks in the artifact store are not followed")
         return candidate
-    current = real_root
+    current = str(real_root)
     for part in parts:  # clean_parts has refused '..', absolute parts and separators
-        current = current / part
+        current = f"{current}/{part}" if current != "/" else f"/{part}"
         if os.path.islink(current):
             if not Path(os.path.realpath(current)).is_relative_to(real_root):
                 raise UsageError(f"path {shown!r} resolves outside the artifact store; symlinks out of the store are not followed")
             raise UsageError(f"path {shown!r} goes through a symlink; symlinks in the artifact store are not followed")
-    return current
+    return Path(current)

@@ -167,9 +167,11 @@ class ArtifactStore:
         return "/".join([self.bucket, *([self.prefix] if self.prefix else []), *parts])
 
     def full_uri(self, path: str) -> str:
-        """The URI recorded in metadata for a store-relative path."""
-        key = self._key(path)
-        return key if self.flavor == "local" else f"{'gs' if self.flavor == 'gcs' else 's3'}://{key}"
+        """The URI recorded in metadata for a store-relative path (a name only: every read or
+        write of it goes through ``_key``, which also refuses symlinks on a local disk)."""
+        if self.flavor == "local":
+            return str(self.real_root.joinpath(*clean_parts(path)))
+        return f"{'gs' if self.flavor == 'gcs' else 's3'}://{self._key(path)}"
 
     def relative(self, uri: str) -> str:
         """The store-relative path of a URI inside this store."""
@@ -220,8 +222,12 @@ class ArtifactStore:
         key = self._key(path)
         if self.flavor == "local":
             target = Path(key)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            sweep_partials(target.parent)
+            try:
+                os.mkdir(target.parent)  # a step's new folder: nothing in it to sweep
+            except FileExistsError:
+                sweep_partials(target.parent)
+            except FileNotFoundError:
+                target.parent.mkdir(parents=True, exist_ok=True)
             tmp = target.with_name(f".{target.name}.{_OWNER}.{uuid.uuid4().hex}.partial")
             try:
                 with open(tmp, "xb") as fh:

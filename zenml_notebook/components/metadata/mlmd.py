@@ -100,12 +100,14 @@ def _no_basic_config() -> Iterator[None]:
     if root.handlers:
         yield
         return
-    stand_in = logging.NullHandler()
-    root.addHandler(stand_in)
+    root.addHandler(_STAND_IN)
     try:
         yield
     finally:
-        root.removeHandler(stand_in)
+        root.removeHandler(_STAND_IN)
+
+
+_STAND_IN = logging.NullHandler()
 
 
 # ml-metadata warns through absl about calls it failed (we retry or report them ourselves, in
@@ -317,7 +319,7 @@ class MLMDStore:
         props["run"].string_value = run.name
         if error:
             props["error"].string_value = error[:2000]
-        if load_seconds or store_seconds:  # the time outside the function body: reading inputs, writing outputs
+        if load_seconds + store_seconds >= 0.001:  # the time outside the function body (reading inputs, writing outputs), when it counts
             props["load_seconds"].double_value = load_seconds
             props["store_seconds"].double_value = store_seconds
         artifact_type = self._type_id(ARTIFACT)
