@@ -1,7 +1,7 @@
 """Big outputs through the materializers vs the library's own file calls: on the local store,
 and (`--stores local,gcs,s3`) on the GCS emulator and moto's S3 server, started on 127.0.0.1.
 
-A 256 MiB float64 array (numpy) and a 5 M-row DataFrame (pandas + pyarrow), written through
+A 1 GiB float64 array (numpy) and a 10 M-row DataFrame (pandas + pyarrow; sizes as options), written through
 `store_value` (streams into the store's atomic temp file, hashing as it writes, then fdatasync
 and rename) and read through `load_artifact`, alternating with `np.save` + fdatasync / `np.load`
 and `to_parquet` + fdatasync / `read_parquet` on the same disk. Medians of N rounds (each file
@@ -9,10 +9,10 @@ read once before timing reads, so both sides read from the page cache); extra pe
 writing and peak while reading, by tracemalloc.
 
 On the object stores the comparison is a plain fsspec write/read of the same bytes (`np.save` /
-`to_parquet` into memory, then `pipe_file`; `cat_file`, then `np.load` / `read_parquet`), with a
-smaller array (64 MiB) and DataFrame (1 M rows): the emulators keep everything in memory.
+`to_parquet` into memory, then `pipe_file`; `cat_file`, then `np.load` / `read_parquet`). The
+emulators keep objects in memory: each round's objects are removed after it.
 
-Run: `python benchmarks/bench_big.py [--runs N] [--stores local,gcs,s3]`.
+Run: `python benchmarks/bench_big.py [--runs N] [--stores local,gcs,s3] [--mib 1024] [--rows 10000000]`.
 """
 
 from __future__ import annotations
@@ -79,17 +79,19 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--stores", default="local", help="comma-separated: local, gcs, s3")
+    parser.add_argument("--mib", type=int, default=1024, help="size of the float64 array")
+    parser.add_argument("--rows", type=int, default=10_000_000, help="rows of the two-column DataFrame")
     args = parser.parse_args()
+    os.environ.setdefault("ZENML_NOTEBOOK_TRANSFER_NOTICE", "3600")  # no progress lines in the figures' output
+    array = np.random.default_rng(0).random(args.mib * 2**20 // 8)
+    frame = pd.DataFrame({"a": np.arange(args.rows), "b": np.random.default_rng(1).random(args.rows)})
+    values = {f"numpy {args.mib} MiB": (array, ".npy"), f"DataFrame {args.rows / 1e6:g} M rows": (frame, ".parquet")}
     work = Path(tempfile.mkdtemp(prefix="zn-bench-big-"))
     rows: dict[str, dict[str, float]] = {}
     for kind in args.stores.split(","):
         server = None
         if kind == "local":
             store = ArtifactStore("local", str(work / "local"), {}, "artifact store 'bench'")
-            values = {
-                "numpy 256 MiB": (np.random.default_rng(0).random(32 * 1024 * 1024), ".npy"),
-                "DataFrame 5 M rows": (pd.DataFrame({"a": np.arange(5_000_000), "b": np.random.default_rng(1).random(5_000_000)}), ".parquet"),
-            }
 
             def plain_write(value: Any, path: str) -> None:
                 target = work / "plain" / path
@@ -105,12 +107,11 @@ def main() -> None:
             def plain_read(value: Any, path: str) -> Any:
                 target = work / "plain" / path
                 return np.load(target) if isinstance(value, np.ndarray) else pd.read_parquet(target)
+
+            def plain_remove(path: str) -> None:
+                (work / "plain" / path).unlink()
         else:
             store, fs, server = _object_store(kind, work)
-            values = {
-                "numpy 64 MiB": (np.random.default_rng(0).random(8 * 1024 * 1024), ".npy"),
-                "DataFrame 1 M rows": (pd.DataFrame({"a": np.arange(1_000_000), "b": np.random.default_rng(1).random(1_000_000)}), ".parquet"),
-            }
             base = f"{store.bucket}/plain"
 
             def plain_write(value: Any, path: str, fs: Any = fs, base: str = base) -> None:
@@ -125,6 +126,9 @@ def main() -> None:
                 data = io.BytesIO(fs.cat_file(f"{base}/{path}"))
                 return np.load(data) if isinstance(value, np.ndarray) else pd.read_parquet(data)
 
+            def plain_remove(path: str, fs: Any = fs, base: str = base) -> None:
+                fs.rm(f"{base}/{path}")
+
         print(f"big outputs on the {kind} store, {args.runs} rounds, alternating, medians")
         print(f"{'figure':34} {'ours':>9} {'library':>9} {'ratio':>6} {'write peak':>11} {'read peak':>10}")
         try:
@@ -138,9 +142,12 @@ def main() -> None:
                     load_artifact(store, ours, mat), plain_read(value, plain)  # first touch outside the timing
                     times["r"].append(_timed(lambda: load_artifact(store, ours, mat)))  # noqa: B023
                     times["pr"].append(_timed(lambda: plain_read(value, plain)))  # noqa: B023
-                size = store.size(f"r0/out{ext}")
+                    size = store.size(ours)
+                    store.remove(ours)
+                    plain_remove(plain)
                 write_peak = _peak(lambda: store_value(store, f"m/out{ext}", value, mat))  # noqa: B023
                 read_peak = _peak(lambda: load_artifact(store, f"m/out{ext}", mat))  # noqa: B023
+                store.remove(f"m/out{ext}")
                 med = {k: statistics.median(v) for k, v in times.items()}
                 for what, a, b in (("write", med["w"], med["pw"]), ("read", med["r"], med["pr"])):
                     peak = f"{write_peak / size:9.2f}x" if what == "write" else ""

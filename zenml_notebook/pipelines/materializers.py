@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import os
 import pickle
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -68,9 +69,18 @@ def _np_loads(data: bytes) -> Any:
 
 
 def _np_dump(obj: Any, fh: IO[bytes]) -> None:
+    """The bytes of ``np.save``; a C-ordered array of a plain dtype goes out as its own buffer
+    in one write (np.save would copy it in 16 MiB pieces into a stream that is not a real file)."""
     import numpy as np
 
-    np.save(fh, obj, allow_pickle=False)
+    if not (obj.flags.c_contiguous and obj.size and obj.dtype.kind in "biufcmMSU"):
+        np.save(fh, obj, allow_pickle=False)
+        return
+    fmt = np.lib.format
+    header = io.BytesIO()
+    fmt.write_array_header_1_0(header, fmt.header_data_from_array_1_0(obj))  # np.save's version for such a header
+    fh.write(header.getvalue())
+    getattr(fh, "write_stable", fh.write)(memoryview(obj.reshape(-1).view(np.uint8)))
 
 
 def _np_load(fh: IO[bytes]) -> Any:
@@ -86,6 +96,9 @@ def _df_dump(obj: Any, fh: IO[bytes]) -> None:
 def _df_load(fh: IO[bytes]) -> Any:
     import pandas as pd
 
+    name = getattr(fh, "name", None)
+    if isinstance(name, str) and os.path.isfile(name):  # a file on disk: pyarrow reads it natively, in parallel
+        return pd.read_parquet(name)
     return pd.read_parquet(fh)
 
 
@@ -151,46 +164,87 @@ def materializer_named(name: str) -> Materializer:
 
 
 class _Hashing:
-    """A write-only binary stream that hashes what passes through, one pass and no copy. Big
-    chunks are hashed on a helper thread while the file write of the same chunk runs (both
-    release the GIL), so hashing adds little to the time of writing."""
+    """A write-only binary stream that hashes what passes through, one pass, on a helper thread.
+
+    A big buffer is hashed while the file write of it runs (both release the GIL), and before
+    ``write`` returns, since its writer may reuse it; one that stays as it is (numpy's array,
+    ``write_stable``) can go on hashing while the file is synced. ``bytes`` pieces cannot change:
+    they are gathered into 4 MiB batches hashed in one call each (pyarrow writes 1 MiB pieces;
+    a hand-over per piece would wait on the GIL each time), at most two batches behind."""
 
     _BIG = 1 << 20
+    _BATCH = 4 << 20
 
     def __init__(self, fh: IO[bytes]) -> None:
         import hashlib
 
         self._fh = fh
         self._digest = hashlib.sha256()
-        self._pending: Any = None
+        self._pending: Any = None  # the helper's job in progress
+        self._batch: list[bytes] = []
+        self._batched = 0
         self._pool: Any = None
 
-    def write(self, data: Any) -> int:
-        view = memoryview(data).cast("B")
-        if len(view) < self._BIG:
-            self._wait()
-            self._digest.update(view)
-            self._fh.write(view)
-            return len(view)
+    def _submit(self, data: Any) -> None:
         if self._pool is None:
             from concurrent.futures import ThreadPoolExecutor
 
             self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="zenml-notebook-hash")
-        self._wait()
-        self._pending = self._pool.submit(self._digest.update, view)  # in order: one chunk at a time
-        self._fh.write(view)
-        return len(view)
+        self._wait_helper()
+        self._pending = self._pool.submit(self._digest.update, data)
 
-    def _wait(self) -> None:
+    def _wait_helper(self) -> None:
         if self._pending is not None:
             self._pending.result()
             self._pending = None
 
+    def _flush_batch(self) -> None:
+        if self._batch:
+            joined = self._batch[0] if len(self._batch) == 1 else b"".join(self._batch)
+            self._batch, self._batched = [], 0
+            self._submit(joined)
+
+    def write(self, data: Any) -> int:
+        if type(data) is bytes and len(data) < self._BATCH:
+            self._batch.append(data)
+            self._batched += len(data)
+            if self._batched >= self._BATCH:
+                self._flush_batch()
+            self._fh.write(data)
+            return len(data)
+        view = memoryview(data).cast("B")
+        self._flush_batch()
+        if len(view) < self._BIG:
+            self._wait_helper()
+            self._digest.update(view)
+            self._fh.write(view)
+            return len(view)
+        self._submit(view)
+        self._fh.write(view)
+        self._wait_helper()  # hashed before the writer has it back
+        return len(view)
+
+    def write_stable(self, data: Any) -> int:
+        """Write a buffer that stays as it is until the file is complete (an array's own memory):
+        its hashing may go on while the file is synced."""
+        view = memoryview(data).cast("B")
+        self._flush_batch()
+        self._submit(view)
+        self._fh.write(view)
+        return len(view)
+
+    def _wait(self) -> None:
+        self._flush_batch()
+        self._wait_helper()
+
     def hexdigest(self) -> str:
         self._wait()
-        if self._pool is not None:
-            self._pool.shutdown()
         return self._digest.hexdigest()
+
+    def close_pool(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown()  # waits for a chunk still being hashed
+            self._pool = None
 
     def flush(self) -> None:
         self._fh.flush()
@@ -216,13 +270,16 @@ def store_value(store: Any, path: str, value: Any, mat: Materializer) -> str:
     """Write ``value`` to ``path`` in the store; returns the content hash (sha256 prefix). Big
     values stream: the hash is taken while writing, no whole byte string is built."""
     if mat.dump is not None:
-        with store.open_write(path) as fh:
-            hashing = _Hashing(fh)
-            try:
+        hashing: _Hashing | None = None
+        try:
+            with store.open_write(path) as fh:
+                hashing = _Hashing(fh)
                 mat.dump(value, hashing)  # type: ignore[arg-type]
-            finally:
-                digest = hashing.hexdigest()  # the last chunk is hashed before the file is closed
-        return digest[:32]
+            # the last big chunk may still be hashing: it overlaps the file's fdatasync
+            return hashing.hexdigest()[:32]
+        finally:
+            if hashing is not None:
+                hashing.close_pool()
     import hashlib
 
     data = mat.dumps(value)

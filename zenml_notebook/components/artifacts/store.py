@@ -250,12 +250,12 @@ class ArtifactStore:
             staged.flush()
             size = max(staged.tell(), 1)
 
-            from .transfer import TransferProgress
+            from .transfer import TransferProgress, part_options
 
             progress = TransferProgress("uploading", path, size)
 
             def put(fs: Any) -> None:
-                fs.put_file(staged.name, key, callback=progress)
+                fs.put_file(staged.name, key, callback=progress, **part_options(self.flavor, size, upload=True))
                 fs.invalidate_cache()
 
             saved, self.timeout = self.timeout, self.timeout + size / 1e6  # a big upload: its transfer time on top (1 MB/s floor)
@@ -277,12 +277,13 @@ class ArtifactStore:
                 return
             size = self.size(path)
             with tempfile.NamedTemporaryFile(prefix="zenml-artifact-", delete=True) as staged:
-                from .transfer import TransferProgress
+                from .transfer import TransferProgress, part_options
 
                 progress = TransferProgress("downloading", path, size)
                 saved, self.timeout = self.timeout, self.timeout + size / 1e6  # transfer time on top (1 MB/s floor)
                 try:
-                    self._remote("read from", path, lambda fs: fs.get_file(key, staged.name, callback=progress))
+                    self._remote("read from", path, lambda fs: fs.get_file(key, staged.name, callback=progress,
+                                                                           **part_options(self.flavor, size, upload=False)))
                 finally:
                     self.timeout = saved
                     progress.finish()
