@@ -64,7 +64,8 @@ bench: venv
 	$(BENCH) benchmarks/bench_pipelines.py
 	$(BENCH) benchmarks/bench_server.py
 	$(BENCH) benchmarks/bench_worker.py
-	$(BENCH) benchmarks/bench_steps.py
+	$(BENCH) benchmarks/bench_steps.py --runs 3 --long
+	$(BENCH) benchmarks/bench_big.py --runs 3 --stores local,gcs,s3
 	$(BENCH) benchmarks/bench_registry.py
 	$(BENCH) benchmarks/bench_lifecycle.py
 	$(BENCH) benchmarks/bench_explorer.py
@@ -76,7 +77,7 @@ bench: venv
 	touch $@
 
 bench-compare: venv .venv-zenml/.installed
-	$(PY) benchmarks/bench_compare.py --runs 5
+	$(BENCH) benchmarks/bench_compare.py --runs 5
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -125,7 +125,7 @@ def main() -> None:
             t = time.perf_counter()
             pipe(salt=next(salt))
             per_step.setdefault(label, []).append((time.perf_counter() - t - base) / (n if make is fan_of else n - 1))
-            memory[label] = _vm_hwm_mb()
+            memory.setdefault(label, _vm_hwm_mb())  # the high-water mark after its first round
     f = statistics.median(floor)
     fd = statistics.median(durable_floor)
     print(f"per-step cost, warm process, cache off, default stack (SQLite WAL + local folder); {args.runs} rounds, medians")
