@@ -326,6 +326,17 @@ def test_a_10_000_step_chain_is_recorded_whole_and_rerun_from_cache(repo: Path) 
     assert {s.state for s in again.steps} == {"cached"} and again.output("inc_9999") == 9_999
 
 
+_HEAVY = """
+@pipeline(cache=False)
+def heavy(salt: int = 0):
+    v = seed(salt=salt)
+    for _ in range(3000):  # a few seconds at least: the kill lands mid-run
+        v = grow(v)
+
+if __name__ == "__main__":
+    heavy(salt=int(sys.argv[1]))
+"""
+
 KILLED_RUN = """
 import sys
 from zenml_notebook import pipeline, step
@@ -337,16 +348,7 @@ def seed(salt: int) -> bytes:
 @step
 def grow(x: bytes) -> bytes:
     return x[:1] * 2_000_000
-
-@pipeline(cache=False)
-def heavy(salt: int = 0):
-    v = seed(salt=salt)
-    for _ in range(3000):  # a few seconds at least: the kill lands mid-run
-        v = grow(v)
-
-if __name__ == "__main__":
-    heavy(salt=int(sys.argv[1]))
-"""
+""" + _HEAVY
 
 KILLED_NUMPY_RUN = """
 import sys
@@ -360,16 +362,7 @@ def seed(salt: int) -> np.ndarray:
 @step
 def grow(x: np.ndarray) -> np.ndarray:
     return x + 1.0
-
-@pipeline(cache=False)
-def heavy(salt: int = 0):
-    v = seed(salt=salt)
-    for _ in range(3000):  # a few seconds at least: the kill lands mid-run
-        v = grow(v)
-
-if __name__ == "__main__":
-    heavy(salt=int(sys.argv[1]))
-"""
+""" + _HEAVY
 
 
 @pytest.mark.parametrize(("after", "kind"), [(0.8, "bytes"), (1.6, "bytes"), (2.4, "bytes"), (1.6, "numpy")])

@@ -201,8 +201,13 @@ class _Hashing:
     def _flush_batch(self) -> None:
         if self._batch:
             joined = self._batch[0] if len(self._batch) == 1 else b"".join(self._batch)
+            small = self._batched < self._BIG
             self._batch, self._batched = [], 0
-            self._submit(joined)
+            if small:  # a small file, or its tail: no helper thread for that
+                self._wait_helper()
+                self._digest.update(joined)
+            else:
+                self._submit(joined)
 
     def write(self, data: Any) -> int:
         if type(data) is bytes and len(data) < self._BATCH:
