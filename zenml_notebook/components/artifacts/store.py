@@ -255,7 +255,7 @@ class ArtifactStore:
             progress = TransferProgress("uploading", path, size)
 
             def put(fs: Any) -> None:
-                fs.put_file(staged.name, key, callback=progress, **part_options(self.flavor, size, upload=True))
+                fs.put_file(staged.name, key, callback=progress, **part_options(fs, self.flavor, size, upload=True))
                 fs.invalidate_cache()
 
             saved, self.timeout = self.timeout, self.timeout + size / 1e6  # a big upload: its transfer time on top (1 MB/s floor)
@@ -283,7 +283,7 @@ class ArtifactStore:
                 saved, self.timeout = self.timeout, self.timeout + size / 1e6  # transfer time on top (1 MB/s floor)
                 try:
                     self._remote("read from", path, lambda fs: fs.get_file(key, staged.name, callback=progress,
-                                                                           **part_options(self.flavor, size, upload=False)))
+                                                                           **part_options(fs, self.flavor, size, upload=False)))
                 finally:
                     self.timeout = saved
                     progress.finish()

@@ -20,6 +20,7 @@ step's logs.
 
 from __future__ import annotations
 
+import inspect
 import os
 import sys
 import time
@@ -33,17 +34,22 @@ ENV_NOTICE = "ZENML_NOTEBOOK_TRANSFER_NOTICE"
 _MIN_PART, _MAX_PART, _ALIGN = 5 * 2**20, 64 * 2**20, 2**18
 
 
-def part_options(flavor: str, size: int, *, upload: bool) -> dict[str, Any]:
-    """``put_file`` (``upload``) or ``get_file`` keywords for an object of ``size`` bytes."""
+def part_options(fs: Any, flavor: str, size: int, *, upload: bool) -> dict[str, Any]:
+    """``fs.put_file`` (``upload``) or ``fs.get_file`` keywords for an object of ``size`` bytes:
+    only those the installed client takes (an older gcsfs would send unknown ones to GCS as
+    query parameters; an older s3fs to S3 as request fields)."""
     part = min(max(size // 10, _MIN_PART), _MAX_PART)
     part += -part % _ALIGN  # round up to a multiple of 256 KiB
     in_flight = max(1, min(4, size // (20 * part)))  # parts at once: the clients hold about two copies of each
     if flavor == "s3":
-        return {"chunksize": part, "max_concurrency": in_flight}
+        wanted = {"chunksize": part, "max_concurrency": in_flight}
+        method = type(fs)._put_file if upload else type(fs)._get_file
+        return {k: v for k, v in wanted.items() if k in inspect.signature(method).parameters}
     if flavor == "gcs":
         if upload:  # gcsfs uploads one part at a time
-            return {"chunksize": part}
-        return {"concurrency": in_flight, "chunk_size": part, "max_prefetch_size": in_flight * part}
+            return {"chunksize": part} if "chunksize" in inspect.signature(type(fs)._put_file).parameters else {}
+        if hasattr(type(fs), "_get_file_concurrent"):  # gcsfs 2026: it takes (and removes) these
+            return {"concurrency": in_flight, "chunk_size": part, "max_prefetch_size": in_flight * part}
     return {}
 
 
