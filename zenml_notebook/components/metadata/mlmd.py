@@ -322,6 +322,8 @@ class MLMDStore:
         if load_seconds + store_seconds >= 0.001:  # the time outside the function body (reading inputs, writing outputs), when it counts
             props["load_seconds"].double_value = load_seconds
             props["store_seconds"].double_value = store_seconds
+        else:  # what is returned is what a reader will get
+            load_seconds = store_seconds = 0.0
         artifact_type = self._type_id(ARTIFACT)
         # artifacts that exist already (inputs, a cache hit's outputs) go by id in their event only:
         # put_execution would otherwise rewrite each of them, and could undo a concurrent deletion
