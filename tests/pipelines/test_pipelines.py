@@ -259,6 +259,47 @@ def test_pandas_dataframes_as_parquet(repo: Path) -> None:
     assert api.artifact_store().read_bytes(api.artifact_store().relative(art.uri))[:4] == b"PAR1"
 
 
+def test_progress_redraws_a_few_times_a_second_however_many_steps() -> None:
+    """A notebook's progress line is redrawn at most every Progress.EVERY seconds (a failure and
+    the end at once), from running counts: 5 000 steps do not send 5 000 redraws of 5 000 squares
+    (drawn at every step, a 3 000-step run sent 2.2 GB of HTML). Big runs show one bar."""
+    import time
+
+    from zenml_notebook.pipelines.progress import Progress
+
+    class Handle:
+        def __init__(self) -> None:
+            self.views: list[Any] = []
+
+        def update(self, view: Any) -> None:
+            self.views.append(view)
+
+    steps = [f"s{i}" for i in range(5000)]
+    progress = Progress("big-run", steps)
+    progress._handle = handle = Handle()
+    started = time.monotonic()
+    for i, name in enumerate(steps[:-1]):
+        progress.start(name)
+        progress.done(name, "cached" if i % 4 == 0 else "complete")
+    elapsed = time.monotonic() - started
+    assert len(handle.views) <= 1 + elapsed / Progress.EVERY + 1
+    progress.start(steps[-1])
+    before = len(handle.views)
+    progress.done(steps[-1], "failed")  # shown at once
+    assert len(handle.views) == before + 1 and "failed: s4999" in handle.views[-1].text
+    progress.close("failed")
+    last = handle.views[-1]
+    assert "big-run [failed] 4999/5000 steps done (1250 cached), failed: s4999" == last.text
+    assert len(last.html) < 2000 and "title='3749 complete'" in last.html and "title='1 failed'" in last.html
+
+    small = Progress("small-run", ["a", "b"])
+    small._handle = handle = Handle()
+    small.start("a")
+    small.done("a", "complete")
+    small.close("complete")
+    assert handle.views[-1].html.count("title='") == 2  # a square per step
+
+
 def test_terminal_progress_bar(repo: Path) -> None:
     """On a terminal the run draws a text progress bar on stderr."""
     import pty

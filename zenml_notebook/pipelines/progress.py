@@ -1,20 +1,34 @@
-"""Live progress of a run: an updating line in a notebook, a text bar on a terminal."""
+"""Live progress of a run: an updating line in a notebook, a text bar on a terminal.
+
+Redrawn at most every ``Progress.EVERY`` seconds (and always for a failure and at the end), from
+counts kept as steps change: a 3 000-step run redrawn at every step cost 3.9 ms a step and sent
+2.2 GB of HTML to the notebook. A run of up to ``SQUARES`` steps shows a square per step; a bigger
+one a bar with a segment per state.
+"""
 
 from __future__ import annotations
 
 import html
 import sys
+import time
 from typing import Any
 
 __all__ = ["Progress"]
 
 
 class Progress:
+    EVERY = 0.25  # seconds between redraws
+    SQUARES = 200  # steps drawn one square each; above, one bar
+
     def __init__(self, run: str, steps: list[str]) -> None:
         self.run = run
         self.steps = steps
         self.states: dict[str, str] = {}
         self.state = "running"
+        self._count = {"complete": 0, "cached": 0, "failed": 0}
+        self._running: dict[str, None] = {}  # in the order they started
+        self._failed: list[str] = []
+        self._drawn = 0.0
         self._handle: Any = None
         self._tty = False
         shell = None
@@ -26,52 +40,74 @@ class Progress:
             from IPython.display import display
 
             self._handle = display(_View(self), display_id=True)
+            self._drawn = time.monotonic()
         else:
             self._tty = sys.stderr.isatty()
 
     def _counts(self) -> str:
-        done = sum(1 for s in self.states.values() if s == "complete")
-        cached = sum(1 for s in self.states.values() if s == "cached")
-        failed = [k for k, s in self.states.items() if s == "failed"]
-        running = [k for k, s in self.states.items() if s == "running"]
+        done, cached = self._count["complete"], self._count["cached"]
         text = f"{done + cached}/{len(self.steps)} steps done ({cached} cached)"
-        if running:
-            text += f", running: {', '.join(running)}"
-        if failed:
-            text += f", failed: {', '.join(failed)}"
+        if self._running:
+            names = list(self._running)
+            text += f", running: {', '.join(names[:3])}{f' and {len(names) - 3} more' if len(names) > 3 else ''}"
+        if self._failed:
+            text += f", failed: {', '.join(self._failed)}"
         return text
 
     def _render_html(self) -> str:
         from ..display import PENDING_COLOR, STATE_COLORS
 
-        cells = "".join(
-            f"<span title='{html.escape(s)}: {html.escape(self.states.get(s, 'pending'))}' style='display:inline-block;width:12px;"
-            f"height:12px;margin-right:2px;background:{STATE_COLORS.get(self.states.get(s, ''), PENDING_COLOR)}'></span>"
-            for s in self.steps
-        )
+        if len(self.steps) <= self.SQUARES:
+            cells = "".join(
+                f"<span title='{html.escape(s)}: {html.escape(self.states.get(s, 'pending'))}' style='display:inline-block;width:12px;"
+                f"height:12px;margin-right:2px;background:{STATE_COLORS.get(self.states.get(s, ''), PENDING_COLOR)}'></span>"
+                for s in self.steps
+            )
+        else:  # one bar: a segment per state, in proportion
+            total = len(self.steps)
+            parts = [*self._count.items(), ("running", len(self._running))]
+            pending = total - sum(n for _, n in parts)
+            segments = "".join(
+                f"<span title='{n} {state}' style='display:inline-block;height:12px;width:{100 * n / total:.3f}%;"
+                f"background:{STATE_COLORS.get(state, PENDING_COLOR)}'></span>"
+                for state, n in [*parts, ("pending", pending)] if n
+            )
+            cells = f"<span style='display:inline-flex;width:240px;vertical-align:middle'>{segments}</span>"
         return f"<div class='zenml-notebook-progress'><b>{html.escape(self.run)}</b> [{html.escape(self.state)}] {cells} {html.escape(self._counts())}</div>"
 
-    def _update(self) -> None:
+    def _update(self, *, force: bool = False) -> None:
+        if self._handle is None and not self._tty:
+            return
+        now = time.monotonic()
+        if not force and now - self._drawn < self.EVERY:
+            return
+        self._drawn = now
         if self._handle is not None:
             self._handle.update(_View(self))
-        elif self._tty:
+        else:
             total = len(self.steps)
-            finished = sum(1 for s in self.states.values() if s in ("complete", "cached", "failed"))
+            finished = sum(self._count.values())
             bar = "#" * int(20 * finished / max(total, 1))
             sys.stderr.write(f"\r{self.run} [{bar:<20}] {self._counts()}\033[K")
             sys.stderr.flush()
 
     def start(self, step: str) -> None:
         self.states[step] = "running"
+        self._running[step] = None
         self._update()
 
     def done(self, step: str, state: str) -> None:
         self.states[step] = state
-        self._update()
+        self._running.pop(step, None)
+        if state in self._count:
+            self._count[state] += 1
+        if state == "failed":
+            self._failed.append(step)
+        self._update(force=state == "failed")
 
     def close(self, state: str) -> None:
         self.state = state
-        self._update()
+        self._update(force=True)
         if self._tty and self._handle is None:
             sys.stderr.write("\n")
 
