@@ -11,8 +11,10 @@
   fsynced) to the local artifact store, as in real runs.
 * a 1 000-wide fan-out (one source, 1 000 independent steps) per step.
 * peak memory (VmHWM) after each size, to see it grow at most linearly.
+* with --kernel: the same chains in a real IPython kernel (jupyter_client), where the run's
+  progress line is a live display, timed inside the kernel.
 
-Run: `python benchmarks/bench_steps.py [--runs N] [--long]`.
+Run: `python benchmarks/bench_steps.py [--runs N] [--long] [--kernel]`.
 """
 
 from __future__ import annotations
@@ -40,7 +42,10 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--long", action="store_true", help="also 10 000 steps (about a minute)")
+    parser.add_argument("--kernel", action="store_true", help="also per step in a real IPython kernel")
     args = parser.parse_args()
+    if args.kernel:
+        in_kernel(args.runs)
     work = Path(tempfile.mkdtemp(prefix="zn-bench-steps-"))
     os.chdir(work)
     os.environ["ZENML_NOTEBOOK_CONFIG_DIR"] = str(work / "config")
@@ -136,6 +141,64 @@ def main() -> None:
         m = statistics.median(values)
         print(f"{label:36} {m * 1000:8.2f}ms {m / f:7.2f}x {m / fd:12.2f}x {memory[label]:7.0f}MB")
     print("JSON " + json.dumps({"floor_ms": f * 1000, "floor_with_file_ms": fd * 1000, **{k: statistics.median(v) * 1000 for k, v in per_step.items()}, "peak_mb": memory}))
+
+
+KERNEL_SETUP = """
+import os, time, statistics
+os.chdir({work!r})
+os.environ["ZENML_NOTEBOOK_CONFIG_DIR"] = {config!r}
+from zenml_notebook import api, pipeline, step
+api.init(".")
+
+@step
+def seed(salt: int) -> int:
+    return salt
+
+@step
+def inc(x: int) -> int:
+    return x + 1
+
+def chain_of(n):
+    @pipeline(name=f"chain{{n}}", cache=False)
+    def chain(salt: int = 0) -> None:
+        v = seed(salt=salt)
+        for _ in range(n - 1):
+            v = inc(v)
+    return chain
+
+salts = iter(range(10**9))
+def per_step(n):
+    one, many = chain_of(1), chain_of(n)
+    t = time.perf_counter(); one(salt=next(salts)); base = time.perf_counter() - t
+    t = time.perf_counter(); many(salt=next(salts)); return (time.perf_counter() - t - base) / (n - 1)
+"""
+
+
+def in_kernel(runs: int) -> None:
+    """Per step in a real IPython kernel: the run's progress is a live display there."""
+    from jupyter_client.manager import start_new_kernel
+
+    work = Path(tempfile.mkdtemp(prefix="zn-bench-kernel-"))
+    km, kc = start_new_kernel(kernel_name="python3", cwd=str(work))
+    try:
+        def run(code: str) -> str:
+            out: list[str] = []
+            reply = kc.execute_interactive(code, timeout=600, output_hook=lambda m: out.append(m["content"].get("text", "")) if m["msg_type"] == "stream" else None)
+            if reply["content"]["status"] != "ok":
+                raise RuntimeError(f"kernel: {reply['content'].get('ename')}: {reply['content'].get('evalue')}")
+            return "".join(out)
+
+        run(KERNEL_SETUP.format(work=str(work), config=str(work / "config")))
+        print(f"per step in a real IPython kernel (progress displayed), cache off; {runs} rounds, medians")
+        results = {}
+        for n in (20, 100, 1000):
+            text = run(f"print(statistics.median(per_step({n}) for _ in range({runs})))")
+            results[f"kernel chain {n}"] = float(text.strip()) * 1000
+            print(f"{'chain ' + str(n):36} {results[f'kernel chain {n}']:8.2f}ms")
+        print("JSON " + json.dumps(results))
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
 
 
 if __name__ == "__main__":
