@@ -147,11 +147,16 @@ remote_cells = [
         "scheduler = os.environ.get('ZN_DEMO_DASK_SCHEDULER')\n"
         "dask_options = f'--scheduler-address {scheduler}' if scheduler else '--n-workers 2'"
     ),
+    new_markdown_cell(
+        "Registering is idempotent: run this cell again and what is registered with the same settings "
+        "stays as it is. `--update` gives an existing component these settings, so after the services "
+        "move (a new `make demo` picks new ports) the stack follows them."
+    ),
     new_code_cell(
-        "%zenml metadata register team-mysql --flavor mysql --host {host} --port {port} --username {user} --passwd-env ZN_DEMO_MYSQL_PASSWORD --database {database}\n"
-        "%zenml artifacts register team-gcs --path gs://{bucket}/zenml {gcs_options}\n"
-        "%zenml orchestrator register team-dask --flavor dask {dask_options}\n"
-        "%zenml stack register team -m team-mysql -a team-gcs -o team-dask --set"
+        "%zenml metadata register team-mysql --flavor mysql --host {host} --port {port} --username {user} --passwd-env ZN_DEMO_MYSQL_PASSWORD --database {database} --update\n"
+        "%zenml artifacts register team-gcs --path gs://{bucket}/zenml {gcs_options} --update\n"
+        "%zenml orchestrator register team-dask --flavor dask {dask_options} --update\n"
+        "%zenml stack register team -m team-mysql -a team-gcs -o team-dask --set --update"
     ),
     new_code_cell("%zenml stack describe"),
     new_code_cell(PIPELINE_SOURCE),

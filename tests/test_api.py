@@ -22,11 +22,16 @@ from zenml_notebook.registry import Registry
 
 
 def test_register_describe_update_delete_a_component(repo: Path) -> None:
-    record = api.register_component("artifact_store", "scratch", "local", {"path": "scratch"})
+    record, outcome = api.register_component("artifact_store", "scratch", "local", {"path": "scratch"})
     assert (record.kind, record.name, record.flavor, record.config) == ("artifact_store", "scratch", "local", {"path": "scratch"})
+    assert outcome == "registered"
     assert not (repo / "scratch").exists()  # verified, and what the check made is gone again
-    with pytest.raises(AlreadyExistsError, match="artifact store 'scratch' already exists"):
+    assert api.register_component("artifact_store", "scratch", "local", {"path": "scratch"}) == (record, "unchanged")
+    with pytest.raises(AlreadyExistsError, match="artifact store 'scratch' already exists with other settings"):
         api.register_component("artifact_store", "scratch", "local", {"path": "x"})
+    again, outcome = api.register_component("artifact_store", "scratch", "local", {"path": "x"}, update=True)
+    assert (outcome, again.config, again.version) == ("updated", {"path": "x"}, record.version + 1)
+    api.update_component("artifact_store", "scratch", {"path": "scratch"})
     before, after = api.update_component("artifact_store", "scratch", {"path": "other"})
     assert (before.config["path"], after.config["path"]) == ("scratch", "other")
     assert api.get_component("artifact_store", "scratch") == (after, [])

@@ -46,10 +46,9 @@ CASES = [
     ("metadata describe nope",
      "metadata store 'nope' does not exist; register it with `metadata register nope --flavor mysql|sqlite ...` (registered: default)"),
     # duplicates
-    ("stack register default -m default -a default -o default",
-     "stack 'default' already exists; pick another name, or change it with `stack update default ...`"),
-    ("metadata register default --flavor sqlite",
-     "metadata store 'default' already exists; pick another name or change it with `metadata update default ...`"),
+    ("metadata register default --flavor sqlite --uri other.db",
+     "metadata store 'default' already exists with other settings (its uri is different); change it with "
+     "`metadata update default ...`, or add --update to register it with these settings"),
     ("stack copy default default", "stack 'default' already exists; pick another name"),
     ("stack rename default default", "stack 'default' already exists; pick another name"),
     # names with spaces, quotes, markup, shell syntax

@@ -196,3 +196,39 @@ def test_a_gcs_error_is_one_line_without_library_warnings(cli, workdir: Path, tm
         "zenml-notebook: error: artifact store 'g': no Google credentials for gs://some-bucket/x: pass --credentials-file, "
         "use --anonymous for an emulator or public bucket, or run `gcloud auth application-default login`"
     ]
+
+
+def test_registering_again_is_idempotent_and_update_gives_new_settings(cli, workdir: Path, tmp_path: Path) -> None:
+    """A notebook's registration cell runs again: the same settings change nothing; other
+    settings are refused with the fix, or applied with --update (one convention for every kind)."""
+    assert cli("init").code == 0
+    first = cli("orchestrator", "register", "dask1", "--flavor", "dask", "--n-workers", "3")
+    assert first.out == "registered orchestrator 'dask1' (dask: n_workers=3)\n"
+    again = cli("orchestrator", "register", "dask1", "--flavor", "dask", "--n-workers", "3")
+    assert (again.code, again.out) == (0, "orchestrator 'dask1' is already registered with these settings; nothing changed\n")
+    other = cli("orchestrator", "register", "dask1", "--flavor", "dask", "--n-workers", "4")
+    assert (other.code, other.err) == (2, (
+        "zenml-notebook: error: orchestrator 'dask1' already exists with other settings (its n_workers is different); "
+        "change it with `orchestrator update dask1 ...`, or add --update to register it with these settings\n"
+    ))
+    flavor = cli("orchestrator", "register", "dask1", "--flavor", "local")
+    assert flavor.code == 2 and "(its flavor is dask)" in flavor.err
+    updated = cli("orchestrator", "register", "dask1", "--flavor", "dask", "--scheduler-address", "tcp://127.0.0.1:8786", "--update")
+    assert updated.out == "updated orchestrator 'dask1' (dask: scheduler_address=tcp://127.0.0.1:8786)\n"  # n_workers is gone
+    # a secret typed again is the same setting when it is the same value
+    mysql = ("metadata", "register", "db", "--flavor", "mysql", "--host", "h", "--username", "u", "--database", "d", "--no-verify", "--passwd")
+    assert cli(*mysql, input="s3cret-pw\n").code == 0
+    assert "already registered with these settings" in cli(*mysql, input="s3cret-pw\n").out
+    assert "(its password is different)" in cli(*mysql, input="other-pw\n").err
+    # stacks
+    stack = ("stack", "register", "s", "-m", "default", "-a", "default", "-o", "dask1")
+    assert cli(*stack).out == "registered stack 's'; activate it with `stack set s`\n"
+    assert cli(*stack, "--set").out == "stack 's' is already registered with these components; it is now the active stack\n"
+    r = cli("stack", "register", "s", "-m", "default", "-a", "default", "-o", "default")
+    assert r.err == (
+        "zenml-notebook: error: stack 's' already exists with other components (its orchestrator 'dask1'); change it with "
+        "`stack update s ...`, or add --update to register it with these components\n"
+    )
+    r = cli("stack", "register", "s", "-m", "default", "-a", "default", "-o", "default", "--update")
+    assert r.out == "updated stack 's'; activate it with `stack set s`\n"
+    assert "orchestrator: default" in cli("stack", "describe", "s").out

@@ -72,7 +72,7 @@ def test_same_name_at_once_exactly_one_wins(repo: Path) -> None:
     assert outs.count("won\n") == 1
     losers = [o for o in outs if o != "won\n"]
     assert losers == [
-        "lost: orchestrator 'same' already exists; pick another name or change it with `orchestrator update same ...`\n"
+        "lost: orchestrator 'same' already exists with other settings (its n_workers is different); change it with `orchestrator update same ...`, or add --update to register it with these settings\n"
     ] * 7
     for r in results:  # only the "needs distributed" install hint may appear
         assert "locked" not in r.stderr and "Traceback" not in r.stderr, r.stderr

@@ -107,7 +107,7 @@ def test_config_repr_masks_secret_fields(repo: Path) -> None:
     from zenml_notebook import api
     from zenml_notebook.flavors import config_model
 
-    record = api.register_component(
+    record, _ = api.register_component(
         "metadata_store", "db", "mysql", {"host": "h", "username": "u", "password": "plain-pw", "database": "d"}, verify=False
     )
     model = config_model("metadata_store", "mysql").model_validate(record.config)

@@ -316,42 +316,64 @@ def get_component(kind: str, name: str | None = None) -> tuple[ComponentRecord, 
 
 
 def register_component(
-    kind: str, name: str, flavor: str, config: Mapping[str, Any] | None = None, *, verify: bool = True
-) -> ComponentRecord:
+    kind: str, name: str, flavor: str, config: Mapping[str, Any] | None = None, *, verify: bool = True, update: bool = False
+) -> tuple[ComponentRecord, str]:
     """Register a component; plain values of secret fields go to the secret store.
 
-    With ``verify`` a store that can be reached (MySQL) is checked first, and a
-    failing one is not saved.
+    Idempotent, so a notebook's registration cell can run again: a component that exists with
+    this flavor and these settings is left as it is ("unchanged"); one with other settings is
+    refused, or with ``update`` given exactly these settings ("updated"). With ``verify`` a
+    store that can be reached (MySQL) is checked before anything is saved. Returns the record
+    and what was done: "registered", "unchanged" or "updated".
     """
     check_name(KIND_LABELS[kind], name)
     settings.check_flavor(kind, flavor)
     repo, registry = open_repository(create=True)
     raw = settings.local_paths(kind, flavor, repo, dict(config or {}))
     validated, pending = settings.validate(kind, flavor, name, raw)
+
+    def existing(session: Session) -> ComponentRecord | None:
+        """The record if it exists; None if not; raises if it differs and may not be updated."""
+        record = session.get_component(kind, name)
+        if record is None or settings.same_settings(record, flavor, validated, pending) or update:
+            return record
+        raise AlreadyExistsError(
+            f"{KIND_LABELS[kind]} {name!r} already exists with other settings "
+            f"({settings.difference(record, flavor, validated, pending)}); change it with "
+            f"`{COMMAND_OF_KIND[kind]} update {name} ...`, or add --update to register it with these settings"
+        )
+
     with registry.read() as session:
-        if session.get_component(kind, name) is None and verify:
-            settings.verify(repo, kind, flavor, name, validated, pending)
+        before = existing(session)
+    if before is not None and settings.same_settings(before, flavor, validated, pending):
+        return before, "unchanged"
+    if before is not None:
+        _, after = update_component(kind, name, dict(config or {}), flavor=flavor, verify=verify, replace=True)
+        return after, "updated"
+    if verify:
+        settings.verify(repo, kind, flavor, name, validated, pending)
     with registry.write() as session:
-        if session.get_component(kind, name) is not None:
-            raise AlreadyExistsError(
-                f"{KIND_LABELS[kind]} {name!r} already exists; pick another name or change it "
-                f"with `{COMMAND_OF_KIND[kind]} update {name} ...`"
-            )
+        raced = existing(session)  # registered by someone else meanwhile
+        if raced is not None:
+            if settings.same_settings(raced, flavor, validated, pending):
+                return raced, "unchanged"
+            raise AlreadyExistsError(f"{KIND_LABELS[kind]} {name!r} was registered by someone else meanwhile; run the command again")
         with settings.stored_secrets(validated, pending) as stored:
             session.add_component(kind, name, flavor, stored)
         record = session.get_component(kind, name)
     assert record is not None
-    return record
+    return record, "registered"
 
 
 def update_component(
     kind: str, name: str, changes: Mapping[str, Any], *, flavor: str | None = None, verify: bool = True,
-    expected_version: int | None = None,
+    expected_version: int | None = None, replace: bool = False,
 ) -> tuple[ComponentRecord, ComponentRecord]:
     """Change some settings (``None`` leaves a setting as it is); returns (before, after).
 
     ``expected_version`` (what a form read) refuses the change if someone changed the
-    component since; without it the changes apply on top of the current settings."""
+    component since; without it the changes apply on top of the current settings (with
+    ``replace``, ``changes`` are all its settings: what it does not name goes back to defaults)."""
     repo, registry = open_repository(create=True)
     raw = {k: v for k, v in changes.items() if v is not None}
 
@@ -362,7 +384,7 @@ def update_component(
         new_flavor = flavor or before.flavor
         if new_flavor != before.flavor:
             settings.check_flavor(kind, new_flavor)
-        base = dict(before.config) if new_flavor == before.flavor else {}
+        base = dict(before.config) if new_flavor == before.flavor and not replace else {}
         merged = {**base, **settings.local_paths(kind, new_flavor, repo, raw)}
         return (before, new_flavor, *settings.validate(kind, new_flavor, name, merged))
 
@@ -472,20 +494,29 @@ def register_stack(
     orchestrator: str,
     *,
     activate: bool = False,
-) -> StackRecord:
+    update: bool = False,
+) -> tuple[StackRecord, str]:
+    """Register a stack; idempotent like :func:`register_component` (the same components:
+    "unchanged"; others: refused, or with ``update`` pointed at these: "updated")."""
     check_name("stack", name)
     wanted = {"metadata_store": metadata_store, "artifact_store": artifact_store, "orchestrator": orchestrator}
     with _writable().write() as session:
-        if session.get_stack(name) is not None:
+        before = session.get_stack(name)
+        if before is not None and before.components != wanted and not update:
+            differ = ", ".join(f"{KIND_LABELS[k]} {before.components[k]!r}" for k in KINDS if before.components[k] != wanted[k])
             raise AlreadyExistsError(
-                f"stack {name!r} already exists; pick another name, or change it with "
-                f"`stack update {name} ...`"
+                f"stack {name!r} already exists with other components (its {differ}); change it with `stack update {name} ...`, "
+                "or add --update to register it with these components"
             )
         validate_stack(name, _resolve_parts(session, wanted))
-        session.add_stack(name, wanted)
+        if before is None:
+            session.add_stack(name, wanted)
+        elif before.components != wanted:
+            session.update_stack(name, wanted, expected_version=before.version)
         if activate:
             session.set_active(name)
-        return _stack(session, name)
+        outcome = "registered" if before is None else "unchanged" if before.components == wanted else "updated"
+        return _stack(session, name), outcome
 
 
 def update_stack(name: str, *, expected_version: int | None = None, **changes: str | None) -> tuple[StackRecord, StackRecord]:
@@ -762,7 +793,8 @@ def _password_for(url: str, password: str | dict[str, Any] | None) -> tuple[dict
 
 
 def connect_registry(
-    url: str, *, password: str | dict[str, Any] | None = None, connect_timeout: float | None = None, ssl_ca: str | None = None
+    url: str, *, password: str | dict[str, Any] | None = None, connect_timeout: float | None = None, ssl_ca: str | None = None,
+    lock_timeout: float | None = None,
 ) -> tuple[RegistryStatus, list[str]]:
     """Keep this repository's stacks and components in a shared MySQL/MariaDB registry.
 
@@ -775,7 +807,7 @@ def connect_registry(
 
     repo, _ = open_repository(create=True)
     local = Registry.open(repo.registry_path)
-    connection = Connection.parse(url, connect_timeout=connect_timeout, ssl_ca=ssl_ca)
+    connection = Connection.parse(url, connect_timeout=connect_timeout, ssl_ca=ssl_ca, lock_timeout=lock_timeout)
     ref, plain, to_store = _password_for(connection.url, password)
     shared = reach(connection, plain)
     before, after = shared.setup(seed=_seed_default_stack)
@@ -833,7 +865,8 @@ def disconnect_registry() -> str:
 
 
 def copy_registry_to(
-    url: str, *, password: str | dict[str, Any] | None = None, connect_timeout: float | None = None, ssl_ca: str | None = None
+    url: str, *, password: str | dict[str, Any] | None = None, connect_timeout: float | None = None, ssl_ca: str | None = None,
+    lock_timeout: float | None = None,
 ) -> tuple[list[str], list[str], list[str]]:
     """Copy this repository's own stacks and components into a shared registry, all or
     nothing: identical ones are skipped, a name there with other settings refuses the copy.
@@ -843,7 +876,7 @@ def copy_registry_to(
     from .secrets import is_ref
 
     repo, _ = open_repository(create=True)
-    connection = Connection.parse(url, connect_timeout=connect_timeout, ssl_ca=ssl_ca)
+    connection = Connection.parse(url, connect_timeout=connect_timeout, ssl_ca=ssl_ca, lock_timeout=lock_timeout)
     _, plain, _ = _password_for(connection.url, password)
     with Registry.open(repo.registry_path).read() as session:
         components, stacks = session.list_components(), session.list_stacks()

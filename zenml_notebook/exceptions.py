@@ -19,6 +19,7 @@ __all__ = [
     "NoRepositoryError",
     "NotFoundError",
     "PipelineRunError",
+    "RegistryBusyError",
     "RegistryError",
     "RepositoryError",
     "SecretError",
@@ -156,6 +157,10 @@ class RegistryError(ZenMLError, RuntimeError):
     """The registry database is corrupted, too new, or cannot be written."""
 
 
+class RegistryBusyError(RegistryError, TimeoutError):
+    """Another writer held the shared registry's lock longer than this writer's lock timeout."""
+
+
 class SecretError(ZenMLError, ValueError):
     """A secret cannot be stored or resolved."""
 
@@ -197,6 +202,7 @@ HTTP_STATUS: tuple[tuple[type[ZenMLError], int], ...] = (
     (StoreCredentialsError, 424),
     (SecretError, 424),
     (StoreConnectionError, 503),
+    (RegistryBusyError, 503),
     (NotFoundError, 404),
     (NoRepositoryError, 404),
     (InUseError, 409),

@@ -23,7 +23,9 @@ if TYPE_CHECKING:
 
     from .repository import Repository
 
-__all__ = ["LOCAL_PATH_FIELDS", "check_flavor", "drop_secrets", "local_paths", "stored_secrets", "validate", "verify"]
+__all__ = [
+    "LOCAL_PATH_FIELDS", "check_flavor", "difference", "drop_secrets", "local_paths", "same_settings", "stored_secrets", "validate", "verify",
+]
 
 # local-path settings are stored relative to the repository when inside it
 LOCAL_PATH_FIELDS = {("metadata_store", "sqlite"): "uri", ("artifact_store", "local"): "path"}
@@ -109,6 +111,42 @@ def stored_secrets(config: dict[str, Any], pending: Mapping[str, str], *, keep: 
                 secrets.store_secret(before, ref["$secret"])
         drop_secrets(config, keep)
         raise
+
+
+def _differing(record: ComponentRecord, flavor: str, config: Mapping[str, Any], pending: Mapping[str, str]) -> list[str]:
+    """The settings in which ``record`` differs from a validated config (and its plain secrets)."""
+    if record.flavor != flavor:
+        return ["flavor"]
+    differ = []
+    for key in sorted(set(record.config) | set(config)):
+        if key in pending:
+            stored = record.config.get(key)
+            try:
+                same = isinstance(stored, dict) and secrets.is_ref(stored) and secrets.resolve(stored) == pending[key]
+            except SecretError:
+                same = False
+        else:
+            same = record.config.get(key) == config.get(key)
+        if not same:
+            differ.append(key)
+    return differ
+
+
+def same_settings(record: ComponentRecord, flavor: str, config: Mapping[str, Any], pending: Mapping[str, str]) -> bool:
+    """True when registering (flavor, config, pending) again would change nothing; a secret
+    typed again counts as the same when it equals the stored one."""
+    return not _differing(record, flavor, config, pending)
+
+
+def difference(record: ComponentRecord, flavor: str, config: Mapping[str, Any], pending: Mapping[str, str]) -> str:
+    """Which settings differ, in words (never their values: they may be secrets)."""
+    keys = _differing(record, flavor, config, pending)
+    if keys == ["flavor"]:
+        return f"its flavor is {record.flavor}"
+    if len(keys) == 1:
+        return f"its {keys[0]} is different"
+    shown = keys[:5] if len(keys) <= 5 else [*keys[:4], "more"]
+    return f"its {', '.join(shown[:-1])} and {shown[-1]} are different"
 
 
 def drop_secrets(config: Mapping[str, Any], keep: Mapping[str, Any] | None = None) -> None:

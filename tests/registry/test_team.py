@@ -314,3 +314,65 @@ async def test_the_sidebar_is_told_where_the_registry_lives_and_falls_back_to_th
         assert code == 200 and took < 0.5, took
     finally:
         team_db.resume()
+
+
+def test_sixteen_writers_on_one_row_queue_without_false_conflicts(ana: Person, bob: Person, url: str, account: MySQLAccount) -> None:
+    """Two people's repositories, 16 processes at once, each pointing 'prod' at its own artifact
+    store: every one goes through (writers queue), none is lost, and only a stale read is refused."""
+    for p in (ana, bob):
+        p.ok("registry", "connect", url, "--passwd-env", "TEAM_PASSWORD")
+    for i in range(16):
+        ana.ok("artifacts", "register", f"art{i}", "--path", f"/tmp/art{i}")
+    ana.ok("stack", "register", "prod", "-m", "default", "-a", "default", "-o", "default")
+    conn = _pymysql(account)
+    with conn.cursor() as cur:
+        cur.execute("SELECT version FROM stacks WHERE name = 'prod'")
+        (initial,) = cur.fetchone()
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "zenml_notebook", "stack", "update", "prod", "-a", f"art{i}"],
+            cwd=(ana if i % 2 else bob).root, env=(ana if i % 2 else bob).env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )
+        for i in range(16)
+    ]
+    results = [(p.wait(timeout=120), p.stderr.read() if p.stderr else "") for p in procs]
+    assert [r for r in results if r[0] != 0] == []
+    with conn.cursor() as cur:
+        cur.execute("SELECT s.version, c.name FROM stacks s JOIN components c ON c.id = s.artifact_store WHERE s.name = 'prod'")
+        version, art = cur.fetchone()
+    assert version == initial + 16 and art in {f"art{i}" for i in range(16)}
+
+    from zenml_notebook import api
+    from zenml_notebook.exceptions import ConflictError
+
+    old = os.environ.copy()
+    os.environ.update(ana.env)
+    cwd = os.getcwd()
+    os.chdir(ana.root)
+    try:
+        with pytest.raises(ConflictError, match="since you read it"):
+            api.update_stack("prod", artifact_store="default", expected_version=initial)
+    finally:
+        os.chdir(cwd)
+        os.environ.clear()
+        os.environ.update(old)
+
+
+def test_a_writer_held_up_by_another_says_so_within_its_lock_timeout(ana: Person, url: str, account: MySQLAccount) -> None:
+    ana.ok("registry", "connect", url, "--passwd-env", "TEAM_PASSWORD", "--lock-timeout", "2")
+    ana.ok("stack", "list")
+    conn = _pymysql(account)
+    conn.autocommit(False)
+    with conn.cursor() as cur:  # a teammate's change in flight, holding the registry's lock
+        cur.execute("SELECT value FROM meta WHERE `key` = 'generation' FOR UPDATE")
+        started = time.monotonic()
+        r = ana.run("stack", "register", "more", "-m", "default", "-a", "default", "-o", "default")
+        took = time.monotonic() - started
+    conn.rollback()
+    assert r.returncode == 2 and 2 <= took < 2 + 3, took
+    assert re.fullmatch(
+        rf"zenml-notebook: error: another writer holds the shared registry {re.escape(url)}; waited [23] s for it; "
+        r"try again \(or raise --lock-timeout\)", r.stderr.strip(),
+    ), r.stderr
+    assert "more" not in _stacks(ana)
+    ana.ok("stack", "register", "more", "-m", "default", "-a", "default", "-o", "default")  # free again

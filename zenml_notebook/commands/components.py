@@ -39,8 +39,12 @@ def _component_handlers(kind: str) -> dict[str, Handler]:
         flavor = _flavor(args)
         if not flavor:
             raise UsageError(f"give --flavor for the {label} {args.name!r}")
-        record = api.register_component(kind, args.name, flavor, settings_from(kind, args), verify=not args.no_verify)
-        return Message(f"registered {label} {record.name!r} ({record.flavor}: {summary(record) or 'defaults'})")
+        record, outcome = api.register_component(
+            kind, args.name, flavor, settings_from(kind, args), verify=not args.no_verify, update=args.update
+        )
+        if outcome == "unchanged":
+            return Message(f"{label} {record.name!r} is already registered with these settings; nothing changed")
+        return Message(f"{outcome} {label} {record.name!r} ({record.flavor}: {summary(record) or 'defaults'})")
 
     def update(args: argparse.Namespace) -> Message:
         _, after = api.update_component(kind, args.name, settings_from(kind, args), flavor=_flavor(args), verify=not args.no_verify)
@@ -98,6 +102,8 @@ def add_parsers(sub: Any) -> None:
                 p.add_argument("--path", "--uri", dest="path", required=action == "register", help="local path, file://, gs://bucket/prefix or s3://bucket/prefix")
             add_options(p)
             p.add_argument("--no-verify", dest="no_verify", action="store_true", help="save without reaching the store first")
+            if action == "register":
+                p.add_argument("--update", action="store_true", help="if it exists with other settings, give it these")
         if kind == "orchestrator":
             add(ks, "stop", "stop the local Dask cluster this process started for it (never a scheduler you run)",
                 lambda a: Message(api.stop_orchestrator(a.name))).add_argument("name", nargs="?", metavar="NAME")

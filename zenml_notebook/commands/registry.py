@@ -38,7 +38,7 @@ def _password(args: argparse.Namespace) -> str | dict[str, Any] | None:
 
 
 def _options(args: argparse.Namespace) -> dict[str, Any]:
-    return {"password": _password(args), "connect_timeout": args.connect_timeout, "ssl_ca": args.ssl_ca}
+    return {"password": _password(args), "connect_timeout": args.connect_timeout, "ssl_ca": args.ssl_ca, "lock_timeout": args.lock_timeout}
 
 
 def _show(args: argparse.Namespace) -> Details:
@@ -93,4 +93,6 @@ def add_parsers(sub: Any) -> None:
         p.add_argument("url", metavar="URL", help="mysql://USER@HOST:PORT/DATABASE (no password in it)")
         secret_option(p, "--passwd", "--password", dest="password", what="database password")
         p.add_argument("--connect-timeout", dest="connect_timeout", type=float, metavar="SECONDS", help="seconds any registry call may take (default 5)")
+        p.add_argument("--lock-timeout", dest="lock_timeout", type=float, metavar="SECONDS",
+                       help="seconds a change waits for another writer's to finish (default 30)")
         p.add_argument("--ssl-ca", dest="ssl_ca", metavar="FILE", help="CA certificate file for TLS")

@@ -24,9 +24,13 @@ def _stack_list(args: argparse.Namespace) -> Table:
 
 
 def _stack_register(args: argparse.Namespace) -> Message:
-    s = api.register_stack(args.name, args.metadata_store, args.artifact_store, args.orchestrator, activate=args.set)
+    s, outcome = api.register_stack(
+        args.name, args.metadata_store, args.artifact_store, args.orchestrator, activate=args.set, update=args.update
+    )
     note = "; it is now the active stack" if args.set else f"; activate it with `stack set {s.name}`"
-    return Message(f"registered stack {s.name!r}{note}")
+    if outcome == "unchanged":
+        return Message(f"stack {s.name!r} is already registered with these components{note if args.set else ''}")
+    return Message(f"{outcome} stack {s.name!r}{note}")
 
 
 def _stack_update(args: argparse.Namespace) -> Message:
@@ -82,6 +86,7 @@ def add_parsers(sub: Any) -> None:
             p.add_argument(short, f"--{kind}", f"--{dashed}", dest=kind, required=required, metavar=dashed.upper(), help=f"name of a registered {KIND_LABELS[kind]}")
         if required:
             p.add_argument("--set", action="store_true", help="also make it the active stack")
+            p.add_argument("--update", action="store_true", help="if it exists with other components, point it at these")
     add(ss, "list", "list stacks (* marks the active one)", _STACK["list"], ["ls"])
     add(ss, "describe", "show a stack's components and settings", _STACK["describe"]).add_argument("name", nargs="?", metavar="NAME")
     add(ss, "set", "make a stack the active one", _STACK["set"], ["activate"]).add_argument("name", metavar="NAME")

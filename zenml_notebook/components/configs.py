@@ -47,9 +47,24 @@ def _host(value: str) -> str:
     return value
 
 
-def _database(value: str) -> str:
+# the server's own schemas: a store or registry created in them would mix our tables with the
+# server's accounts and statistics
+SYSTEM_DATABASES = frozenset({"mysql", "information_schema", "performance_schema", "sys"})
+
+
+def database_problem(value: str) -> str | None:
+    """Why ``value`` cannot be a MySQL database of ours, or None."""
     if not _DB.match(value):
-        raise ValueError(f"{value!r} is not a database name: use up to 64 letters, digits, '_', '$'")
+        return "use up to 64 letters, digits, '_', '$'"
+    if value.lower() in SYSTEM_DATABASES:
+        return "it is the server's own system schema; use a database of your own"
+    return None
+
+
+def _database(value: str) -> str:
+    problem = database_problem(value)
+    if problem is not None:
+        raise ValueError(f"{value[:80]!r} is not a database name: {problem}")
     return value
 
 

@@ -25,8 +25,10 @@ from urllib.parse import unquote, urlsplit
 import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 
+from ..components.configs import SYSTEM_DATABASES
 from ..exceptions import (
     AlreadyExistsError,
+    RegistryBusyError,
     RegistryError,
     StoreUnavailableError,
     UsageError,
@@ -60,6 +62,7 @@ class Connection:
     password: dict[str, Any] | None = None  # a secret reference (see zenml_notebook.secrets)
     connect_timeout: float = 5.0
     ssl_ca: str | None = None
+    lock_timeout: float = 30.0  # how long a writer waits for the writer ahead of it
 
     @property
     def url(self) -> str:
@@ -89,12 +92,17 @@ class Connection:
         database = parts.path.lstrip("/")
         if not _DB_NAME.fullmatch(database):
             raise UsageError(f"the registry URL needs a database name of up to 64 letters, digits, '_' or '$' after the host; {fix}")
+        if database.lower() in SYSTEM_DATABASES:
+            raise UsageError(f"the registry URL names the server's own system schema {database!r}; give a database of your own")
         if parts.query or parts.fragment:
             raise UsageError(f"the registry URL takes no options after '?' or '#'; use --connect-timeout and --ssl-ca; {fix}")
         timeout = float(options.get("connect_timeout") or 5.0)
         if not 0 < timeout <= 600:
             raise UsageError(f"--connect-timeout {timeout:g} is outside 0-600 seconds")
-        return cls(unquote(parts.username), parts.hostname, port, database, options.get("password"), timeout, options.get("ssl_ca"))
+        lock = float(options.get("lock_timeout") or 30.0)
+        if not 1 <= lock <= 3600:
+            raise UsageError(f"--lock-timeout {lock:g} is outside 1-3600 seconds")
+        return cls(unquote(parts.username), parts.hostname, port, database, options.get("password"), timeout, options.get("ssl_ca"), lock)
 
     def settings(self) -> dict[str, Any]:
         """What ``.zenml/`` records: safe to commit (a secret *reference* at most)."""
@@ -103,11 +111,16 @@ class Connection:
             data["password"] = self.password
         if self.ssl_ca:
             data["ssl_ca"] = self.ssl_ca
+        if self.lock_timeout != 30.0:
+            data["lock_timeout"] = self.lock_timeout
         return data
 
     @classmethod
     def from_settings(cls, data: Mapping[str, Any]) -> Connection:  # other keys (own_active) are the repository's
-        return cls.parse(str(data["url"]), password=data.get("password"), connect_timeout=data.get("connect_timeout"), ssl_ca=data.get("ssl_ca"))
+        return cls.parse(
+            str(data["url"]), password=data.get("password"), connect_timeout=data.get("connect_timeout"),
+            ssl_ca=data.get("ssl_ca"), lock_timeout=data.get("lock_timeout"),
+        )
 
 
 # -- the tables ----------------------------------------------------------------------------------
@@ -183,6 +196,18 @@ def classify(error: BaseException, conn: Connection) -> ZenMLError:
         return StoreUnavailableError(f"{label}: no free connection within {conn.connect_timeout:g} s; try again")
     why = describe_failure(code, text, conn.host, conn.port, conn.user, conn.database, conn.connect_timeout, flags="the URL")
     return type(why)(f"{label}: {why}")
+
+
+def _session_setup(lock_timeout: float) -> Callable[[Any, Any], None]:
+    """Each new connection's row-lock wait is the registry's lock timeout (the server's default
+    is 50 s), so a writer queued behind another gives up when it said it would."""
+    wait = max(1, round(lock_timeout))
+
+    def setup(dbapi_connection: Any, _record: Any) -> None:
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute(f"SET SESSION innodb_lock_wait_timeout = {wait}")
+
+    return setup
 
 
 # -- a transaction ---------------------------------------------------------------------------
@@ -323,7 +348,7 @@ class SharedRegistry:
     def __init__(self, connection: Connection, password: str) -> None:
         self.connection = connection
         c = connection
-        key = (c.user, c.host, c.port, c.database, password, c.connect_timeout, c.ssl_ca)
+        key = (c.user, c.host, c.port, c.database, password, c.connect_timeout, c.ssl_ca, c.lock_timeout)
         with self._lock:
             engine = self._engines.get(key)
             if engine is None:
@@ -338,6 +363,7 @@ class SharedRegistry:
                     pool_size=4, max_overflow=12, pool_timeout=c.connect_timeout, pool_recycle=1800,
                     hide_parameters=True,  # a failing statement's values never reach a message
                 )
+                sa.event.listen(engine, "connect", _session_setup(c.lock_timeout))
         self._engine = engine
 
     @contextmanager
@@ -376,7 +402,14 @@ class SharedRegistry:
 
     def _head(self, conn: sa.Connection, *, lock: bool) -> int:
         """Check the schema version and return the generation (row-locked for a writer)."""
-        rows: dict[str, str] = dict(conn.execute(sa.select(_M.c.key, _M.c.value).where(_M.c.key.in_(("schema_version", "generation")))).all())
+        # A writer's first statement is the locking read: under REPEATABLE READ the first plain
+        # read fixes the transaction's snapshot, and a snapshot taken before the lock was granted
+        # would not see what the writer ahead in the queue committed (a false "changed since").
+        query = sa.select(_M.c.key, _M.c.value).where(_M.c.key.in_(("schema_version", "generation")))
+        if lock:
+            rows: dict[str, str] = dict(self._locked(conn, query.with_for_update()))
+        else:
+            rows = dict(conn.execute(query).all())
         version = str(rows.get("schema_version", ""))
         if not version.isdigit():
             raise RegistryError(
@@ -393,14 +426,34 @@ class SharedRegistry:
                 f"shared registry {self.connection.url} has the older schema {version} (this version uses "
                 f"{SCHEMA_VERSION}); run `zenml-notebook registry connect {self.connection.url}` to migrate it"
             )
+        value = str(rows.get("generation", "0"))
+        generation = int(value) if value.isdigit() else 0
         if lock:
-            row = conn.execute(sa.select(_M.c.value).where(_M.c.key == "generation").with_for_update()).first()
-            generation = int(row[0]) if row is not None and str(row[0]).isdigit() else 0
             conn.execute(sa.update(_M).where(_M.c.key == "generation").values(value=str(generation + 1)))
             return generation + 1
-        value = str(rows.get("generation", "0"))
-        return int(value) if value.isdigit() else 0
+        return generation
 
+    def _locked(self, conn: sa.Connection, query: sa.Select[Any]) -> list[Any]:
+        """Run a locking read, waiting up to the lock timeout for the writer ahead (not just the
+        connection's read timeout, which bounds a silent server) and saying so if it is not freed."""
+        raw: Any = conn.connection.dbapi_connection
+        saved = getattr(raw, "_read_timeout", None)
+        wait = self.connection.lock_timeout
+        if saved is not None:
+            raw._read_timeout = saved + wait  # PyMySQL sets the socket's timeout from it per read
+        started = time.monotonic()
+        try:
+            return list(conn.execute(query).all())
+        except sa_exc.DBAPIError as exc:
+            if _code(exc)[0] in (1205, 3572):  # lock wait timeout / NOWAIT
+                raise RegistryBusyError(
+                    f"another writer holds the shared registry {self.connection.url}; waited "
+                    f"{time.monotonic() - started:.0f} s for it; try again (or raise --lock-timeout)"
+                ) from None
+            raise
+        finally:
+            if saved is not None:
+                raw._read_timeout = saved
     def read(self) -> AbstractContextManager[SharedSession]:
         """A consistent snapshot for queries."""
         return self._transaction(lock=False)

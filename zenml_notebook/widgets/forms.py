@@ -295,8 +295,9 @@ class StackForm(_Form):
 
     def register(self, activate: bool) -> None:
         _required(stack_name=self.name.value)
-        record = api.register_stack(self.name.value.strip(), *(self.parts[k].value for k in self.parts), activate=activate)
-        self._show(f"registered stack {record.name!r}" + ("; it is now the active stack" if activate else ""), "ok")
+        record, outcome = api.register_stack(self.name.value.strip(), *(self.parts[k].value for k in self.parts), activate=activate)
+        done = f"stack {record.name!r} is already registered with these components" if outcome == "unchanged" else f"{outcome} stack {record.name!r}"
+        self._show(done + ("; it is now the active stack" if activate else ""), "ok")
 
 
 def _save(kind: str, name: str, flavor: str, settings: dict[str, Any], use: bool, expected_version: int | None = None) -> tuple[str, int]:
@@ -305,8 +306,8 @@ def _save(kind: str, name: str, flavor: str, settings: dict[str, Any], use: bool
     component's version now."""
     label = "metadata store" if kind == "metadata_store" else "artifact store"
     if _existing(kind, name) is None:
-        record = api.register_component(kind, name, flavor, settings)
-        done = f"registered {label} {name!r}"
+        record, outcome = api.register_component(kind, name, flavor, settings)
+        done = f"{label} {name!r} is already registered with these settings" if outcome == "unchanged" else f"{outcome} {label} {name!r}"
     else:
         _, record = api.update_component(kind, name, settings, flavor=flavor, expected_version=expected_version)
         done = f"updated {label} {name!r}"

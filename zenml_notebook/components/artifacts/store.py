@@ -29,7 +29,14 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO, Any, TypeVar
 
-from ...exceptions import NotFoundError, StoreConnectionError, StoreUnavailableError, UsageError, ZenMLError
+from ...exceptions import (
+    NotFoundError,
+    StoreConnectionError,
+    StoreUnavailableError,
+    UsageError,
+    ZenMLError,
+    bound,
+)
 from ...uris import parse_artifact_uri
 from .paths import clean_parts, local_target
 
@@ -173,14 +180,36 @@ class ArtifactStore:
             return str(self.real_root.joinpath(*clean_parts(path)))
         return f"{'gs' if self.flavor == 'gcs' else 's3'}://{self._key(path)}"
 
-    def relative(self, uri: str) -> str:
-        """The store-relative path of a URI inside this store."""
-        root = str(self.real_root) if self.flavor == "local" else self.uri
+    def _inside(self, uri: str) -> str | None:
+        """The store-relative path of a URI under this store's current root, or None."""
+        root = (str(self.real_root) if self.flavor == "local" else self.uri).rstrip("/")
         if uri == root:
             return ""
-        if not uri.startswith(root.rstrip("/") + "/"):
-            raise UsageError(f"{uri!r} is not inside {self.label} ({self.uri})")
-        return uri[len(root.rstrip("/")) + 1 :]
+        return uri[len(root) + 1 :] if uri.startswith(root + "/") else None
+
+    def relative(self, uri: str) -> str:
+        """The store-relative path of a URI that metadata recorded for this store.
+
+        Local stores record absolute paths, so a repository that was moved, copied or cloned
+        holds URIs under the store's *old* root: such a URI is found by its longest tail (of at
+        least two parts: pipeline/run/step/file below the root) that exists under the current
+        root. Only a lookup below this store's root: it can never reach outside it."""
+        found = self._inside(uri)
+        if found is not None:
+            return found
+        if self.flavor == "local" and uri.startswith("/"):
+            parts = [p for p in uri.split("/") if p]
+            for start in range(1, len(parts) - 1):
+                tail = "/".join(parts[start:])
+                try:
+                    if os.path.lexists(self._key(tail)):
+                        return tail
+                except UsageError:
+                    continue
+        raise UsageError(
+            f"{bound(uri)!r} is not inside {self.label} ({self.uri})"
+            + (" and nothing of that name is under it (moved away, or another store's artifact)" if self.flavor == "local" else "")
+        )
 
     # -- reading and writing ------------------------------------------------------------
     def exists(self, path: str) -> bool:
@@ -480,10 +509,10 @@ class ArtifactStore:
         uri = text.removeprefix("file://") if self.flavor == "local" else text
         if self.flavor == "local":
             uri = os.path.realpath(uri)  # its symlinks resolved: one that points out of the store stays outside
-        try:
-            return self.relative(uri)
-        except UsageError:
-            raise UsageError(f"{text!r} is outside {self.label} ({self.uri}); only its own artifacts can be read here") from None
+        found = self._inside(uri)
+        if found is None:
+            raise UsageError(f"{bound(text)!r} is outside {self.label} ({self.uri}); only its own artifacts can be read here")
+        return found
 
     def preview(self, path: str) -> Preview:
         """A size-capped look at a file; never deserialises anything (no pickle, ever)."""

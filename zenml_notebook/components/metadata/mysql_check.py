@@ -66,6 +66,18 @@ def describe_failure(
             f"not exist and may not be created); as an administrator run CREATE DATABASE IF NOT EXISTS "
             f"`{database}` and GRANT ALL ON `{database}`.* TO '{user}'@'%'"
         )
+    if code == 1698:
+        return StoreCredentialsError(
+            f"MySQL server {where} lets user {user!r} sign in only through its local socket (unix_socket "
+            f"authentication), never with a password over TCP; use an account created with a password "
+            f"(CREATE USER '{user}'@'%' IDENTIFIED BY ...) and check {user_flag}"
+        )
+    if code == 1040:
+        return StoreUnavailableError(f"MySQL server {where} has too many connections open; try again, or ask its administrator to raise max_connections")
+    if code == 1205:
+        return StoreUnavailableError(
+            f"another client held a lock on {where} for longer than the server's lock wait timeout; nothing was changed; try again"
+        )
     if code == 1049:
         return StoreMissingError(f"database {database!r} does not exist on {where}; create it, or check the database name")
     return StoreUnavailableError(f"MySQL server {where} refused the connection (error {code}); check the settings")
