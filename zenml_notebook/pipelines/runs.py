@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import os
 import socket
@@ -82,6 +83,8 @@ class Run:
         execs = md.executions(info)
         ids = sorted({a for e in execs for a in (*e.outputs.values(), *e.logs.values())})
         arts = {a.id: a for a in md.artifacts_by_id(ids)}
+        if store is not None:  # a moved repository: its local artifacts shown where they are now
+            arts = {i: a if (uri := store.current_uri(a.uri)) == a.uri else dataclasses.replace(a, uri=uri) for i, a in arts.items()}
         steps = [
             StepRun(e.step, e.state, max(e.ended - e.started, 0.0), e.parameters, {k: arts[v] for k, v in e.outputs.items() if v in arts},
                     e.inputs, e.error, next((arts[v] for v in e.logs.values() if v in arts), None), e.load_seconds, e.store_seconds)

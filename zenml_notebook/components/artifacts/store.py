@@ -501,6 +501,16 @@ class ArtifactStore:
         result: tuple[str, builtins.list[builtins.list[str]], str] = self._remote("read from", path, read)
         return result
 
+    def current_uri(self, uri: str) -> str:
+        """Where a recorded URI is now: a local store's moved artifact under its current root
+        (so what a user copies from `runs describe` can be previewed); else ``uri`` itself."""
+        if self.flavor != "local" or self._inside(uri) is not None:
+            return uri
+        try:
+            return self.full_uri(self.relative(uri))
+        except UsageError:
+            return uri
+
     def path_of(self, text: str) -> str:
         """A store-relative path from what a user gives: such a path, or an absolute path or URI
         that `runs describe` and the run card print - accepted only inside this store."""
