@@ -76,7 +76,20 @@ BOMB = "\n".join(
 )
 
 
-@pytest.mark.parametrize("kind", ["bomb", "dev-zero", "fifo", "huge"])
+INLINE_BOMB = (
+    "zenml_notebook_stack: 1\nname: s\ncomponents: {metadata_store: {name: m, flavor: mysql, config: {host: ["
+    + ", ".join([f"&l0 [{', '.join(['lol'] * 9)}]"] + [f"&l{i} [{', '.join([f'*l{i - 1}'] * 9)}]" for i in range(1, 11)])
+    + "]}}, artifact_store: {name: a, flavor: local}, orchestrator: {name: o, flavor: local}}"
+)
+DEEP = {
+    "deep-seq": "[" * 50_000,  # 100 KB at most in every case
+    "deep-map": "{a: " * 20_000,
+    "deep-dash": "- " * 50_000 + "x",
+    "deep-block": "".join(" " * i + f"k{i}:\n" for i in range(400)),
+}
+
+
+@pytest.mark.parametrize("kind", ["bomb", "dev-zero", "fifo", "huge", "inline-bomb", *DEEP])
 def test_stack_import_refuses_floods(repo: Path, cli, tmp_path: Path, kind: str) -> None:
     path = tmp_path / "in.yaml"
     if kind == "bomb":
@@ -86,6 +99,10 @@ def test_stack_import_refuses_floods(repo: Path, cli, tmp_path: Path, kind: str)
         path = Path("/dev/zero")
     elif kind == "fifo":
         os.mkfifo(path)
+    elif kind == "inline-bomb":  # 90 aliases: under the alias limit, but its value must not be shown whole
+        path.write_text(INLINE_BOMB)
+    elif kind in DEEP:
+        path.write_text(DEEP[kind])
     else:
         path.write_bytes(b"a: " + b"x" * (3 << 20))
     before = _registry_bytes(repo)
@@ -98,10 +115,12 @@ def test_stack_import_refuses_floods(repo: Path, cli, tmp_path: Path, kind: str)
     elapsed = time.monotonic() - started
     *lines, peak_kb = proc.stderr.strip().splitlines()
     assert proc.returncode == 2 and len(lines) == 1, proc.stderr[:3000]
+    assert len(lines[0]) <= 300, lines[0]  # a line a person can read
     assert elapsed < 2 + 1.5
     assert int(peak_kb) < 200 * 1024
     expected = {"bomb": "uses more than 100 YAML aliases", "dev-zero": "is not a regular file", "fifo": "is not a regular file",
-                "huge": "more than a stack export can be"}[kind]
+                "huge": "more than a stack export can be", "inline-bomb": "host: input should be a valid string (got [[...], [...], [...], ...])",
+                **{k: "nests more than 64 levels deep; a stack export nests 4; fix the file" for k in DEEP}}[kind]
     assert expected in lines[0]
     assert _registry_bytes(repo) == before
 

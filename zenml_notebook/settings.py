@@ -31,6 +31,16 @@ __all__ = [
 LOCAL_PATH_FIELDS = {("metadata_store", "sqlite"): "uri", ("artifact_store", "local"): "path"}
 
 
+def _shown(value: Any) -> str:
+    """A value a user gave, short enough for one line (nested or huge input is cut, never
+    ``repr``'d whole)."""
+    short = reprlib.Repr()
+    short.maxlevel, short.maxdict, short.maxlist, short.maxtuple, short.maxset = 1, 3, 3, 3, 3
+    short.maxstring = short.maxother = short.maxlong = 40
+    text = short.repr(value)
+    return text if len(text) <= 80 else f"{text[:77]}..."
+
+
 def _format_validation(model: type[BaseModel], exc: ValidationError) -> str:
     from .components.configs import secret_fields
 
@@ -46,7 +56,7 @@ def _format_validation(model: type[BaseModel], exc: ValidationError) -> str:
         elif kind == "value_error" or loc in hidden or loc == "settings":
             problems.append(f"{loc}: {msg}")
         else:
-            problems.append(f"{loc}: {msg[0].lower()}{msg[1:]} (got {reprlib.repr(err.get('input'))})")
+            problems.append(f"{loc}: {msg[0].lower()}{msg[1:]} (got {_shown(err.get('input'))})")
     return "; ".join(problems)
 
 
