@@ -209,3 +209,29 @@ def test_a_folder_that_does_not_exist_yet_is_not_called_writable(repo: Path, cli
     out = cli("artifacts", "test", "later").out
     assert f"OK - {target} does not exist yet; it can be created and is created on the first write" in out
     assert not target.exists() and not target.parent.exists()
+
+
+DAMAGED = {
+    "path-number": ("UPDATE components SET config = '{\"path\": 5}' WHERE kind = 'artifact_store'", ("runs", "list"),
+                    "artifact store 'default' in the registry is damaged: its local setting 'path' is wrong: input should be a valid "
+                    "string; fix it with `artifacts update default --path ...`, or delete it and register it again"),
+    "other-flavor": ("UPDATE components SET flavor = 'mysql' WHERE kind = 'metadata_store'", ("runs", "list"),
+                     "metadata store 'default' in the registry is damaged: its mysql setting 'host' is missing; fix it with "
+                     "`metadata update default --host ...`, or delete it and register it again"),
+    "deep-json": ("UPDATE components SET config = '" + '{"a":' * 100_000 + "1" + "}" * 100_000 + "' WHERE kind = 'orchestrator'",
+                  ("orchestrator", "list"), "table 'components', row orchestrator/default: field 'config' is not a JSON object"),
+}
+
+
+@pytest.mark.parametrize("case", list(DAMAGED))
+def test_a_damaged_registry_row_is_one_line(repo: Path, cli, case: str) -> None:
+    import sqlite3
+
+    sql, command, says = DAMAGED[case]
+    with sqlite3.connect(repo / ".zenml" / "zenml.db") as conn:
+        conn.execute(sql)
+    started = time.monotonic()
+    r = cli(*command)
+    assert time.monotonic() - started < 10
+    assert r.code == 2 and "Traceback" not in r.err and len(r.err.strip().splitlines()) == 1, r.err[-2000:]
+    assert says in r.err and len(r.err) <= 400, r.err

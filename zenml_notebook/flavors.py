@@ -12,7 +12,7 @@ import importlib.util
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
-from .exceptions import NotFoundError, UsageError
+from .exceptions import NotFoundError, RegistryError, UsageError
 from .registry import KINDS
 
 if TYPE_CHECKING:
@@ -25,6 +25,7 @@ __all__ = [
     "KIND_LABELS",
     "behaviour",
     "check_dependency",
+    "check_stored",
     "config_model",
     "did_you_mean",
     "flavors_of",
@@ -159,6 +160,35 @@ def config_model(kind: str, flavor: str) -> type[BaseModel]:
     module_name, _, attr = _entry(kind, flavor)["config"].partition(":")
     model: type[BaseModel] = getattr(importlib.import_module(module_name), attr)
     return model
+
+
+_CHECKED: set[str] = set()  # settings already found sound in this process
+
+
+def check_stored(record: Any) -> None:
+    """A stored component's settings against its flavor's model, as it is opened: a damaged or
+    hand-edited row (a number for a path, another flavor's settings) is one line naming the
+    component and the field, never a TypeError or KeyError deep inside a store."""
+    import json
+
+    from pydantic import ValidationError
+
+    key = json.dumps([record.kind, record.flavor, record.config], sort_keys=True, default=str)
+    if key in _CHECKED:
+        return
+    model = behaviour(record.kind, record.flavor, "config")  # an unknown flavor is named, with the fix
+    try:
+        model.model_validate(record.config)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        field = ".".join(str(p) for p in err["loc"]) or "config"
+        what = "is missing" if err["type"] == "missing" else f"is wrong: {str(err['msg']).removeprefix('Value error, ')[:120].lower()}"
+        label, name = KIND_LABELS[record.kind], record.name
+        raise RegistryError(
+            f"{label} {name!r} in the registry is damaged: its {record.flavor} setting {field!r} {what}; fix it with "
+            f"`{COMMAND_OF_KIND[record.kind]} update {name} --{field.replace('_', '-')} ...`, or delete it and register it again"
+        ) from None
+    _CHECKED.add(key)
 
 
 def check_dependency(kind: str, flavor: str) -> str | None:

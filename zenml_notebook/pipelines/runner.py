@@ -345,7 +345,7 @@ def run_graph(pipeline: str, graph: Graph, *, stack: str | None = None, cache: b
     from .. import api
     from ..components.artifacts import open_artifact_store
     from ..components.metadata import open_metadata_store
-    from ..flavors import behaviour
+    from ..flavors import behaviour, check_stored
     from ..secrets import mask_config
     from ..validation import validate_stack
     from .progress import Progress
@@ -356,6 +356,8 @@ def run_graph(pipeline: str, graph: Graph, *, stack: str | None = None, cache: b
     stack_name, records = desc.stack.name, desc.components
     validate_stack(stack_name, dict(records))
     snapshot = {"name": stack_name, **{k: {"name": r.name, "flavor": r.flavor, "config": mask_config(r.config)} for k, r in records.items()}}
+    for record in records.values():
+        check_stored(record)
     orchestrate = behaviour("orchestrator", records["orchestrator"].flavor, "open")  # an unknown flavor is refused, never run locally
     md = open_metadata_store(records["metadata_store"], repo)
     store = open_artifact_store(records["artifact_store"], repo)

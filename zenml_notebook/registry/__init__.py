@@ -116,7 +116,7 @@ def component_from_row(registry: str, row: Sequence[Any], fix: str) -> Component
     where = f"{registry}, table 'components', row {kind}/{name}"
     try:
         config = json.loads(row[3])
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, RecursionError):  # RecursionError: nested past the parser's stack
         config = None
     if not isinstance(config, dict):
         noun = "artifacts" if kind == "artifact_store" else str(kind).split("_")[0]

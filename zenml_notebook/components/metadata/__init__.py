@@ -142,12 +142,13 @@ def open_metadata_store(record: ComponentRecord, repo: Repository) -> MLMDStore:
     """The store of a component, cached per process and settings; how it is opened is the
     flavor's (the flavor table's "open"): in this process for SQLite, behind a worker process
     with deadlines for MySQL."""
-    from ...flavors import behaviour
+    from ...flavors import behaviour, check_stored
 
     key = store_key(record, repo)
     with _LOCK:
         if key in _STORES:
             return _STORES[key]
+    check_stored(record)
     store = behaviour("metadata_store", record.flavor, "open")(record, repo)
     with _LOCK:
         return _STORES.setdefault(key, store)
