@@ -197,6 +197,14 @@ async def test_step_logs_are_served_by_pages(jp_fetch, repo_root: Path) -> None:
     assert code == 404 and "has no step 'nope'" in body["error"]
     code, body = await get(jp_fetch, "runs", run.name, "logs", step="noisy", limit="0")
     assert code == 400
+    for offset in ("9999999999999999999", "-1", "1e3", "9" * 400):  # never a 500 from a seek
+        code, body = await get(jp_fetch, "runs", run.name, "logs", step="noisy", offset=offset)
+        assert code == 400 and body["error"] == "offset must be an integer from 0 to 1000000000000", (offset, body)
+    code, body = await get(jp_fetch, "runs", run.name, "logs", step="noisy", offset="100000")
+    assert code == 200 and body["text"] == "" and body["next"] is None and body["size"] == 42
+    for route, name in ((("runs",), "offset"), (("runs",), "limit"), (("artifacts",), "offset")):
+        code, body = await get(jp_fetch, *route, **{name: "99999999999999999999999"})
+        assert code == 400, (route, name, body)
 
 
 async def test_new_folder_shows_an_empty_state(jp_fetch, jp_root_dir: Path, monkeypatch, tmp_path: Path) -> None:
@@ -221,7 +229,7 @@ async def test_cwd_picks_the_notebook_repository(jp_fetch, jp_root_dir: Path, mo
 
 async def test_every_error_body_is_json_with_error_and_no_traceback(jp_fetch, repo_root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     code, body = await get(jp_fetch, "artifacts", limit="abc")
-    assert code == 400 and body == {"error": "limit must be an integer"}
+    assert code == 400 and body == {"error": "limit must be an integer from 0 to 1000000000000"}
     code, body = await get(jp_fetch, "no-such-route")
     assert code == 404 and body == {"error": "no such zenml-notebook endpoint: /a%40b/zenml-notebook/no-such-route"}
 

@@ -48,15 +48,25 @@ def _runs_compare(args: argparse.Namespace) -> Any:
 
 
 def _runs_logs(args: argparse.Namespace) -> Message:
+    """A page of each step's log (64 K characters unless --limit says otherwise): a step that printed
+    100 MB must not land in one cell. A cut page says where the next one starts."""
+    from ..display import human_size
+    from ..pipelines.runs import LOG_PAGE
+
     run = open_client(args).get_run(args.run)
     steps = [run.step(args.step)] if args.step else run.steps
     parts = []
     for s in steps:
-        text = run.log(s.name, offset=args.offset, limit=args.limit)
+        page = run.log_page(s.name, offset=args.offset, limit=args.limit or LOG_PAGE)
+        text = page.text.rstrip("\n")
+        if page.next is not None:
+            where = f" {s.name}" if not args.step else f" {args.step}"
+            text += (f"\n-- shown bytes {page.offset}-{page.next} of {human_size(page.size)}; the next page: "
+                     f"`runs logs {run.name}{where} --offset {page.next}` (or a larger --limit)")
         if args.step:
-            return Message(text.rstrip("\n") or f"step {s.name!r} of run {run.name!r} printed nothing")
+            return Message(text or f"step {s.name!r} of run {run.name!r} printed nothing")
         if text:
-            parts.append(f"== {s.name} ({s.state})\n{text.rstrip()}")
+            parts.append(f"== {s.name} ({s.state})\n{text}")
     return Message("\n".join(parts) or f"no step of run {run.name!r} printed anything")
 
 
@@ -91,7 +101,7 @@ def add_parsers(sub: Any) -> None:
     p.add_argument("run", metavar="RUN")
     p.add_argument("step", nargs="?", metavar="STEP")
     p.add_argument("--offset", type=count(0, 10**12), default=0, help="skip this many bytes of each log")
-    p.add_argument("--limit", type=count(1, 10**9), default=None, help="at most this many characters of each log")
+    p.add_argument("--limit", type=count(1, 10**9), default=None, help="at most this many characters of each log (default 65536)")
     p.add_argument("--stack", **ON_STACK)
     cleanup.add_run_parsers(rs)
     p = add(rs, "compare", "parameters and outputs of runs side by side, and a chart of a scalar output", _runs_compare)

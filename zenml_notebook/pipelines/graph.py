@@ -14,7 +14,7 @@ from ..exceptions import UsageError
 if TYPE_CHECKING:
     from .dsl import Step
 
-__all__ = ["Graph", "Node", "OutputRef"]
+__all__ = ["MAX_PARAMS_BYTES", "Graph", "Node", "OutputRef"]
 
 
 @dataclass(frozen=True)
@@ -31,12 +31,16 @@ class OutputRef:
         )
 
 
+MAX_PARAMS_BYTES = 64 * 1024  # a step's parameters as JSON: recorded with every run and shown in every list
+
+
 @dataclass
 class Node:
     name: str
     step: Step
     inputs: dict[str, OutputRef]
     params: dict[str, Any]
+    recorded: dict[str, Any] = field(default_factory=dict)  # the parameters as ml-metadata records them (JSON values)
 
     @property
     def upstream(self) -> set[str]:
@@ -57,7 +61,7 @@ class Graph:
             while f"{step.name}_{n}" in self.nodes:
                 n += 1
             name, self._next[step.name] = f"{step.name}_{n}", n + 1
-        node = Node(name, step, inputs, params)
+        node = Node(name, step, inputs, params, _recorded(name, params))
         self.nodes[name] = node
         return node
 
@@ -65,3 +69,21 @@ class Graph:
         """The order steps were called in: always topological, since a step can only
         receive outputs of steps called before it (Dask still runs independent ones at once)."""
         return list(self.nodes.values())
+
+
+def _recorded(step: str, params: dict[str, Any]) -> dict[str, Any]:
+    """The parameters as JSON values (anything else by its repr), refused past MAX_PARAMS_BYTES
+    before the run starts: they are part of every listing, so a big value belongs in an output."""
+    import json
+
+    text = json.dumps(params, sort_keys=True, default=repr)
+    if len(text) > MAX_PARAMS_BYTES:
+        sizes = {k: len(json.dumps(v, default=repr)) for k, v in params.items()}
+        biggest = max(sizes, key=sizes.__getitem__)
+        raise UsageError(
+            f"parameter {biggest!r} of step {step!r} is {sizes[biggest] / 1024:.0f} KiB as JSON; parameters are recorded "
+            f"with every run and shown in every list, so they may take {MAX_PARAMS_BYTES // 1024} KiB in all; pass a big "
+            "value as the output of a step instead"
+        )
+    out: dict[str, Any] = json.loads(text)
+    return out

@@ -160,13 +160,9 @@ class _Context:
     progress: Any
     produced: dict[tuple[str, str], Produced] = field(default_factory=dict)
     recorded: list[str] = field(default_factory=list)  # steps recorded complete or cached, in order
-    _params: dict[str, dict[str, Any]] = field(default_factory=dict)
-
     def params_of(self, node: Node) -> dict[str, Any]:
-        """The node's parameters as recorded (JSON values), worked out once per run."""
-        if node.name not in self._params:
-            self._params[node.name] = _jsonable(node.params)
-        return self._params[node.name]
+        """The node's parameters as recorded (JSON values), worked out once when it was added."""
+        return node.recorded
 
     def inputs_of(self, node: Node) -> dict[str, Produced]:
         return {arg: self.produced[(ref.node, ref.name)] for arg, ref in node.inputs.items()}
@@ -224,11 +220,6 @@ class _Context:
         self.md.record_step(self.run, node.name, parameters=self.params_of(node), code_hash=node.step.code_hash, cache_key=key,
                             inputs={a: p.artifact_id for a, p in self.inputs_of(node).items()}, outputs=[],
                             state=state, started=started, ended=time.time(), error=error, log=log)
-
-
-def _jsonable(params: dict[str, Any]) -> dict[str, Any]:
-    out: dict[str, Any] = json.loads(json.dumps(params, sort_keys=True, default=repr))
-    return out
 
 
 def explain(exc: BaseException) -> str:
@@ -347,10 +338,12 @@ def run_graph(pipeline: str, graph: Graph, *, stack: str | None = None, cache: b
     from ..components.metadata import open_metadata_store
     from ..flavors import behaviour, check_stored
     from ..secrets import mask_config
-    from ..validation import validate_stack
+    from ..validation import check_name, validate_stack
     from .progress import Progress
     from .runs import Run
 
+    if run_name is not None:  # it becomes a folder in the store and a name in every list and route
+        check_name("run", run_name)
     repo, _ = api.open_repository(create=True)  # a run is a write: a fresh folder gets its repository
     desc = api.resolve_stack(stack)
     stack_name, records = desc.stack.name, desc.components

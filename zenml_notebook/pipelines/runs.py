@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from ..components.metadata.records import ArtifactInfo, ExecutionInfo, LineageInfo, RunInfo, VersionInfo
     from .cleanup import Deletion
 
-__all__ = ["Client", "Run", "RunComparison", "StepRun"]
+__all__ = ["LOG_PAGE", "Client", "LogPage", "Run", "RunComparison", "StepRun"]
 
 
 def _when(ts: float) -> str:
@@ -49,6 +49,17 @@ def run_state(info: RunInfo) -> str:
         except PermissionError:
             pass
     return "running"
+
+
+LOG_PAGE = 65536  # characters of a log shown at once unless more are asked for
+
+
+@dataclass(frozen=True)
+class LogPage:
+    text: str
+    offset: int  # in bytes
+    next: int | None  # where the next page starts, None at the end
+    size: int  # the whole log, in bytes
 
 
 @dataclass
@@ -124,6 +135,21 @@ class Run:
         data: bytes = self._store.read_bytes(self._store.relative(s.log.uri), None if limit is None else offset + limit * 4, offset=offset)
         text = data.decode("utf-8", "replace")
         return text if limit is None else text[:limit]
+
+    def log_page(self, step: str, *, offset: int = 0, limit: int = LOG_PAGE) -> LogPage:
+        """A page of what a step printed: at most ``limit`` characters from byte ``offset``, the
+        log's size in bytes, and the offset of the next page (None at the end)."""
+        s = self.step(step)
+        if s.log is None:
+            return LogPage("", offset, None, 0)
+        if self._store is None:
+            raise UsageError("this run was loaded without its artifact store")
+        size = self._store.size(self._store.relative(s.log.uri))
+        if offset >= size:
+            return LogPage("", offset, None, size)
+        text = self.log(step, offset=offset, limit=limit)
+        end = offset + len(text.encode("utf-8"))
+        return LogPage(text, offset, end if end < size else None, size)
 
     @property
     def duration(self) -> float:
