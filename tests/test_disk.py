@@ -142,3 +142,91 @@ def test_full_artifact_store_fails_the_run_and_leaves_no_artifact(cli, workdir: 
     runs = cli("runs", "list")
     (row,) = runs.out.splitlines()[2:]
     assert runs.code == 0 and row.split()[1:3] == ["big", "failed"], runs.out
+
+
+# -- reading keeps working on a read-only or full disk ------------------------------------------
+@pytest.fixture
+def jp_server_config(jp_server_config):  # type: ignore[no-untyped-def]
+    return {"ServerApp": {"jpserver_extensions": {"zenml_notebook.server": True}, "allow_unauthenticated_access": False}}
+
+
+LOGGED = textwrap.dedent(
+    """
+    from zenml_notebook import pipeline, step
+
+    @step
+    def make(n: int = 3) -> dict:
+        print("made", n)
+        return {"n": n}
+
+    @pipeline
+    def small(n: int = 3):
+        make(n=n)
+
+    print(small(run_name="one").name, small(n=4, run_name="two").name)
+    """
+)
+
+
+@pytest.mark.parametrize("state", ["read-only", "full"])
+async def test_reads_answer_on_a_read_only_or_full_disk(jp_fetch, jp_root_dir: Path, cli, state: str) -> None:
+    import json
+
+    from tornado.httpclient import HTTPClientError
+
+    repo = jp_root_dir / "project"
+    repo.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", str(repo)], capture_output=True, text=True)
+    if done.returncode != 0:
+        pytest.skip(f"mounting a tmpfs needs root with CAP_SYS_ADMIN: {done.stderr.strip()}")
+    disk = SmallDisk(repo)
+    try:
+        run = subprocess.run([sys.executable, "-c", LOGGED], cwd=repo, capture_output=True, text=True, timeout=120)
+        assert run.returncode == 0, run.stderr
+        disk.remount("ro") if state == "read-only" else disk.fill()
+        listed = cli("runs", "list", cwd=repo)
+        assert listed.code == 0 and "one" in listed.out and "two" in listed.out and listed.err == "", listed.err
+        described = cli("runs", "describe", "one", cwd=repo)
+        assert described.code == 0 and "make" in described.out, described.err
+        logs = cli("runs", "logs", "one", "make", cwd=repo)
+        assert (logs.code, logs.out) == (0, "made 3\n"), logs.err
+        routes = [("version",), ("stacks",), ("runs",), ("runs", "one"), ("runs", "compare"), ("runs", "one", "logs"), ("artifacts",),
+                  ("artifacts", "preview")]
+        params = {("runs", "compare"): {"runs": "one,two"}, ("runs", "one", "logs"): {"step": "make"},
+                  ("artifacts", "preview"): {"path": "small/one/make/output.json"}}
+        for route in routes:
+            try:
+                response = await jp_fetch("zenml-notebook", *route, params={"cwd": "project", **params.get(route, {})}, method="GET")
+            except HTTPClientError as exc:
+                raise AssertionError(f"{route}: {exc.code} {exc.response.body if exc.response else ''}") from None
+            assert response.code == 200, route
+            body = json.loads(response.body)
+            assert "error" not in body, (route, body)
+        # a write still fails, saying why
+        again = subprocess.run([sys.executable, "-c", LOGGED.replace('"one"', '"three"').replace('"two"', '"four"')], cwd=repo,
+                               capture_output=True, text=True, timeout=120)
+        assert again.returncode == 1
+        assert ("read-only file system" if state == "read-only" else "is full") in again.stderr.strip().splitlines()[-1]
+    finally:
+        subprocess.run(["umount", "-l", str(repo)], check=False)
+
+
+def test_an_empty_metadata_db_is_reported_never_started_again(cli, workdir: Path) -> None:
+    run = subprocess.run([sys.executable, "-c", LOGGED], cwd=workdir, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    db = workdir / ".zenml" / "metadata.db"
+    for extra in ("-wal", "-shm"):
+        Path(f"{db}{extra}").unlink(missing_ok=True)
+    db.write_bytes(b"")
+    for args in (("runs", "list"), ("pipelines", "list")):
+        error = one_line_error(cli(*args))
+        assert error == (
+            f"zenml-notebook: error: metadata store 'default': {db} is empty (0 bytes): it held this repository's runs; "
+            "restore it from a backup, or move it away to start afresh"
+        )
+    rerun = subprocess.run([sys.executable, "-c", LOGGED], cwd=workdir, capture_output=True, text=True, timeout=120)
+    assert rerun.returncode == 1 and "is empty (0 bytes)" in rerun.stderr
+    assert db.stat().st_size == 0  # nothing was started over it
+    db.write_bytes(b"SQLite format 3\x00" + b"\x01" * 100)  # truncated
+    error = one_line_error(cli("runs", "list"))
+    assert f"{db} is not a SQLite database (damaged, or another kind of file)" in error

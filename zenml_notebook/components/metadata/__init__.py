@@ -170,13 +170,36 @@ def open_sqlite(record: ComponentRecord, repo: Repository) -> MLMDStore:
     from .mlmd import MLMDStore, sqlite_config
 
     path = sqlite_path(record, repo)
+    lock = Path(path + ".lock")
 
     def make() -> Any:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-        _use_wal(path)
+        with _file_lock(lock):  # another process creating this store is never seen half-made
+            _refuse_empty(record, Path(path))
+            _use_wal(path)
         return sqlite_config(path)
 
-    return MLMDStore(make, _label(record), lambda: _file_lock(Path(path + ".lock")), Path(path).parent, Path(path))
+    def read_only() -> Any:  # reading keeps working on a read-only or full disk
+        if not Path(path).is_file():
+            raise FileNotFoundError(path)
+        _refuse_empty(record, Path(path))
+        return sqlite_config(path, read_only=True)
+
+    return MLMDStore(make, _label(record), lambda: _file_lock(lock), Path(path).parent, Path(path), read_only=read_only)
+
+
+def _refuse_empty(record: ComponentRecord, path: Path) -> None:
+    """An existing but empty store file held this repository's runs until something emptied it
+    (a full disk, a bad copy): say so, never start an empty store over it."""
+    try:
+        empty = path.stat().st_size == 0
+    except OSError:
+        return
+    if empty:
+        raise StoreConnectionError(
+            f"{_label(record)}: {path} is empty (0 bytes): it held this repository's runs; restore it from a "
+            "backup, or move it away to start afresh"
+        )
 
 
 def _use_wal(path: str) -> None:

@@ -64,10 +64,19 @@ _TAKEN = ("UNIQUE constraint failed", "Duplicate entry")  # the race past MLMD's
 _BUSY = ("Concurrent writes aborted", "database is locked", "database table is locked")
 
 
-def sqlite_config(path: str) -> pb.ConnectionConfig:
+def sqlite_config(path: str, *, read_only: bool = False) -> pb.ConnectionConfig:
+    """A SQLite store's connection; ``read_only`` for a file this process cannot write (a read-only
+    mount, no write permission): opened as an immutable file, which SQLite reads without the
+    locks and WAL index it would have to create next to it."""
+    from urllib.parse import quote
+
     config = pb.ConnectionConfig()
-    config.sqlite.filename_uri = path
-    config.sqlite.connection_mode = pb.SqliteMetadataSourceConfig.READWRITE_OPENCREATE
+    if read_only:
+        config.sqlite.filename_uri = f"file:{quote(path)}?immutable=1"
+        config.sqlite.connection_mode = pb.SqliteMetadataSourceConfig.READONLY
+    else:
+        config.sqlite.filename_uri = path
+        config.sqlite.connection_mode = pb.SqliteMetadataSourceConfig.READWRITE_OPENCREATE
     return config
 
 
@@ -128,6 +137,8 @@ class MLMDStore:
         init_guard: Callable[[], AbstractContextManager[object]] | None = None,
         folder: Path | None = None,
         path: Path | None = None,
+        *,
+        read_only: Callable[[], pb.ConnectionConfig] | None = None,
     ) -> None:
         self.folder = folder  # the SQLite file's folder: failures there may be a full/read-only disk
         self.path = path  # the SQLite file itself
@@ -135,6 +146,8 @@ class MLMDStore:
         self._init_guard = init_guard or nullcontext
         self.label = label
         self._store: metadata_store.MetadataStore | None = None
+        self._read_only = read_only  # a connection that only reads, when the disk allows no other
+        self._expires: float | None = None  # a read-only connection is remade now and then: the disk may be writable again
         self._type_ids: dict[str, int] = {}
         self._contexts: dict[tuple[str, str], pb.Context] = {}
         self._run_contexts: dict[int, pb.Context] = {}
@@ -143,6 +156,8 @@ class MLMDStore:
 
     # -- plumbing -----------------------------------------------------------
     def _connect(self) -> metadata_store.MetadataStore:
+        if self._store is not None and self._expires is not None and time.monotonic() > self._expires:
+            self._store = self._expires = None
         if self._store is None:
             try:
                 # ml-metadata creates its schema on first open; processes opening a new
@@ -154,11 +169,31 @@ class MLMDStore:
                 raise
             except (mlmd_errors.StatusError, RuntimeError) as exc:  # RuntimeError: SQLite cannot create its tables
                 disk = disk_problem(self.folder) if self.folder is not None else None
+                if (disk or "readonly" in _reason(exc)) and self._open_read_only():
+                    return self._connect()
                 raise StoreConnectionError(f"{self.label}: ml-metadata cannot open the store ({disk or self._explain(exc)})") from None
-            except OSError as exc:  # the SQLite store's lock file: a read-only or full disk
+            except OSError as exc:  # the SQLite store's lock file: a read-only or full disk, or no permission
                 disk = disk_problem(Path(exc.filename).parent if exc.filename else self.folder or ".", exc)
+                if (disk or isinstance(exc, PermissionError)) and self._open_read_only():
+                    return self._connect()
                 raise StoreConnectionError(f"{self.label}: cannot open the store ({disk or exc.strerror})") from None
         return self._store
+
+    def _open_read_only(self) -> bool:
+        """Open the store for reading only (listing and describing runs keep working where nothing
+        can be written); True if that worked. A write then fails with the disk's own message."""
+        if self._read_only is None:
+            return False
+        try:
+            config = self._read_only()
+            with _no_basic_config():
+                self._store = metadata_store.MetadataStore(config)
+        except ZenMLError:
+            raise
+        except (mlmd_errors.StatusError, RuntimeError, OSError):
+            return False
+        self._expires = time.monotonic() + 5.0
+        return True
 
     def _explain(self, exc: Exception) -> str:
         """Why a SQLite file cannot be opened, with the fix (ml-metadata's own words are SQL)."""
