@@ -69,6 +69,22 @@ CASES = [
      "invalid mysql metadata store 'm1': host: 'bad host' is not a host name or IP address"),
     ("metadata register m1 --flavor mysql --host h --username u --database d --connect-timeout soon",
      "invalid mysql metadata store 'm1': connect_timeout: input should be a valid number, unable to parse string as a number (got 'soon')"),
+    # the server's own schemas; SQLite files that cannot be
+    ("metadata register m1 --flavor mysql --host h --username u --database mysql --no-verify",
+     "invalid mysql metadata store 'm1': database: 'mysql' is not a database name: it is the server's own system schema; "
+     "use a database of your own"),
+    ("metadata register m1 --flavor mysql --host h --username u --database Information_Schema --no-verify",
+     "invalid mysql metadata store 'm1': database: 'Information_Schema' is not a database name: it is the server's own "
+     "system schema; use a database of your own"),
+    ("registry connect mysql://team@127.0.0.1/performance_schema",
+     "the registry URL names the server's own system schema 'performance_schema'; give a database of your own"),
+    ("metadata register m1 --flavor sqlite --uri /proc/version/x.db",
+     "metadata store 'm1': /proc/version/x.db cannot be created: /proc/version is a file, not a folder; give --uri another path"),
+    ("config metadata set sqlite --uri /etc/hostname/deeper/m.db",
+     "metadata store 'default-sqlite': /etc/hostname/deeper/m.db cannot be created: /etc/hostname is a file, not a folder; "
+     "give --uri another path"),
+    ("metadata register m1 --flavor sqlite --uri /dev/null",
+     "metadata store 'm1': /dev/null is not a regular file; give --uri a path for a SQLite file"),
     # options that do not apply to the flavor
     ("metadata register m1 --flavor sqlite --host h",
      "invalid sqlite metadata store 'm1': unknown setting 'host' (valid: uri)"),

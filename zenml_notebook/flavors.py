@@ -67,7 +67,7 @@ FLAVORS: MappingProxyType[tuple[str, str], MappingProxyType[str, str]] = Mapping
         }),
         ("metadata_store", "sqlite"): MappingProxyType({
             "config": f"{_CONFIGS}:SQLiteMetadataStoreConfig", "open": f"{_MD}:open_sqlite",
-            "check": f"{_MD}:check_sqlite", "verify": "", "stop": "", "module": "", "extra": "",
+            "check": f"{_MD}:check_sqlite", "verify": f"{_MD}:verify_sqlite", "stop": "", "module": "", "extra": "",
         }),
         ("orchestrator", "dask"): MappingProxyType({
             "config": f"{_CONFIGS}:DaskOrchestratorConfig", "open": f"{_RUN}:run_dask", "check": "", "verify": "", "stop": f"{_CLU}:stop_component",

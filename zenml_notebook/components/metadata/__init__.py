@@ -35,6 +35,7 @@ __all__ = [
     "RunInfo",
     "check_in_worker",
     "check_sqlite",
+    "verify_sqlite",
     "open_in_worker",
     "open_metadata_store",
     "open_mysql_here",
@@ -71,6 +72,23 @@ def check_in_worker(record: ComponentRecord, repo: Repository) -> tuple[str, flo
 def check_sqlite(record: ComponentRecord, repo: Repository) -> tuple[str, float]:
     """`metadata test` of a SQLite store: open it and run a trivial query."""
     return f"ml-metadata on SQLite {sqlite_path(record, repo)}", open_metadata_store(record, repo).ping()
+
+
+def verify_sqlite(record: ComponentRecord, repo: Repository, secrets: dict[str, str]) -> None:
+    """Before a SQLite store is saved: its file can be there (nothing is created now): the path is
+    not a folder, and its nearest existing parent is a folder, not a file (``/proc/version/x.db``)."""
+    from ...exceptions import UsageError
+
+    path = Path(sqlite_path(record, repo))
+    if path.is_dir():
+        raise UsageError(f"{_label(record)}: {path} is a folder; give --uri a file name inside it, such as {path / 'metadata.db'}")
+    if path.exists() and not path.is_file():
+        raise UsageError(f"{_label(record)}: {path} is not a regular file; give --uri a path for a SQLite file")
+    parent = path.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir():
+        raise UsageError(f"{_label(record)}: {path} cannot be created: {parent} is a file, not a folder; give --uri another path")
 
 
 def verify_unsaved(record: ComponentRecord, repo: Repository, secrets: dict[str, str]) -> None:
