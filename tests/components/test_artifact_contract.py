@@ -93,6 +93,17 @@ def test_interrupted_write_leaves_no_final_object(store) -> None:
         assert store.list("").entries == [] or all(e.name != "half" for e in store.list("").entries)
 
 
+def test_empty_objects_preview_and_read_as_empty(store) -> None:
+    """A 0-byte object is not an error (S3 and GCS answer a ranged read of it with 416)."""
+    for name in ("p/empty", "p/empty.json", "p/empty.npy", "p/empty.parquet", "p/empty.png", "p/empty.csv"):
+        store.write_bytes(name, b"")
+        shown = store.preview(name)
+        assert (shown.kind, shown.size, shown.note) == ("empty", 0, "empty file (0 bytes)"), (name, shown)
+        assert store.read_bytes(name) == b"" and store.read_bytes(name, 100) == b"" and store.read_bytes(name, 10, offset=5) == b""
+    store.write_bytes("p/short", b"abc")
+    assert store.read_bytes("p/short", 100, offset=3) == b"" and store.read_bytes("p/short", 100, offset=1) == b"bc"
+
+
 def test_preview_rules(store, tmp_path: Path) -> None:
     store.write_bytes("p/metrics.json", b'{"b": [1, 2], "a": "<script>"}')
     store.write_bytes("p/table.csv", b"x,y\n" + b"".join(f"{i},{i * i}\n".encode() for i in range(100)))

@@ -232,7 +232,16 @@ class ArtifactStore:
                     fs.invalidate_cache()
                     if limit is None and not offset:
                         return bytes(fs.cat_file(key))
-                    return bytes(fs.cat_file(key, start=offset, end=limit))
+                    if limit is not None and limit <= offset:
+                        return b""
+                    try:
+                        return bytes(fs.cat_file(key, start=offset, end=limit))
+                    except FileNotFoundError:
+                        raise
+                    except Exception:  # S3 and GCS refuse a range that starts at or past the end (416)
+                        if int(fs.info(key).get("size") or 0) <= offset:
+                            return b""
+                        raise
 
                 return self._remote("read from", path, cat)
             with self.fs.open(key, "rb") as fh:
@@ -530,6 +539,8 @@ class ArtifactStore:
         if info.get("type") == "directory":
             raise UsageError(f"{path!r} in {self.label} is a folder; list it with `artifacts ls {path}`")
         size, modified = int(info.get("size") or 0), _mtime(info)
+        if size == 0:  # nothing to look at, whatever its name says (and no ranged read of nothing)
+            return Preview(path, "empty", 0, modified, note="empty file (0 bytes)")
         ext = os.path.splitext(path.lower())[1]
         if ext in _IMAGE_MIME:
             if size > IMAGE_CAP:
