@@ -65,13 +65,19 @@ cells = [
         "%zenml artifacts register scratch --path ./scratch-artifacts\n"
         "%zenml orchestrator register cluster --flavor dask --n-workers 2"
     ),
-    new_markdown_cell("The seed's own spelling works as is in a `%%zenml` cell (one command per line; `\\` continues a line):"),
+    new_markdown_cell(
+        "The seed's own spelling works as is in a `%%zenml` cell (one command per line; `\\` continues a line). "
+        "Registering again with the same settings changes nothing, so cells like these can run again; "
+        "`--update` puts the stack back on these components if something changed it since (the `config` "
+        "commands below do)."
+    ),
     new_code_cell(
         "%%zenml\n"
         "zenml stack register experiments\n"
         "    --metadata_store experiments \\\n"
         "    --artifact_store scratch \\\n"
-        "    --orchestrator default"
+        "    --orchestrator default \\\n"
+        "    --update"
     ),
     new_code_cell("%zenml stack set experiments\n%zenml stack list"),
     new_markdown_cell(

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import nbformat
@@ -89,10 +91,34 @@ def test_quickstart(workdir: Path) -> None:
     assert (workdir / ".zenml" / "zenml.db").is_file() and (workdir / "scratch-artifacts").exists() is False
 
 
-@pytest.fixture(scope="module")
-def demo_services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+def test_quickstart_runs_twice(workdir: Path) -> None:
+    """Notebooks are re-run all the time: the second run of the quickstart in the same folder goes
+    through; its registrations say they are already there, its runs are cache hits."""
+    execute("quickstart.ipynb", workdir)
+    nb = execute("quickstart.ipynb", workdir)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert [c.source for c in code if any(o["output_type"] == "error" for o in c.outputs)] == []
+    by_source = {c.source.splitlines()[0]: text_of(c) for c in code}
+    errors = [(c.source, text_of(c)) for c in code if "UsageError" in text_of(c)]
+    assert [src for src, _ in errors] == ["%zenml metadata test", "%zenml stack set experimnts"], errors  # the two meant to fail
+    assert by_source["%zenml metadata register experiments --flavor sqlite --uri experiments.db"] == (
+        "metadata store 'experiments' is already registered with these settings; nothing changed\n"
+        "artifact store 'scratch' is already registered with these settings; nothing changed\n"
+        "orchestrator 'cluster' is already registered with these settings; nothing changed\n"
+    )
+    assert by_source["%%zenml"] == "updated stack 'experiments'; activate it with `stack set experiments`\n"  # back from the config commands
+    assert by_source[
+        "%zenml config metadata set mysql --host 127.0.0.1 --port 3306 --username USER --passwd-env MYSQL_PASSWORD --database DATABASE --no-verify"
+    ].endswith("), reused\n")
+    first = next(text_of(c) for c in code if c.source.startswith("first = "))
+    assert "[complete] 4/4 steps done (4 cached)" in first
+    assert by_source["%zenml runs list training"].count("complete") == 6
+    assert by_source["%zenml stack set default"] == "active stack: 'default'\n"
+
+
+@contextmanager
+def _services(root: Path) -> Iterator[dict[str, str]]:
     """What `make demo` starts (notebooks/demo_services.py), stopped by PID at the end."""
-    root = tmp_path_factory.mktemp("demo")
     script = NOTEBOOKS / "demo_services.py"
     started = time.monotonic()
     done = subprocess.run([sys.executable, str(script), "start", "--root", str(root)], capture_output=True, text=True, timeout=120)
@@ -107,6 +133,12 @@ def demo_services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str
     for pid in pids.values():
         with pytest.raises(ProcessLookupError):
             os.kill(pid, 0)
+
+
+@pytest.fixture(scope="module")
+def demo_services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    with _services(tmp_path_factory.mktemp("demo")) as variables:
+        yield variables
 
 
 def test_demo_services_listen_on_loopback_only(demo_services: dict[str, str]) -> None:
@@ -142,3 +174,30 @@ def test_mysql_gcs_dask(workdir: Path, demo_services: dict[str, str], monkeypatc
     assert listing.startswith(f"gs://{gcs_bucket}/zenml/training (entries 1-1 of 1)")
     saved = (workdir / "mysql-gcs-dask.ipynb").read_text()
     assert password not in saved
+
+
+def test_mysql_gcs_dask_runs_again_after_the_services_move(workdir: Path, demo_services: dict[str, str], tmp_path: Path,
+                                                           monkeypatch) -> None:
+    """A second `make demo` starts the services on new ports: the notebook, run again in the same
+    folder, points its components at them (`register ... --update`) and runs there."""
+    for key, value in demo_services.items():
+        if not key.startswith("_"):
+            monkeypatch.setenv(key, value)
+    execute("mysql-gcs-dask.ipynb", workdir)
+    with _services(tmp_path / "demo-again") as moved:
+        assert moved["ZN_DEMO_MYSQL_PORT"] != demo_services["ZN_DEMO_MYSQL_PORT"]
+        for key, value in moved.items():
+            if not key.startswith("_"):
+                monkeypatch.setenv(key, value)
+        nb = execute("mysql-gcs-dask.ipynb", workdir)
+        code = [c for c in nb.cells if c.cell_type == "code"]
+        texts = [text_of(c) for c in code]
+        assert [c.source for c in code if any(o["output_type"] == "error" for o in c.outputs)] == []
+        assert all("UsageError" not in t and "Traceback" not in t for t in texts), texts
+        registered = next(t for c, t in zip(code, texts) if c.source.startswith("%zenml metadata register team-mysql"))
+        assert registered.splitlines()[0].startswith("updated metadata store 'team-mysql' (mysql: ") and f"port={moved['ZN_DEMO_MYSQL_PORT']}" in registered
+        describe = next(t for c, t in zip(code, texts) if c.source == "%zenml stack describe")
+        assert re.search(rf"port\s+{moved['ZN_DEMO_MYSQL_PORT']}\n", describe), describe
+        assert moved["ZN_DEMO_DASK_SCHEDULER"] in describe and demo_services["ZN_DEMO_DASK_SCHEDULER"] not in describe
+        first = next(t for c, t in zip(code, texts) if c.source.startswith("first = "))
+        assert "[complete] 4/4 steps done" in first
