@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from .test_sidebar import ARTIFACTS, in_browser, start_jupyter, stop_jupyter, user_env
+from .test_sidebar import ARTIFACTS, WAIT, in_browser, start_jupyter, stop_jupyter, user_env
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +40,7 @@ def test_the_sidebar_follows_the_open_notebook_in_notebook_7(notebook7: dict) ->
             app.shell.activateById('zenml-notebook-sidebar');
         }""")
         side = page.locator("#zenml-notebook-sidebar")
-        side.locator("[data-zn='active-stack'] .zn-title", has_text="Active stack: project-stack").wait_for(timeout=15_000)
+        side.locator("[data-zn='active-stack'] .zn-title", has_text="Active stack: project-stack").wait_for(timeout=WAIT)
         assert side.is_visible()
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "notebook7.png"))

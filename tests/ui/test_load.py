@@ -1,0 +1,16 @@
+"""The browser tests' load (see conftest.py) is real."""
+
+from __future__ import annotations
+
+
+def test_the_machine_is_busy(busy_machine: list[int]) -> None:
+    """The load is real: each burner is alive and using the CPU."""
+    import time
+
+    import psutil
+
+    procs = [psutil.Process(pid) for pid in busy_machine]
+    for p in procs:
+        p.cpu_percent(None)
+    time.sleep(1.0)
+    assert all(p.is_running() and p.cpu_percent(None) > 50 for p in procs), [p.cpu_percent(None) for p in procs]
