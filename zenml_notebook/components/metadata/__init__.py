@@ -35,11 +35,11 @@ __all__ = [
     "RunInfo",
     "check_in_worker",
     "check_sqlite",
-    "verify_sqlite",
     "open_in_worker",
     "open_metadata_store",
     "open_mysql_here",
     "open_sqlite",
+    "verify_sqlite",
     "verify_unsaved",
 ]
 
