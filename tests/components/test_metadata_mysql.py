@@ -177,6 +177,19 @@ def test_user_without_rights(mariadb) -> None:
     )
 
 
+def test_an_account_that_signs_in_only_through_the_socket(mariadb) -> None:
+    """MariaDB's unix_socket accounts (Debian's root is one) answer 1698 over TCP, whatever the password."""
+    if not mariadb.socket_path:
+        pytest.skip("needs the suite's private MariaDB (an administrator on its socket)")
+    mariadb.sql("CREATE USER IF NOT EXISTS 'sockonly'@'%' IDENTIFIED VIA unix_socket")
+    msg, _ = classify(mariadb.port, "sockonly", "any-password")
+    assert msg == (
+        f"MySQL server 127.0.0.1:{mariadb.port} lets user 'sockonly' sign in only through its local socket (unix_socket "
+        "authentication), never with a password over TCP; use an account created with a password "
+        "(CREATE USER 'sockonly'@'%' IDENTIFIED BY ...) and check --username"
+    )
+
+
 # -- commands ----------------------------------------------------------------------------
 def test_register_test_and_refuse(shell, repo: Path, mysql_account, capsys: pytest.CaptureFixture[str]) -> None:
     a = mysql_account

@@ -75,8 +75,8 @@ def lab(tmp_path_factory: pytest.TempPathFactory):
     root = tmp_path_factory.mktemp("lab-root")
     env = user_env(tmp_path_factory)
     config = tmp_path_factory.mktemp("jupyter-config")
-    proc, url, token, log = start_jupyter("jupyterlab", root, config, {"disabledExtensions": {"@jupyterlab/apputils-extension:announcements": True}},
-                                          env, root.parent / "lab.log")
+    page_config = {"exposeAppInBrowser": True, "disabledExtensions": {"@jupyterlab/apputils-extension:announcements": True}}
+    proc, url, token, log = start_jupyter("jupyterlab", root, config, page_config, env, root.parent / "lab.log")
     yield {"url": url, "token": token, "root": root, "env": {**env, "JUPYTER_CONFIG_DIR": str(config)}}
     stop_jupyter(proc, log)
 
@@ -133,6 +133,20 @@ def in_browser(scenario, lab: dict) -> None:
         raise errors[0]
     if thread.is_alive():
         raise TimeoutError("the browser scenario did not finish within 15 minutes")
+
+
+def open_notebook(page: Any, lab: dict, path: str) -> None:
+    """Open a notebook and wait until it is the current, loaded document: on a busy machine Lab
+    restores the earlier tabs and shows a spinner over a loading notebook, so clicking into it
+    is not a way to focus it (the click lands on the spinner, or on a tab being hidden)."""
+    page.goto(f"{lab['url']}/lab/tree/{path}?token={lab['token']}")
+    page.wait_for_function("window.jupyterapp && window.jupyterapp.shell")
+    page.evaluate("async p => { await window.jupyterapp.restored; await window.jupyterapp.commands.execute('docmanager:open', {path: p}); }", path)
+    page.wait_for_function("""p => {
+        const w = window.jupyterapp.shell.currentWidget;
+        return !!w && !!w.context && w.context.path === p && w.context.isReady && !!w.content && !!w.content.activeCell
+            && !w.node.querySelector('.jp-Spinner');
+    }""", arg=path)
 
 
 def show_sidebar(page: Any) -> Any:
@@ -244,10 +258,9 @@ def test_mysql_form_in_lab(lab: dict, mysql_account) -> None:
     (lab["root"] / "form.ipynb").write_text(json.dumps(nb))
 
     def scenario(page, lab: dict) -> None:
-        page.goto(f"{lab['url']}/lab/tree/form.ipynb?token={lab['token']}")
-        page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
+        open_notebook(page, lab, "form.ipynb")
         page.get_by_text("Python 3 (ipykernel) | Idle").wait_for(timeout=60_000)  # the kernel is ready
-        page.locator(".jp-Notebook .jp-Cell").first.click()
+        page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Cell").first.click()
         page.keyboard.press("Shift+Enter")
         form = page.locator(".jp-OutputArea .widget-vbox", has_text="MySQL metadata store").first
         try:
@@ -396,11 +409,8 @@ def _explorer(page, lab: dict) -> None:
     (lab["root"] / "explore.ipynb").write_text(json.dumps({"cells": [{"cell_type": "code", "source": "x = 1", "metadata": {}, "outputs": [],
                                                                      "execution_count": None}], "nbformat": 4, "nbformat_minor": 5,
                                                          "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}}}))
-    page.goto(f"{lab['url']}/lab/tree/explore.ipynb?token={lab['token']}")
+    open_notebook(page, lab, "explore.ipynb")
     visible = ".jp-NotebookPanel:not(.lm-mod-hidden)"  # other notebooks of earlier tests may be open in hidden tabs
-    page.locator(f"{visible} .jp-Cell").first.wait_for(timeout=60_000)
-    page.locator(f"{visible} .jp-Cell").first.click()
-    page.wait_for_selector(".jp-LabShell", timeout=60_000)
     show_sidebar(page)
     side = page.locator("#zenml-notebook-sidebar")
     filter_runs(page, "explorer")
