@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "COMMAND_OF_KIND",
+    "DAMAGE",
     "FLAVORS",
     "KINDS",
     "KIND_LABELS",
@@ -162,20 +163,16 @@ def config_model(kind: str, flavor: str) -> type[BaseModel]:
     return model
 
 
-_CHECKED: set[str] = set()  # settings already found sound in this process
+DAMAGE = (TypeError, KeyError, ValueError, AttributeError)  # what opening a store with damaged settings raises
 
 
 def check_stored(record: Any) -> None:
-    """A stored component's settings against its flavor's model, as it is opened: a damaged or
-    hand-edited row (a number for a path, another flavor's settings) is one line naming the
-    component and the field, never a TypeError or KeyError deep inside a store."""
-    import json
-
+    """A stored component's settings against its flavor's model: a damaged or hand-edited row (a
+    number for a path, another flavor's settings) is one line naming the component and the
+    field. Called when opening a store failed with one of ``DAMAGE`` (so a sound row costs
+    nothing, not even pydantic's import); if the row is sound, the caller re-raises."""
     from pydantic import ValidationError
 
-    key = json.dumps([record.kind, record.flavor, record.config], sort_keys=True, default=str)
-    if key in _CHECKED:
-        return
     model = behaviour(record.kind, record.flavor, "config")  # an unknown flavor is named, with the fix
     try:
         model.model_validate(record.config)
@@ -188,7 +185,6 @@ def check_stored(record: Any) -> None:
             f"{label} {name!r} in the registry is damaged: its {record.flavor} setting {field!r} {what}; fix it with "
             f"`{COMMAND_OF_KIND[record.kind]} update {name} --{field.replace('_', '-')} ...`, or delete it and register it again"
         ) from None
-    _CHECKED.add(key)
 
 
 def check_dependency(kind: str, flavor: str) -> str | None:

@@ -336,7 +336,7 @@ def run_graph(pipeline: str, graph: Graph, *, stack: str | None = None, cache: b
     from .. import api
     from ..components.artifacts import open_artifact_store
     from ..components.metadata import open_metadata_store
-    from ..flavors import behaviour, check_stored
+    from ..flavors import DAMAGE, behaviour, check_stored
     from ..secrets import mask_config
     from ..validation import check_name, validate_stack
     from .progress import Progress
@@ -349,8 +349,6 @@ def run_graph(pipeline: str, graph: Graph, *, stack: str | None = None, cache: b
     stack_name, records = desc.stack.name, desc.components
     validate_stack(stack_name, dict(records))
     snapshot = {"name": stack_name, **{k: {"name": r.name, "flavor": r.flavor, "config": mask_config(r.config)} for k, r in records.items()}}
-    for record in records.values():
-        check_stored(record)
     orchestrate = behaviour("orchestrator", records["orchestrator"].flavor, "open")  # an unknown flavor is refused, never run locally
     md = open_metadata_store(records["metadata_store"], repo)
     store = open_artifact_store(records["artifact_store"], repo)
@@ -383,9 +381,11 @@ def run_graph(pipeline: str, graph: Graph, *, stack: str | None = None, cache: b
         progress.close("failed")
         where = f"is recorded up to step {ctx.recorded[-1]!r}" if ctx.recorded else "has no recorded step"
         raise type(exc)(f"{exc}; run {name!r} {where}") from None
-    except BaseException:  # our own failure: never leave it "running"
+    except BaseException as exc:  # our own failure: never leave it "running"
         md.close_run(run, "failed")
         progress.close("failed")
+        if isinstance(exc, DAMAGE):
+            check_stored(orchestrator)  # a damaged orchestrator row is named; a sound one re-raises below
         raise
     md.finish_run(run, "complete")
     progress.close("complete")

@@ -41,11 +41,14 @@ def _options(record: ComponentRecord, overrides: dict[str, str] | None = None) -
 
 def open_artifact_store(record: ComponentRecord, repo: Repository, *, secrets: dict[str, str] | None = None) -> ArtifactStore:
     """The store of a component; ``secrets`` are plain values not stored yet (verification)."""
-    from ...flavors import check_stored
+    from ...flavors import DAMAGE, check_stored
 
-    check_stored(record)
-    location = str(repo.resolve_path(record.config.get("path", ".zenml/artifacts"))) if record.flavor == "local" else record.config["path"]
-    return ArtifactStore(record.flavor, location, _options(record, secrets), f"artifact store {record.name!r}")
+    try:
+        location = str(repo.resolve_path(record.config.get("path", ".zenml/artifacts"))) if record.flavor == "local" else record.config["path"]
+        return ArtifactStore(record.flavor, location, _options(record, secrets), f"artifact store {record.name!r}")
+    except DAMAGE:
+        check_stored(record)  # names the damaged setting; a sound one re-raises below
+        raise
 
 
 def verify_component(record: ComponentRecord, repo: Repository, *, secrets: dict[str, str] | None = None, timeout: float = VERIFY_TIMEOUT) -> tuple[str, float]:

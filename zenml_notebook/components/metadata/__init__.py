@@ -160,14 +160,17 @@ def open_metadata_store(record: ComponentRecord, repo: Repository) -> MLMDStore:
     """The store of a component, cached per process and settings; how it is opened is the
     flavor's (the flavor table's "open"): in this process for SQLite, behind a worker process
     with deadlines for MySQL."""
-    from ...flavors import behaviour, check_stored
+    from ...flavors import DAMAGE, behaviour, check_stored
 
     key = store_key(record, repo)
     with _LOCK:
         if key in _STORES:
             return _STORES[key]
-    check_stored(record)
-    store = behaviour("metadata_store", record.flavor, "open")(record, repo)
+    try:
+        store = behaviour("metadata_store", record.flavor, "open")(record, repo)
+    except DAMAGE:
+        check_stored(record)  # names the damaged setting; a sound one re-raises below
+        raise
     with _LOCK:
         return _STORES.setdefault(key, store)
 
