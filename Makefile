@@ -9,7 +9,7 @@ PORT ?= 8888
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 PYTEST_ARGS ?=
 
-.PHONY: venv lab demo demo-stop test lint bench bench-compare clean system-deps
+.PHONY: venv lab demo demo-stop test lint bench bench-ab bench-compare clean system-deps
 
 $(VENV)/.installed: pyproject.toml labextension/package.json labextension/yarn.lock labextension/src/*.ts labextension/style/*
 	command -v node >/dev/null || bash .ci/install-system-deps.sh
@@ -69,6 +69,12 @@ bench: venv
 	$(BENCH) benchmarks/bench_registry.py
 	$(BENCH) benchmarks/bench_lifecycle.py
 	$(BENCH) benchmarks/bench_explorer.py
+
+# this checkout against an earlier revision, side by side (BEFORE=<git revision>)
+bench-ab: venv
+	test -n "$(BEFORE)" || (echo "give BEFORE=<git revision>"; exit 2)
+	rm -rf .bench-before && git worktree prune && git worktree add -f .bench-before $(BEFORE)
+	$(BENCH) benchmarks/bench_ab.py --before .bench-before --runs 30
 
 .venv-zenml/.installed:
 	$(PYTHON) -m venv .venv-zenml
