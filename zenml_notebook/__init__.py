@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.3.0"
+from ._version import __version__
 
 __all__ = ["Client", "Stack", "ZenMLError", "__version__", "api", "load_ipython_extension", "pipeline", "register_materializer", "step"]
 

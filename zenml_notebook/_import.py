@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError, create_model
 
 from .exceptions import UsageError
-from .registry import KINDS
+from .kinds import KINDS
 
 __all__ = ["MAX_ALIASES", "MAX_BYTES", "MAX_DEPTH", "nesting_depth", "parse_export", "read_export"]
 
@@ -135,14 +135,18 @@ class _Part(BaseModel):
     config: dict[str, Any] = {}
 
 
-class _Components(BaseModel):
+class _ComponentsBase(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
-    metadata_store: _Part
-    artifact_store: _Part
-    orchestrator: _Part
 
     def items(self) -> list[tuple[str, _Part]]:
         return [(k, getattr(self, k)) for k in KINDS]
+
+
+# one required field per component kind (kinds.py)
+if TYPE_CHECKING:
+    _Components = _ComponentsBase
+else:
+    _Components = create_model("_Components", __base__=_ComponentsBase, **{k: (_Part, ...) for k in KINDS})
 
 
 class _Export(BaseModel):

@@ -13,7 +13,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from .exceptions import NotFoundError, RegistryError, UsageError
-from .registry import KINDS
+from .kinds import ALIASES, COMMAND_OF_KIND, KIND_LABELS, KINDS
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
@@ -82,25 +82,7 @@ FLAVORS: MappingProxyType[tuple[str, str], MappingProxyType[str, str]] = Mapping
 )
 
 # the command word of each kind (`%zenml metadata ...`): the one copy (the sidebar gets it over REST)
-COMMAND_OF_KIND = MappingProxyType({"metadata_store": "metadata", "artifact_store": "artifacts", "orchestrator": "orchestrator"})
-
-KIND_LABELS = MappingProxyType(
-    {"metadata_store": "metadata store", "artifact_store": "artifact store", "orchestrator": "orchestrator"}
-)
-
-_KIND_ALIASES = MappingProxyType(
-    {
-        "metadata": "metadata_store",
-        "metadata_store": "metadata_store",
-        "metadata-store": "metadata_store",
-        "artifacts": "artifact_store",
-        "artifact": "artifact_store",
-        "artifact_store": "artifact_store",
-        "artifact-store": "artifact_store",
-        "orchestrator": "orchestrator",
-        "orchestrators": "orchestrator",
-    }
-)
+_KIND_ALIASES = ALIASES
 
 
 def did_you_mean(word: str, choices: list[str] | tuple[str, ...]) -> str:
@@ -141,7 +123,7 @@ def behaviour(kind: str, flavor: str, what: str) -> Any:
     try:
         entry = FLAVORS[(kind, flavor)]
     except KeyError:
-        from . import __version__
+        from ._version import __version__
 
         known = flavors_of(kind)
         raise NotFoundError(

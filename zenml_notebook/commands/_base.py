@@ -11,7 +11,7 @@ from typing import Any, NoReturn
 from ..exceptions import UsageError
 from ..flavors import did_you_mean
 
-__all__ = ["PROMPT", "Handler", "HelpShown", "Parser", "add", "count", "subcommands"]
+__all__ = ["ON_STACK", "PROMPT", "Handler", "HelpShown", "Parser", "add", "count", "open_client", "subcommands"]
 
 Handler = Callable[[argparse.Namespace], Any]
 PROMPT = object()  # `--passwd` given without a value: ask with getpass
@@ -69,3 +69,13 @@ def add(sub: Any, name: str, help_: str, handler: Handler, aliases: Sequence[str
 def subcommands(parser: argparse.ArgumentParser, dest: str, metavar: str = "ACTION") -> Any:
     """The sub-parsers of a command group (every level raises instead of exiting)."""
     return parser.add_subparsers(dest=dest, metavar=metavar, parser_class=Parser, required=True)
+
+
+# -- the run commands' stack option and client (runs, cleanup, versions) --------------------
+ON_STACK: dict[str, Any] = {"help": "another stack than the active one", "metavar": "STACK"}
+
+
+def open_client(args: argparse.Namespace) -> Any:
+    from ..pipelines.runs import Client
+
+    return Client(getattr(args, "stack", None))

@@ -7,8 +7,7 @@ import argparse
 from typing import TYPE_CHECKING, Any
 
 from ..display import Message, human_size
-from ._base import add, count
-from .runs import ON_STACK, open_client
+from ._base import ON_STACK, add, count, open_client
 
 if TYPE_CHECKING:
     from ..pipelines.cleanup import Deletion

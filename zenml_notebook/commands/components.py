@@ -10,12 +10,15 @@ from .. import api
 from ..display import ArtifactPreview, Message, Table, human_size
 from ..exceptions import UsageError
 from ..flavors import COMMAND_OF_KIND, KIND_LABELS, flavors_of
+from ..kinds import TABLE
 from . import cleanup, versions
 from ._base import Handler, add, count, subcommands
 from .options import OPTIONS, settings_from
 from .render import component_details, summary, when
 
 __all__ = ["add_parsers"]
+
+KIND_OF = {k.name: k for k in TABLE}
 
 
 def _component_handlers(kind: str) -> dict[str, Handler]:
@@ -90,7 +93,7 @@ def add_parsers(sub: Any) -> None:
     for kind, command in COMMAND_OF_KIND.items():
         label = KIND_LABELS[kind]
         handlers = _component_handlers(kind)
-        aliases = {"metadata_store": ["metadata-store"], "artifact_store": ["artifact-store"], "orchestrator": []}[kind]
+        aliases = [a for a in KIND_OF[kind].aliases if a == kind.replace("_", "-")]  # `%zenml metadata-store ...` too
         kp = sub.add_parser(command, aliases=aliases, help=f"manage {label}s", description=f"Register, list, describe, update and delete {label}s.")
         ks = subcommands(kp, "action")
         add_options = OPTIONS[kind][0]

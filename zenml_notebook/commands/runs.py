@@ -7,18 +7,10 @@ import argparse
 from typing import Any
 
 from ..display import Message, Table
-from ._base import add, count, subcommands
+from ._base import ON_STACK, add, count, open_client, subcommands
 from .render import when
 
-__all__ = ["ON_STACK", "add_parsers", "open_client"]
-
-ON_STACK: dict[str, Any] = {"help": "another stack than the active one", "metavar": "STACK"}
-
-
-def open_client(args: argparse.Namespace) -> Any:
-    from ..pipelines.runs import Client
-
-    return Client(getattr(args, "stack", None))
+__all__ = ["add_parsers"]
 
 
 def _pipelines_list(args: argparse.Namespace) -> Table:

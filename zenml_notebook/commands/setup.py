@@ -20,7 +20,7 @@ def _init(args: argparse.Namespace) -> Message:
 
 
 def _version(args: argparse.Namespace) -> Message:
-    from .. import __version__
+    from .._version import __version__
 
     return Message(f"zenml-notebook {__version__}")
 

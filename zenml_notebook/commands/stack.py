@@ -10,6 +10,7 @@ from .. import api
 from ..display import Message, Table
 from ..exceptions import UsageError
 from ..flavors import KIND_LABELS, KINDS
+from ..kinds import TABLE
 from ._base import Handler, add, subcommands
 from .render import stack_details
 
@@ -81,9 +82,10 @@ def add_parsers(sub: Any) -> None:
         p = add(ss, name, help_, _STACK[name])
         p.add_argument("name", metavar="NAME")
         required = name == "register"
-        for short, kind in (("-m", "metadata_store"), ("-a", "artifact_store"), ("-o", "orchestrator")):
-            dashed = kind.replace("_", "-")
-            p.add_argument(short, f"--{kind}", f"--{dashed}", dest=kind, required=required, metavar=dashed.upper(), help=f"name of a registered {KIND_LABELS[kind]}")
+        for part in TABLE:  # one option per component kind (kinds.py)
+            kind, dashed = part.name, part.name.replace("_", "-")
+            flags = [f for f in (part.flag, f"--{kind}", f"--{dashed}") if f]
+            p.add_argument(*flags, dest=kind, required=required and part.required, metavar=dashed.upper(), help=f"name of a registered {KIND_LABELS[kind]}")
         if required:
             p.add_argument("--set", action="store_true", help="also make it the active stack")
             p.add_argument("--update", action="store_true", help="if it exists with other components, point it at these")

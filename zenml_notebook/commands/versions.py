@@ -8,9 +8,8 @@ from typing import Any
 
 from ..display import Message, Table, human_size
 from ..exceptions import UsageError
-from ._base import add, count
+from ._base import ON_STACK, add, count, open_client
 from .render import when
-from .runs import ON_STACK, open_client
 
 __all__ = ["add_parsers"]
 

@@ -18,8 +18,8 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from ..components.metadata.records import run_state
 from ..exceptions import UsageError, ZenMLError
-from .runs import run_state
 
 if TYPE_CHECKING:
     from ..components.artifacts import ArtifactStore

@@ -6,15 +6,25 @@ Shared by the DSL that builds it (:mod:`.dsl`) and the runner that executes it
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from ..exceptions import UsageError
 
-if TYPE_CHECKING:
-    from .dsl import Step
+__all__ = ["MAX_PARAMS_BYTES", "Graph", "Node", "OutputRef", "Step"]
 
-__all__ = ["MAX_PARAMS_BYTES", "Graph", "Node", "OutputRef"]
+
+class Step(Protocol):
+    """What the graph and its runner need of a step (the DSL's ``Step`` is one; this module never
+    imports the DSL, which builds graphs from it)."""
+
+    name: str
+    fn: Callable[..., Any]
+    output_names: list[str]
+    code_hash: str
+    cache: bool
+    versioned: bool
 
 
 @dataclass(frozen=True)

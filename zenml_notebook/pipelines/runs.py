@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import dataclasses
 import html
-import os
-import socket
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from ..components.metadata.records import run_state
 from ..exceptions import NotFoundError, UsageError, ZenMLError
 
 if TYPE_CHECKING:
@@ -35,20 +34,6 @@ def _io_text(s: StepRun) -> str:
 def _io_html(s: StepRun) -> str:
     text = _io_text(s)
     return f"<br><small>{text}</small>" if text else ""
-
-
-def run_state(info: RunInfo) -> str:
-    """'running' only while its process lives: a killed run shows as incomplete."""
-    if info.state != "running":
-        return info.state
-    if info.host == socket.gethostname() and info.pid:
-        try:
-            os.kill(info.pid, 0)
-        except ProcessLookupError:
-            return "incomplete"
-        except PermissionError:
-            pass
-    return "running"
 
 
 LOG_PAGE = 65536  # characters of a log shown at once unless more are asked for

@@ -22,7 +22,7 @@ from typing import Any, ClassVar
 
 from ..disk import disk_problem
 from ..exceptions import AlreadyExistsError, RegistryError
-from . import (
+from .records import (
     KINDS,
     SCHEMA_VERSION,
     ComponentRecord,
@@ -38,6 +38,8 @@ __all__ = ["Registry", "Session"]
 
 _BUSY_TIMEOUT_S = 60.0
 
+# one column per component kind (kinds.py): a stack names one component of each
+_KIND_COLUMNS = "".join(f"    {kind} INTEGER NOT NULL REFERENCES components(id),\n" for kind in KINDS)
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS components (
@@ -55,15 +57,12 @@ CREATE TABLE IF NOT EXISTS components (
 CREATE TABLE IF NOT EXISTS stacks (
     id INTEGER PRIMARY KEY,
     name TEXT NOT NULL UNIQUE,
-    metadata_store INTEGER NOT NULL REFERENCES components(id),
-    artifact_store INTEGER NOT NULL REFERENCES components(id),
-    orchestrator INTEGER NOT NULL REFERENCES components(id),
-    created TEXT NOT NULL,
+{kinds}    created TEXT NOT NULL,
     updated TEXT NOT NULL,
     version INTEGER NOT NULL DEFAULT 1,
     updated_by TEXT NOT NULL DEFAULT ''
 );
-"""
+""".replace("{kinds}", _KIND_COLUMNS)
 
 # The statements that take schema N to N+1, applied in order inside one transaction.
 _MIGRATIONS: dict[int, tuple[str, ...]] = {
@@ -152,7 +151,7 @@ class Session:
         if expected_version is not None:
             sql, params = sql + " AND version = ?", (*params, expected_version)
         if self._conn.execute(sql, params).rowcount == 0 and expected_version is not None:
-            from ..flavors import KIND_LABELS
+            from ..kinds import KIND_LABELS
 
             raise changed_since(f"{KIND_LABELS[kind]} {name!r}", self.get_component(kind, name))
 

@@ -34,7 +34,7 @@ from ..exceptions import (
     UsageError,
     ZenMLError,
 )
-from . import (
+from .records import (
     KINDS,
     SCHEMA_VERSION,
     ComponentRecord,
@@ -254,7 +254,7 @@ class SharedSession:
             )
         )
         if result.rowcount == 0 and expected_version is not None:
-            from ..flavors import KIND_LABELS
+            from ..kinds import KIND_LABELS
 
             raise changed_since(f"{KIND_LABELS[kind]} {name!r}", self.get_component(kind, name))
 

@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from ..exceptions import StoreConnectionError, ZenMLError, ZenMLWarning
-from . import ComponentRecord, Session, StackRecord, now, when
 from .local import Registry
+from .records import ComponentRecord, Session, StackRecord, now, when
 
 if TYPE_CHECKING:
     from ..repository import Repository
@@ -182,7 +182,7 @@ def records_equal(a: ComponentRecord | StackRecord, b: ComponentRecord | StackRe
 
 # -- connecting, disconnecting, copying ---------------------------------------------------------
 def _label(record: ComponentRecord | StackRecord) -> str:
-    from ..flavors import KIND_LABELS
+    from ..kinds import KIND_LABELS
 
     return f"{KIND_LABELS[record.kind]} {record.name!r}" if isinstance(record, ComponentRecord) else f"stack {record.name!r}"
 

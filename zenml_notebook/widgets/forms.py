@@ -12,6 +12,7 @@ import ipywidgets as w
 
 from .. import api
 from ..exceptions import ConflictError, ZenMLError, redact, remember_secret
+from ..kinds import KIND_LABELS, KINDS
 from ..registry import ComponentRecord
 from ..uris import parse_artifact_uri
 
@@ -286,7 +287,7 @@ class StackForm(_Form):
         super().__init__()
         self.name = _text("Stack name", "", "my-stack")
         self.parts: dict[str, w.Dropdown] = {}
-        for kind, label in (("metadata_store", "Metadata store"), ("artifact_store", "Artifact store"), ("orchestrator", "Orchestrator")):
+        for kind, label in ((k, KIND_LABELS[k].capitalize()) for k in KINDS):  # one dropdown per component kind
             records, _, active = api.list_components(kind)
             self.parts[kind] = w.Dropdown(options=[r.name for r in records], value=active or None, description=label, style=_STYLE)
         self.register_button = self._button("Register", lambda: self.register(False))

@@ -11,7 +11,7 @@ import socket
 import time
 import uuid
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 from urllib.parse import urlsplit
 
 from ...exceptions import (
@@ -21,10 +21,21 @@ from ...exceptions import (
     StoreUnavailableError,
 )
 
-if TYPE_CHECKING:
-    from .store import ArtifactStore
+__all__ = ["Checked", "check_credentials_file", "check_endpoint", "classify", "verify_store"]
 
-__all__ = ["check_credentials_file", "check_endpoint", "classify", "verify_store"]
+
+class Checked(Protocol):
+    """What verification needs of a store (the store module implements it; this module never
+    imports the store, which calls :func:`classify` and :func:`check_endpoint` in turn)."""
+
+    flavor: str
+    uri: str
+    bucket: str
+    root: Path
+    timeout: float
+
+    def write_bytes(self, path: str, data: bytes) -> None: ...
+    def remove(self, path: str, *, recursive: bool = False) -> None: ...
 
 
 def check_credentials_file(path: str) -> None:
@@ -88,7 +99,7 @@ def _verify_folder(root: Path) -> None:
                 pass
 
 
-def classify(store: ArtifactStore, exc: BaseException, doing: str = "write to") -> StoreConnectionError:
+def classify(store: Checked, exc: BaseException, doing: str = "write to") -> StoreConnectionError:
     """A storage library's failure, in words and as the class that picks the HTTP status."""
     name = type(exc).__name__
     text = str(exc)
@@ -123,7 +134,7 @@ def classify(store: ArtifactStore, exc: BaseException, doing: str = "write to") 
     return StoreConnectionError(f"cannot {doing} {where} ({name}); check the path and the credentials")
 
 
-def verify_store(store: ArtifactStore, *, timeout: float = 10.0) -> float:
+def verify_store(store: Checked, *, timeout: float = 10.0) -> float:
     """Write and delete a probe object; returns milliseconds, or raises a classified error."""
     started = time.perf_counter()
     if store.flavor == "local":

@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
+import os
+import socket
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["ArtifactInfo", "ArtifactSpec", "EventInfo", "ExecutionInfo", "LineageInfo", "RunInfo", "VersionInfo"]
+__all__ = [
+    "ArtifactInfo",
+    "ArtifactSpec",
+    "EventInfo",
+    "ExecutionInfo",
+    "LineageInfo",
+    "RunInfo",
+    "VersionInfo",
+    "run_state",
+]
 
 
 @dataclass(frozen=True)
@@ -93,3 +104,17 @@ class VersionInfo:
     size: int = -1  # bytes; -1 when not known
     tags: tuple[str, ...] = ()
     state: str = "live"  # the artifact's: live | deleting | deleted
+
+
+def run_state(info: RunInfo) -> str:
+    """'running' only while its process lives: a killed run shows as incomplete."""
+    if info.state != "running":
+        return info.state
+    if info.host == socket.gethostname() and info.pid:
+        try:
+            os.kill(info.pid, 0)
+        except ProcessLookupError:
+            return "incomplete"
+        except PermissionError:
+            pass
+    return "running"

@@ -20,7 +20,6 @@ from __future__ import annotations
 import atexit
 import os
 import pickle
-import signal
 import socket
 import subprocess
 import sys
@@ -85,7 +84,7 @@ class WorkerStore:
         err = open(log, "ab") if log else subprocess.DEVNULL
         try:
             self._proc = subprocess.Popen(
-                [sys.executable, "-m", "zenml_notebook.components.metadata.worker", str(child.fileno())],
+                [sys.executable, "-m", "zenml_notebook.components.metadata.serve", str(child.fileno())],
                 pass_fds=(child.fileno(),), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err,
                 env=env, start_new_session=True,  # Ctrl-C in the kernel interrupts us, not it
             )
@@ -299,61 +298,3 @@ def _close_all() -> None:
 
 
 atexit.register(_close_all)
-
-
-# -- the child side ---------------------------------------------------------------------
-def _die_with_parent() -> None:
-    """Linux: the kernel kills us when the process that started us ends (even mid-call)."""
-    try:
-        import ctypes
-
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass
-
-
-def serve(fd: int) -> None:
-    """Serve one store over ``fd`` until the parent closes it."""
-    _die_with_parent()
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    conn = Connection(fd)
-    init = pickle.loads(conn.recv_bytes())  # noqa: S301 - our own child (or parent) over a private socketpair
-    _secrets.ENV_OWNER.set(init["env_owner"])
-    from ...registry import ComponentRecord
-    from ...repository import Repository
-    from . import mysql_preflight, open_mysql_here, open_sqlite
-
-    record = ComponentRecord(**init["record"])
-    store: Any = None
-    while True:
-        try:
-            method, args, kwargs = pickle.loads(conn.recv_bytes())  # noqa: S301 - our own child (or parent) over a private socketpair
-        except (EOFError, OSError):
-            return
-        try:
-            if method == "open":
-                value = None
-            elif method == "check":  # the pre-flight alone: what `metadata test` reports
-                value = mysql_preflight(record)
-            else:
-                if store is None:
-                    # MySQL is what workers are for; SQLite only when benchmarks/bench_worker.py compares
-                    opener = open_sqlite if record.flavor == "sqlite" else open_mysql_here
-                    store = opener(record, Repository(init["root"]))
-                value = getattr(store, method)(*args, **kwargs)
-            reply: tuple[Any, ...] = ("ok", value)
-        except _exc.ZenMLError as error:
-            reply = ("error", type(error).__name__, str(error))
-        except (ValueError, TypeError, KeyError) as error:  # a bad argument: raised as such in the caller
-            reply = ("error", type(error).__name__, str(error))
-        except Exception as error:
-            reply = ("error", "StoreConnectionError", f"ml-metadata failed ({type(error).__name__}: {error})")
-        try:
-            conn.send_bytes(pickle.dumps(reply))
-        except OSError:
-            return
-
-
-if __name__ == "__main__":
-    serve(int(sys.argv[1]))
