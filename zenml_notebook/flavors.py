@@ -9,6 +9,7 @@ from __future__ import annotations
 import difflib
 import importlib
 import importlib.util
+from dataclasses import dataclass
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
@@ -31,6 +32,7 @@ __all__ = [
     "did_you_mean",
     "flavors_of",
     "normalize_kind",
+    "spec",
 ]
 
 _CONFIGS = "zenml_notebook.components.configs"
@@ -47,6 +49,7 @@ _CLU = "zenml_notebook.pipelines.clusters"
 #   verify  - (record, repo, plain secrets) -> None: reach it before saving (register/update)
 #   stop    - (record) -> str: release what this process started for it (`orchestrator stop`)
 #   module, extra - the optional dependency and the pip extra that installs it
+#   local_path - the setting that names a local path (stored relative to the repository), if any
 # Adding a flavor touches this table (and its modules), not `if flavor == ...` branches.
 FLAVORS: MappingProxyType[tuple[str, str], MappingProxyType[str, str]] = MappingProxyType(
     {
@@ -56,7 +59,7 @@ FLAVORS: MappingProxyType[tuple[str, str], MappingProxyType[str, str]] = Mapping
         }),
         ("artifact_store", "local"): MappingProxyType({
             "config": f"{_CONFIGS}:LocalArtifactStoreConfig", "open": f"{_ART}:open_artifact_store",
-            "check": f"{_ART}:verify_component", "verify": f"{_ART}:verify_unsaved", "stop": "", "module": "", "extra": "",
+            "check": f"{_ART}:verify_component", "verify": f"{_ART}:verify_unsaved", "stop": "", "module": "", "extra": "", "local_path": "path",
         }),
         ("artifact_store", "s3"): MappingProxyType({
             "config": f"{_CONFIGS}:S3ArtifactStoreConfig", "open": f"{_ART}:open_artifact_store",
@@ -68,7 +71,7 @@ FLAVORS: MappingProxyType[tuple[str, str], MappingProxyType[str, str]] = Mapping
         }),
         ("metadata_store", "sqlite"): MappingProxyType({
             "config": f"{_CONFIGS}:SQLiteMetadataStoreConfig", "open": f"{_MD}:open_sqlite",
-            "check": f"{_MD}:check_sqlite", "verify": f"{_MD}:verify_sqlite", "stop": "", "module": "", "extra": "",
+            "check": f"{_MD}:check_sqlite", "verify": f"{_MD}:verify_sqlite", "stop": "", "module": "", "extra": "", "local_path": "uri",
         }),
         ("orchestrator", "dask"): MappingProxyType({
             "config": f"{_CONFIGS}:DaskOrchestratorConfig", "open": f"{_RUN}:run_dask", "check": "", "verify": "", "stop": f"{_CLU}:stop_component",
@@ -136,6 +139,31 @@ def behaviour(kind: str, flavor: str, what: str) -> Any:
         return None
     module_name, _, attr = target.partition(":")
     return getattr(importlib.import_module(module_name), attr)
+
+
+@dataclass(frozen=True)
+class Spec:
+    """Everything a change of a component's settings needs from its flavor, in one trip: the
+    config model, the setting that is a local path, the secret fields, the verifier, and the
+    missing dependency's install hint (None when installed)."""
+
+    kind: str
+    flavor: str
+    model: type[BaseModel]
+    local_path: str | None
+    secret_fields: tuple[str, ...]
+    verify: Any
+    missing: str | None
+
+
+def spec(kind: str, flavor: str) -> Spec:
+    """The flavor's :class:`Spec`; an unknown flavor is named with a suggestion."""
+    from .components.configs import secret_fields
+
+    entry = _entry(kind, flavor)
+    model = config_model(kind, flavor)
+    return Spec(kind, flavor, model, entry.get("local_path") or None, tuple(secret_fields(model)),
+                behaviour(kind, flavor, "verify"), check_dependency(kind, flavor))
 
 
 def config_model(kind: str, flavor: str) -> type[BaseModel]:

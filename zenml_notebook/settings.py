@@ -11,11 +11,12 @@ import reprlib
 import warnings
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from . import secrets
 from .exceptions import SecretError, UsageError, ZenMLWarning, remember_secret
-from .flavors import KIND_LABELS, behaviour, check_dependency, config_model
+from .flavors import KIND_LABELS, Spec, spec
 from .registry import ComponentRecord
 
 if TYPE_CHECKING:
@@ -23,12 +24,8 @@ if TYPE_CHECKING:
 
     from .repository import Repository
 
-__all__ = [
-    "LOCAL_PATH_FIELDS", "check_flavor", "difference", "drop_secrets", "local_paths", "same_settings", "stored_secrets", "validate", "verify",
-]
+__all__ = ["Prepared", "Spec", "check_flavor", "difference", "drop_secrets", "prepare", "same_settings", "spec", "stored_secrets", "validate"]
 
-# local-path settings are stored relative to the repository when inside it
-LOCAL_PATH_FIELDS = {("metadata_store", "sqlite"): "uri", ("artifact_store", "local"): "path"}
 
 
 def _shown(value: Any) -> str:
@@ -60,16 +57,10 @@ def _format_validation(model: type[BaseModel], exc: ValidationError) -> str:
     return "; ".join(problems)
 
 
-def validate(
-    kind: str, flavor: str, name: str, raw: Mapping[str, Any]
-) -> tuple[dict[str, Any], dict[str, str]]:
-    """A validated JSON config (secrets as placeholders) and the plain secrets to store."""
+def _validated(sp: Spec, name: str, raw: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
     from pydantic import ValidationError
 
-    from .components.configs import secret_fields
-
-    model = config_model(kind, flavor)
-    hidden = set(secret_fields(model))
+    hidden = set(sp.secret_fields)
     pending: dict[str, str] = {}
     data: dict[str, Any] = {}
     for key, value in raw.items():
@@ -82,12 +73,56 @@ def validate(
         else:
             data[key] = value
     try:
-        validated = model.model_validate(data)
+        validated = sp.model.model_validate(data)
     except ValidationError as exc:
         raise UsageError(
-            f"invalid {flavor} {KIND_LABELS[kind]} {name!r}: {_format_validation(model, exc)}"
+            f"invalid {sp.flavor} {KIND_LABELS[sp.kind]} {name!r}: {_format_validation(sp.model, exc)}"
         ) from None
     return validated.model_dump(mode="json", exclude_none=True), pending
+
+
+def validate(
+    kind: str, flavor: str, name: str, raw: Mapping[str, Any]
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """A validated JSON config (secrets as placeholders) and the plain secrets to store."""
+    return _validated(spec(kind, flavor), name, raw)
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A component's settings made ready for the registry in one trip to its flavor: validated
+    (secrets as placeholders), its plain secrets apart, and how to reach the store before saving."""
+
+    spec: Spec
+    name: str
+    config: dict[str, Any]
+    pending: dict[str, str]
+    repo: Repository
+
+    def verify(self) -> None:
+        """Reach the store before saving it (a MySQL server, a folder or bucket); flavors with
+        nothing to reach have no verifier."""
+        if self.spec.verify is not None:
+            self.spec.verify(ComponentRecord(self.spec.kind, self.name, self.spec.flavor, self.config), self.repo, self.pending)
+
+
+def prepare(
+    repo: Repository, kind: str, flavor: str, name: str, raw: Mapping[str, Any], *, base: Mapping[str, Any] | None = None
+) -> Prepared:
+    """What a user typed (on top of ``base``, the settings kept from before) as a :class:`Prepared`:
+    one call to the flavor table gives the model, the local-path setting (stored relative to the
+    repository when inside it), the secret fields and the verifier; a missing optional
+    dependency is a one-line warning."""
+    sp = spec(kind, flavor)
+    if sp.missing:
+        warnings.warn(f"{sp.missing} before using it", ZenMLWarning, stacklevel=3)
+    given = dict(raw)
+    key = sp.local_path
+    if key and isinstance(given.get(key), str) and given[key].strip():
+        value = given[key].strip()
+        given[key] = repo.store_path(value[len("file://"):] if value.startswith("file://") else value)
+    config, pending = _validated(sp, name, {**(base or {}), **given})
+    return Prepared(sp, name, config, pending, repo)
 
 
 @contextmanager
@@ -168,26 +203,8 @@ def drop_secrets(config: Mapping[str, Any], keep: Mapping[str, Any] | None = Non
             secrets.delete_secret(value)
 
 
-def local_paths(kind: str, flavor: str, repo: Repository, raw: dict[str, Any]) -> dict[str, Any]:
-    key = LOCAL_PATH_FIELDS.get((kind, flavor))
-    if key and isinstance(raw.get(key), str) and raw[key].strip():
-        value = raw[key].strip()
-        if value.startswith("file://"):
-            value = value[len("file://") :]
-        raw = {**raw, key: repo.store_path(value)}
-    return raw
-
-
-def verify(repo: Repository, kind: str, flavor: str, name: str, config: dict[str, Any], pending: dict[str, str]) -> None:
-    """Reach the store before saving it (the flavor table's "verify": a MySQL server, an
-    artifact folder or bucket); flavors with nothing to reach have none."""
-    check = behaviour(kind, flavor, "verify")
-    if check is not None:
-        check(ComponentRecord(kind, name, flavor, config), repo, pending)
-
-
 def check_flavor(kind: str, flavor: str) -> None:
-    config_model(kind, flavor)  # raises NotFoundError with a suggestion
-    hint = check_dependency(kind, flavor)
+    """An unknown flavor is refused (with a suggestion); a missing optional dependency warns."""
+    hint = spec(kind, flavor).missing
     if hint:
         warnings.warn(f"{hint} before using it", ZenMLWarning, stacklevel=3)

@@ -62,10 +62,10 @@ def register_component(
     and what was done: "registered", "unchanged" or "updated".
     """
     check_name(KIND_LABELS[kind], name)
-    settings.check_flavor(kind, flavor)
+    settings.spec(kind, flavor)  # an unknown flavor is refused before anything is created
     repo, registry = open_repository(create=True)
-    raw = settings.local_paths(kind, flavor, repo, dict(config or {}))
-    validated, pending = settings.validate(kind, flavor, name, raw)
+    prepared = settings.prepare(repo, kind, flavor, name, dict(config or {}))
+    validated, pending = prepared.config, prepared.pending
 
     def existing(session: Session) -> ComponentRecord | None:
         """The record if it exists; None if not; raises if it differs and may not be updated."""
@@ -86,7 +86,7 @@ def register_component(
         _, after = update_component(kind, name, dict(config or {}), flavor=flavor, verify=verify, replace=True)
         return after, "updated"
     if verify:
-        settings.verify(repo, kind, flavor, name, validated, pending)
+        prepared.verify()
     with registry.write() as session:
         raced = existing(session)  # registered by someone else meanwhile
         if raced is not None:
@@ -112,23 +112,20 @@ def update_component(
     repo, registry = open_repository(create=True)
     raw = {k: v for k, v in changes.items() if v is not None}
 
-    def plan(session: Session) -> tuple[ComponentRecord, str, dict[str, Any], dict[str, str]]:
+    def plan(session: Session) -> tuple[ComponentRecord, settings.Prepared]:
         before = _component(session, kind, name)
         if expected_version is not None and before.version != expected_version:
             raise changed_since(f"{KIND_LABELS[kind]} {name!r}", before)
         new_flavor = flavor or before.flavor
-        if new_flavor != before.flavor:
-            settings.check_flavor(kind, new_flavor)
         base = dict(before.config) if new_flavor == before.flavor and not replace else {}
-        merged = {**base, **settings.local_paths(kind, new_flavor, repo, raw)}
-        return (before, new_flavor, *settings.validate(kind, new_flavor, name, merged))
+        return before, settings.prepare(repo, kind, new_flavor, name, raw, base=base)
 
     if verify:  # before taking the write lock: a network check may take seconds
         with registry.read() as session:
-            _, new_flavor, validated, pending = plan(session)
-        settings.verify(repo, kind, new_flavor, name, validated, pending)
+            plan(session)[1].verify()
     with registry.write() as session:
-        before, new_flavor, validated, pending = plan(session)
+        before, prepared = plan(session)
+        new_flavor, validated, pending = prepared.spec.flavor, prepared.config, prepared.pending
         candidate = ComponentRecord(kind, name, new_flavor, validated)
         for stack_name in session.stacks_using(kind, name):
             stack = _stack(session, stack_name)

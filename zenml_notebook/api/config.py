@@ -43,13 +43,13 @@ def config_set(kind: str, flavor: str, config: Mapping[str, Any], *, verify: boo
     this stack uses it; otherwise registers a new component, so stacks that share
     the current one are never changed behind their back.
     """
-    settings.check_flavor(kind, flavor)
+    settings.spec(kind, flavor)  # an unknown flavor is refused before anything is created
     repo, registry = open_repository(create=True)
-    raw = settings.local_paths(kind, flavor, repo, dict(config))
     stack_name = active_stack_name()
-    validated, pending = settings.validate(kind, flavor, f"{stack_name}-{flavor}", raw)
+    prepared = settings.prepare(repo, kind, flavor, f"{stack_name}-{flavor}", dict(config))  # one trip to the flavor table
+    validated, pending = prepared.config, prepared.pending
     if verify:  # before taking the write lock: a network check may take seconds
-        settings.verify(repo, kind, flavor, f"{stack_name}-{flavor}", validated, pending)
+        prepared.verify()
     with registry.write() as session:
         stack = _stack(session, _active(session))
         before = _component(session, kind, stack.components[kind])
