@@ -8,12 +8,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ._version import __version__
-
 __all__ = ["Client", "Stack", "ZenMLError", "__version__", "api", "load_ipython_extension", "pipeline", "register_materializer", "step"]
 
 if TYPE_CHECKING:
     from . import api
+    from ._version import __version__
     from .exceptions import ZenMLError
     from .pipelines import pipeline, register_materializer, step
     from .pipelines.runs import Client
@@ -31,6 +30,10 @@ def load_ipython_extension(ipython: Any) -> None:
 
 
 def __getattr__(name: str) -> Any:
+    if name == "__version__":
+        from ._version import __version__
+
+        return __version__
     if name == "Stack":
         from .stack import Stack
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import difflib
 import importlib
 import importlib.util
-from dataclasses import dataclass
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
@@ -141,19 +140,19 @@ def behaviour(kind: str, flavor: str, what: str) -> Any:
     return getattr(importlib.import_module(module_name), attr)
 
 
-@dataclass(frozen=True)
 class Spec:
     """Everything a change of a component's settings needs from its flavor, in one trip: the
     config model, the setting that is a local path, the secret fields, the verifier, and the
     missing dependency's install hint (None when installed)."""
 
-    kind: str
-    flavor: str
-    model: type[BaseModel]
-    local_path: str | None
-    secret_fields: tuple[str, ...]
-    verify: Any
-    missing: str | None
+    __slots__ = ("flavor", "kind", "local_path", "missing", "model", "secret_fields", "verify")
+
+    def __init__(
+        self, kind: str, flavor: str, model: type[BaseModel], local_path: str | None, secret_fields: tuple[str, ...],
+        verify: Any, missing: str | None,
+    ) -> None:
+        self.kind, self.flavor, self.model, self.local_path = kind, flavor, model, local_path
+        self.secret_fields, self.verify, self.missing = secret_fields, verify, missing
 
 
 def spec(kind: str, flavor: str) -> Spec:

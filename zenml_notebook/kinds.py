@@ -8,24 +8,34 @@ The lowest module of the package: it imports nothing of ours.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
 __all__ = ["ALIASES", "COMMAND_OF_KIND", "ENV_OF_KIND", "KINDS", "KIND_LABELS", "TABLE", "Kind"]
 
 
-@dataclass(frozen=True)
 class Kind:
-    name: str  # as stored: registry column, export key, REST field
-    label: str  # in messages: "metadata store"
-    noun: str  # the command group: `%zenml metadata ...`
-    required: bool  # every stack has one
-    default_flavor: str  # what the 'default' stack of a new repository uses
-    default_config: MappingProxyType[str, Any]  # and with which settings (paths relative to the repository)
-    env: str  # the variable that overrides it for one process
-    flag: str = ""  # its short option in `stack register/update` ("-m"), if any
-    aliases: tuple[str, ...] = ()  # other spellings a user may type for it (the first hyphenated one is a command alias)
+    """One component kind. (A plain class: this table is read by every cold command, and a
+    dataclass would cost that command its code generation.)"""
+
+    __slots__ = ("aliases", "default_config", "default_flavor", "env", "flag", "label", "name", "noun", "required")
+
+    def __init__(
+        self, name: str, label: str, noun: str, required: bool, default_flavor: str, default_config: MappingProxyType[str, Any],
+        env: str, flag: str = "", aliases: tuple[str, ...] = (),
+    ) -> None:
+        self.name = name  # as stored: registry column, export key, REST field
+        self.label = label  # in messages: "metadata store"
+        self.noun = noun  # the command group: `%zenml metadata ...`
+        self.required = required  # every stack has one
+        self.default_flavor = default_flavor  # what the 'default' stack of a new repository uses
+        self.default_config = default_config  # and with which settings (paths relative to the repository)
+        self.env = env  # the variable that overrides it for one process
+        self.flag = flag  # its short option in `stack register/update` ("-m"), if any
+        self.aliases = aliases  # other spellings a user may type (a hyphenated one is also a command alias)
+
+    def __repr__(self) -> str:
+        return f"Kind({self.name!r})"
 
 
 TABLE: tuple[Kind, ...] = (

@@ -11,7 +11,6 @@ import reprlib
 import warnings
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from . import secrets
@@ -88,16 +87,14 @@ def validate(
     return _validated(spec(kind, flavor), name, raw)
 
 
-@dataclass(frozen=True)
 class Prepared:
     """A component's settings made ready for the registry in one trip to its flavor: validated
     (secrets as placeholders), its plain secrets apart, and how to reach the store before saving."""
 
-    spec: Spec
-    name: str
-    config: dict[str, Any]
-    pending: dict[str, str]
-    repo: Repository
+    __slots__ = ("config", "name", "pending", "repo", "spec")
+
+    def __init__(self, spec: Spec, name: str, config: dict[str, Any], pending: dict[str, str], repo: Repository) -> None:
+        self.spec, self.name, self.config, self.pending, self.repo = spec, name, config, pending, repo
 
     def verify(self) -> None:
         """Reach the store before saving it (a MySQL server, a folder or bucket); flavors with
