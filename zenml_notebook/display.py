@@ -207,17 +207,25 @@ class Comparison(Table):
         self.columns = ["", "", *runs]
         self.chart = chart  # (what is charted, [(run, value), ...])
 
-    def __repr__(self) -> str:
+    def _table_text(self) -> str:
         lines = [self.title] if self.title else []
         widths = [max(len(str(r[c])) for r in [self.columns, *self.rows]) for c in range(len(self.columns))]
         for row in [self.columns, *self.rows]:
             lines.append("  ".join(str(v).ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
-        if self.chart:  # the chart's text fallback: one bar per run
-            what, points = self.chart
-            top = max((abs(v) for _, v in points), default=0.0) or 1.0
-            name_w = max(len(r) for r, _ in points)
-            lines += ["", f"{what}:"] + [f"  {r.ljust(name_w)}  {'█' * max(1, round(30 * abs(v) / top))} {v:g}" for r, v in points]
         return "\n".join(lines)
+
+    def _chart_text(self) -> str:
+        """The chart's text fallback: one bar per run."""
+        if not self.chart:
+            return ""
+        what, points = self.chart
+        top = max((abs(v) for _, v in points), default=0.0) or 1.0
+        name_w = max(len(r) for r, _ in points)
+        return "\n".join([f"{what}:"] + [f"  {r.ljust(name_w)}  {'█' * max(1, round(30 * abs(v) / top))} {v:g}" for r, v in points])
+
+    def __repr__(self) -> str:
+        chart = self._chart_text()
+        return self._table_text() + (f"\n\n{chart}" if chart else "")
 
     def vega_lite(self) -> dict[str, Any] | None:
         """The chart as a Vega-Lite v5 spec (JupyterLab renders it natively), or None."""
@@ -230,18 +238,35 @@ class Comparison(Table):
             "description": f"{what} across {len(points)} runs",
             "data": {"values": [{"run": r, "value": v} for r, v in points]},
             "mark": {"type": "bar", "tooltip": True},
+            # horizontal bars: run names are long, and read level beside their bars
             "encoding": {
-                "x": {"field": "run", "type": "nominal", "sort": None, "axis": {"labelAngle": -30, "labelLimit": 200}},
-                "y": {"field": "value", "type": "quantitative", "title": what},
+                "y": {"field": "run", "type": "nominal", "sort": None, "title": None, "axis": {"labelLimit": 320}},
+                "x": {"field": "value", "type": "quantitative", "title": what},
             },
         }
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
-        bundle: dict[str, Any] = {"text/plain": repr(self), "text/html": self._repr_html_()}
+        """The table (HTML, text with the chart's bars) as one bundle."""
+        return {"text/plain": repr(self), "text/html": self._repr_html_()}
+
+    def chart_output(self) -> tuple[dict[str, Any], dict[str, Any]] | None:
+        """The chart as its own output: (data, metadata), Vega-Lite first with the text bars as
+        fallback, drawn as SVG (its marks are in the page). None without a chart."""
         spec = self.vega_lite()
-        if spec is not None:
-            bundle["application/vnd.vegalite.v5+json"] = spec
-        return bundle
+        if spec is None:
+            return None
+        return ({"application/vnd.vegalite.v5+json": spec, "text/plain": self._chart_text()},
+                {"application/vnd.vegalite.v5+json": {"embed_options": {"renderer": "svg", "actions": False}}})
+
+    def _ipython_display_(self) -> None:
+        """In a notebook, two outputs: the chart, then the table. (One bundle holding both would
+        be drawn as the table alone: JupyterLab prefers HTML over Vega-Lite in the same output.)"""
+        from IPython.display import display
+
+        chart = self.chart_output()
+        if chart is not None:
+            display(chart[0], metadata=chart[1], raw=True)
+        display({"text/plain": self._table_text(), "text/html": self._repr_html_()}, raw=True)
 
     def _repr_html_(self) -> str:
         esc = html.escape

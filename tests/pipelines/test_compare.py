@@ -1,5 +1,5 @@
-"""`runs compare` draws a chart of a scalar output across runs: a Vega-Lite v5 bundle for
-JupyterLab (rendered natively) with the table as HTML and a text fallback with bars."""
+"""`runs compare` draws a chart of a scalar output across runs: in a notebook a Vega-Lite v5 output
+of its own (JupyterLab draws it natively) followed by the table; in a terminal, text bars."""
 
 from __future__ import annotations
 
@@ -27,12 +27,16 @@ def test_compare_charts_a_scalar_output_as_vega_lite_with_a_text_fallback(repo: 
     runs = [tuning(lr=lr) for lr in (0.1, 0.2, 0.4)]
     names = [r.name for r in runs]
     result = shell.run_line_magic("zenml", "runs compare " + " ".join(names))
+    chart = result.chart_output()
+    assert chart is not None and chart[1]["application/vnd.vegalite.v5+json"]["embed_options"]["renderer"] == "svg"
+    spec = chart[0]["application/vnd.vegalite.v5+json"]
+    assert chart[0]["text/plain"].startswith("fit -> output:")
     bundle = result._repr_mimebundle_()
-    spec = bundle["application/vnd.vegalite.v5+json"]
+    assert "application/vnd.vegalite.v5+json" not in bundle  # the chart is an output of its own
     assert spec["$schema"] == "https://vega.github.io/schema/vega-lite/v5.json"
     assert spec["title"] == "fit -> output"  # the first scalar output that differs
     assert spec["data"]["values"] == [{"run": n, "value": v} for n, v in zip(names, (1.0, 2.0, 4.0), strict=True)]
-    assert spec["encoding"]["y"]["field"] == "value" and spec["mark"]["type"] == "bar"
+    assert spec["encoding"]["x"]["field"] == "value" and spec["encoding"]["y"]["field"] == "run" and spec["mark"]["type"] == "bar"
     assert "<table" in bundle["text/html"] and names[0] in bundle["text/plain"]
     chosen = shell.run_line_magic("zenml", "runs compare " + " ".join(names) + " --chart 'loss -> output'")
     assert chosen.vega_lite()["data"]["values"][0] == {"run": names[0], "value": 0.5}

@@ -582,3 +582,32 @@ def test_the_quickstart_then_its_last_run_in_the_explorer(lab: dict) -> None:
         side.screenshot(path=str(ARTIFACTS / "sidebar-quickstart.png"))
 
     in_browser(scenario, lab)
+
+
+def test_runs_compare_draws_its_chart_in_lab_saved_and_live(lab: dict) -> None:
+    """The chart is drawn, not only carried: a Vega view with one bar per compared run, in a saved
+    (untrusted) notebook as opened, and again when its cells run live in Lab."""
+    cells = [
+        "%load_ext zenml_notebook\nfrom zenml_notebook import step, pipeline\n\n@step\ndef make(n: int = 3) -> list:\n    return list(range(n))\n\n"
+        "@step\ndef total(xs: list) -> int:\n    return sum(xs)\n\n@pipeline\ndef charted(n: int = 3):\n    total(make(n=n))",
+        "a = charted()\nb = charted(n=5)\nc = charted(n=7)", "%zenml runs compare {a.name} {b.name} {c.name}",
+    ]
+    nb = execute_cells(lab, *cells)
+    (lab["root"] / "compare.ipynb").write_text(json.dumps(nb))
+    bars = ".jp-NotebookPanel:not(.lm-mod-hidden) .jp-OutputArea-output .vega-embed svg g.mark-rect path"
+
+    def scenario(page, lab: dict) -> None:
+        open_notebook(page, lab, "compare.ipynb")
+        page.wait_for_function("s => document.querySelectorAll(s).length === 3", arg=bars)
+        table = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) table.zenml-notebook")
+        assert table.count() == 1 and "≠" in table.inner_text()
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "compare-chart-saved.png"), full_page=True)
+        page.get_by_text("Python 3 (ipykernel) | Idle").wait_for()
+        page.evaluate("async () => { await window.jupyterapp.commands.execute('notebook:clear-all-cell-outputs'); }")
+        page.wait_for_function("s => document.querySelectorAll(s).length === 0", arg=bars)
+        page.evaluate("async () => { await window.jupyterapp.commands.execute('notebook:run-all-cells'); }")
+        page.wait_for_function("s => document.querySelectorAll(s).length === 3", arg=bars)
+        page.screenshot(path=str(ARTIFACTS / "compare-chart-live.png"), full_page=True)
+
+    in_browser(scenario, lab)
