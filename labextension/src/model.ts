@@ -260,6 +260,12 @@ export class ChangeWatcher {
   reset(): void {
     this.last = null;
   }
+
+  /** Whether a token was read since the last reset: if not, what the panel shows may be from
+   * before anything it could have watched (it was loaded while hidden, or never). */
+  known(): boolean {
+    return this.last !== null;
+  }
 }
 
 /** "0.42 s", "3.1 min", "" while unknown. */
@@ -334,13 +340,14 @@ export function breadcrumb(store: string, path: string): { label: string; path: 
   return [{ label: rootLabel || root, path: '' }, ...parts.map((p, i) => ({ label: p, path: parts.slice(0, i + 1).join('/') }))];
 }
 
-/** Python that loads an artifact in a notebook cell: a run's output by run, step and name, or else
- * a preview of a file in the store. Every value is a JSON string literal (also valid Python). */
+/** Python that loads an artifact's value in a notebook cell: a run's output by run, step and name,
+ * or else the artifact a run recorded at that path of the store (`Client().load`). Every value is
+ * a JSON string literal (also valid Python). */
 export function loadCode(source: { run: string; step: string; output: string } | null, path: string): string {
   if (source) {
     return `from zenml_notebook import Client\n\nClient().get_run(${JSON.stringify(source.run)}).output(${JSON.stringify(source.step)}, ${JSON.stringify(source.output)})`;
   }
-  return `from zenml_notebook import api\n\napi.preview_artifact(${JSON.stringify(path)})`;
+  return `from zenml_notebook import Client\n\nClient().load(${JSON.stringify(path)})`;
 }
 
 /** A step's time: "12 ms", with "· load 3 ms · store 40 ms" when reading or writing artifacts took any. */

@@ -152,12 +152,29 @@ export class ZenMLSidebar extends Widget {
   }
 
   protected onAfterAttach(): void {
-    void this.refresh(true);
+    if (this.isVisible) {
+      void this.refresh(true);
+    }
     this.timer = window.setInterval(() => void this.poll(), POLL_MS);
   }
 
   protected onAfterShow(): void {
-    void this.poll();  // shown again: catch up at once
+    if (!this.watcher.known()) {
+      void this.catchUp();  // first shown (or another repository): whatever happened meanwhile
+    } else {
+      void this.poll();  // shown again: catch up at once
+    }
+  }
+
+  /** Read the change token first, then load everything: what is shown is at least that new, so
+   * nothing that happened while the panel was closed (a whole quickstart) stays unseen. */
+  private async catchUp(): Promise<void> {
+    try {
+      this.watcher.changed((await this.api.getVersion(this.cwd)).token);
+    } catch {
+      this.watcher.reset();
+    }
+    await this.refresh(true);  // stacks, the artifact browser and the runs
   }
 
   /** Every few seconds while visible: one cheap request; reload only when something changed. */
@@ -177,7 +194,7 @@ export class ZenMLSidebar extends Widget {
     if (this.watcher.changed(token) || this.failed) {
       this.failed = false;
       await this.refresh(false);
-      await this.loadRuns();
+      await Promise.all([this.loadArtifacts(this.path, 0), this.loadRuns()]);  // a run may have written new folders
     }
   }
 

@@ -103,7 +103,9 @@ describe('the change watcher behind the sidebar poll', () => {
     expect(w.changed('1:default:3.100:7')).toBe(false);
     expect(w.changed('1:default:3.100:8')).toBe(true); // a step was recorded
     expect(w.changed('1:default:3.100:8')).toBe(false);
+    expect(w.known()).toBe(true);
     w.reset();
+    expect(w.known()).toBe(false); // shown next: load everything, then watch
     expect(w.changed('9:other:0:0')).toBe(false);
   });
 });
@@ -145,7 +147,7 @@ describe('breadcrumb and load code', () => {
   it('writes Python with every name as a string literal', () => {
     expect(loadCode({ run: 'r-1', step: 'fit', output: 'model' }, 'x')).toBe(
       'from zenml_notebook import Client\n\nClient().get_run("r-1").output("fit", "model")');
-    expect(loadCode(null, 'a/"b".json')).toBe('from zenml_notebook import api\n\napi.preview_artifact("a/\\"b\\".json")');
+    expect(loadCode(null, 'a/"b".json')).toBe('from zenml_notebook import Client\n\nClient().load("a/\\"b\\".json")');
   });
 });
 

@@ -611,3 +611,35 @@ def test_runs_compare_draws_its_chart_in_lab_saved_and_live(lab: dict) -> None:
         page.screenshot(path=str(ARTIFACTS / "compare-chart-live.png"), full_page=True)
 
     in_browser(scenario, lab)
+
+
+def test_a_panel_opened_after_work_shows_it_without_a_click(lab: dict) -> None:
+    """Work done while the panel was closed (a new repository, a run) is there as soon as the
+    panel opens: the first showing loads everything, after reading the change token."""
+    fresh = lab["root"] / "fresh"
+    fresh.mkdir()
+    (fresh / "first.ipynb").write_text(json.dumps(new_notebook(cells=[new_code_cell("x = 1")], metadata={
+        "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})))
+    script = fresh / "work.py"
+    script.write_text("from zenml_notebook import step, pipeline\n@step\ndef made() -> dict:\n    return {'a': 1}\n"
+                      "@pipeline\ndef offstage():\n    made()\nif __name__ == '__main__':\n    print(offstage().name)\n")
+
+    def scenario(page, lab: dict) -> None:
+        open_notebook(page, lab, "fresh/first.ipynb")
+        tab = page.locator("li.lm-TabBar-tab[data-id='zenml-notebook-sidebar']")
+        if "lm-mod-current" in (tab.get_attribute("class") or ""):
+            page.click("li.lm-TabBar-tab[data-id='filebrowser']")  # the panel is closed
+        page.wait_for_timeout(3000)  # the panel has been attached (hidden) with nothing here yet
+        name = subprocess.run([sys.executable, str(script)], cwd=fresh, env=lab["env"], capture_output=True, text=True,
+                              check=True).stdout.strip()
+        started = time.monotonic()
+        tab.click()
+        side = page.locator("#zenml-notebook-sidebar")
+        side.locator("[data-zn='run']", has_text=name).wait_for()
+        side.locator("[data-zn='entry']", has_text="offstage").wait_for()
+        shown = time.monotonic() - started
+        assert shown < 2 + 3, shown  # the issue's 2 s, with room for a loaded machine
+        ARTIFACTS.mkdir(exist_ok=True)
+        (ARTIFACTS / "sidebar-first-open.txt").write_text(f"opened after a run made while it was closed: runs and artifacts in {shown * 1000:.0f} ms\n")
+
+    in_browser(scenario, lab)

@@ -328,6 +328,25 @@ class Client:
             raise NotFoundError(f"version {found.version} of {found.name!r} was deleted (with run {found.run!r}); see `artifacts versions {found.name}`")
         return load_artifact(self._store, self._store.relative(art.uri), materializer_named(art.materializer))
 
+    def load(self, path_or_uri: str) -> Any:
+        """Load the artifact a run recorded at this place in the stack's artifact store: a path
+        inside the store (as the sidebar's browser shows it) or its URI (as `runs describe`
+        prints it), with the materializer it was written by. What the sidebar's "insert code
+        to load it" inserts for a file."""
+        from .materializers import load_artifact, materializer_named
+
+        path = self._store.path_of(path_or_uri)
+        found = self._md.artifacts_by_uri(self._store.full_uri(path))
+        if not found:
+            raise NotFoundError(
+                f"no run recorded an artifact at {path_or_uri!r} in {self._store.label}; preview the file with "
+                f"`artifacts preview {path}`, or load a run's output with Client().get_run(RUN).output(STEP)"
+            )
+        art = found[-1]
+        if art.state != "live":
+            raise NotFoundError(f"the artifact at {path_or_uri!r} was deleted (with its run); see `runs list`")
+        return load_artifact(self._store, path, materializer_named(art.materializer))
+
     def artifact_versions(self, name: str, *, limit: int = 20, offset: int = 0) -> tuple[int, list[VersionInfo]]:
         """How many versions ``name`` has, and one page of them, newest first."""
         return self._md.versions(_artifact_name(name), limit=limit, offset=offset)
