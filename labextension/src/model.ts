@@ -268,15 +268,24 @@ export class ChangeWatcher {
   }
 }
 
-/** "0.42 s", "3.1 min", "" while unknown. */
+/** A duration as people read it: "3.0 ms", "12 ms", "0.42 s", "3.01 s", "42.5 s", "1 min 12 s",
+ * "2 h 5 min"; "" while unknown. */
 export function formatDuration(seconds: number | null | undefined): string {
-  if (seconds === null || seconds === undefined || !Number.isFinite(seconds)) {
+  if (seconds === null || seconds === undefined || !Number.isFinite(seconds) || seconds < 0) {
     return '';
+  }
+  if (seconds < 0.1) {
+    const ms = seconds * 1000;
+    return `${ms < 10 ? ms.toFixed(1) : ms.toFixed(0)} ms`;
   }
   if (seconds < 60) {
     return `${seconds < 10 ? seconds.toFixed(2) : seconds.toFixed(1)} s`;
   }
-  return `${(seconds / 60).toFixed(1)} min`;
+  const whole = Math.round(seconds);
+  if (whole < 3600) {
+    return `${Math.floor(whole / 60)} min ${whole % 60} s`;
+  }
+  return `${Math.floor(whole / 3600)} h ${Math.floor((whole % 3600) / 60)} min`;
 }
 
 /** One line about a run: "complete · 0.42 s · 3/5 cached · lr=0.1". */
@@ -352,8 +361,8 @@ export function loadCode(source: { run: string; step: string; output: string } |
 
 /** A step's time: "12 ms", with "· load 3 ms · store 40 ms" when reading or writing artifacts took any. */
 export function describeStepTime(step: IRunStep): string {
-  const ms = (s: number) => `${(s * 1000).toFixed(s < 0.01 ? 1 : 0)} ms`;
-  return [ms(step.duration), ...(step.load ? [`load ${ms(step.load)}`] : []), ...(step.store ? [`store ${ms(step.store)}`] : [])].join(' · ');
+  const t = formatDuration;
+  return [t(step.duration), ...(step.load ? [`load ${t(step.load)}`] : []), ...(step.store ? [`store ${t(step.store)}`] : [])].join(' · ');
 }
 
 /** A step's parameters in one line: "lr=0.1, epochs=5" ("" when it has none). */

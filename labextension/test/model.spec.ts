@@ -157,7 +157,13 @@ describe('a run in one line', () => {
       parameters: { 'fit.lr': 0.1, 'load.path': 'data.csv' } };
     expect(describeRun(run)).toBe('complete · 0.42 s · 3/5 cached · stack team · lr=0.1, path=data.csv');
     expect(describeRun({ ...run, duration: null, steps: 0, stack: null, parameters: {} })).toBe('complete');
-    expect(formatDuration(125)).toBe('2.1 min');
+    expect(formatDuration(125)).toBe('2 min 5 s');
+    expect(formatDuration(72.4)).toBe('1 min 12 s');
+    expect(formatDuration(3.006)).toBe('3.01 s'); // not "3006 ms"
+    expect(formatDuration(42.5)).toBe('42.5 s');
+    expect(formatDuration(0.0042)).toBe('4.2 ms');
+    expect(formatDuration(7500)).toBe('2 h 5 min');
+    expect(formatDuration(-1)).toBe('');
   });
 });
 
@@ -173,5 +179,6 @@ describe("a step's time", () => {
     const step = { name: 's', state: 'complete', duration: 0.012, parameters: {}, error: '', outputs: [] };
     expect(describeStepTime(step)).toBe('12 ms');
     expect(describeStepTime({ ...step, load: 0.003, store: 0.0405 })).toBe('12 ms · load 3.0 ms · store 41 ms');
+    expect(describeStepTime({ ...step, duration: 3.006, store: 95.2 })).toBe('3.01 s · store 1 min 35 s');
   });
 });

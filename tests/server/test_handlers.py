@@ -348,3 +348,43 @@ async def test_runs_are_paged_with_their_details(jp_fetch, repo_root: Path) -> N
     assert code == 400 and "limit between 1 and 1000" in body["error"]
     code, body = await get(jp_fetch, "runs", again.name)
     assert body["steps"][0]["name"] == "make.v2" and body["steps"][0]["outputs"][0]["value"] == 4
+
+
+async def test_a_failing_store_is_logged_once_not_at_every_poll(jp_fetch, jp_serverapp, repo_root: Path) -> None:
+    """The sidebar polls every 2.5 s; a store that keeps failing writes one line to the server
+    log, and a new line only when what fails changes."""
+    import logging
+
+    from tornado.log import app_log
+
+    from tests.services import free_port
+    from zenml_notebook.server import handlers
+
+    handlers._LOGGED.clear()
+    lines: list[str] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            if "zenml-notebook:" in record.getMessage():
+                lines.append(record.getMessage())
+
+    keep = Keep(level=logging.WARNING)
+    loggers = {jp_serverapp.log, app_log, logging.getLogger("ServerApp")}
+    for logger in loggers:
+        logger.addHandler(keep)
+    try:
+        with api_cwd(repo_root):
+            api.register_component("artifact_store", "gone", "s3", {"path": "s3://bucket/x", "endpoint_url": f"http://127.0.0.1:{free_port()}",
+                                                                     "timeout": 2}, verify=False)
+            api.register_stack("broken", "default", "gone", "default", activate=True)
+        for _ in range(3):
+            code, body = await get(jp_fetch, "artifacts")
+            assert code == 503 and "is unreachable (connection refused)" in body["error"], body
+        assert len(set(lines)) == 1 and len(lines) == 1, lines
+        with api_cwd(repo_root):
+            api.update_component("artifact_store", "gone", {"endpoint_url": f"http://127.0.0.1:{free_port()}"}, verify=False)
+        await get(jp_fetch, "artifacts")
+        assert len(lines) == 2  # another failure: logged again
+    finally:
+        for logger in loggers:
+            logger.removeHandler(keep)

@@ -38,6 +38,25 @@ from ..secrets import ENV_OWNER, mask_config
 _POOL = concurrent.futures.ThreadPoolExecutor(max_workers=16, thread_name_prefix="zenml-notebook")
 
 
+_LOGGED: dict[str, tuple[str, float]] = {}  # route -> (the failure last logged, when)
+_RELOG_AFTER = 600.0  # seconds: a failure that persists is logged again this often
+
+
+def _first_time(route: str, message: str) -> bool:
+    """Whether to log this failure of this route: when it is new (or changed), or was last
+    logged long ago. The sidebar polls every 2.5 s; its server log must not fill with copies."""
+    import time
+
+    now = time.monotonic()
+    last = _LOGGED.get(route)
+    if last is not None and last[0] == message and now - last[1] < _RELOG_AFTER:
+        return False
+    _LOGGED[route] = (message, now)
+    if len(_LOGGED) > 1000:  # routes carry run names: keep the table small
+        _LOGGED.clear()
+    return True
+
+
 class _Base(APIHandler):
     def _start_dir(self) -> Path:
         root = Path(self.settings.get("server_root_dir", ".")).expanduser().resolve()
@@ -67,7 +86,8 @@ class _Base(APIHandler):
             result = await asyncio.get_running_loop().run_in_executor(_POOL, call)
         except ZenMLError as exc:
             code = http_status(exc)
-            if code >= 500 or code == 424:  # a store's failure: one line in the server log, no traceback
+            if (code >= 500 or code == 424) and _first_time(self.request.path, str(exc)):
+                # a store's failure: one line in the server log, no traceback - and once, not at every poll
                 self.log.warning("zenml-notebook: %s %s: %s", self.request.method, self.request.path, exc)
             self.set_status(code)
             self.finish(json.dumps({"error": str(exc)}))
