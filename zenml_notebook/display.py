@@ -231,19 +231,7 @@ class Comparison(Table):
         """The chart as a Vega-Lite v5 spec (JupyterLab renders it natively), or None."""
         if not self.chart:
             return None
-        what, points = self.chart
-        return {
-            "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
-            "title": what,
-            "description": f"{what} across {len(points)} runs",
-            "data": {"values": [{"run": r, "value": v} for r, v in points]},
-            "mark": {"type": "bar", "tooltip": True},
-            # horizontal bars: run names are long, and read level beside their bars
-            "encoding": {
-                "y": {"field": "run", "type": "nominal", "sort": None, "title": None, "axis": {"labelLimit": 320}},
-                "x": {"field": "value", "type": "quantitative", "title": what},
-            },
-        }
+        return bar_spec(*self.chart)
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
         """The table (HTML, text with the chart's bars) as one bundle."""
@@ -278,3 +266,37 @@ class Comparison(Table):
             body.append(f"<tr{style}>" + "".join(f"<td style='text-align:left'>{esc(str(v))}</td>" for v in row) + "</tr>")
         title = f"<div style='font-weight:bold'>{esc(self.title)}</div>" if self.title else ""
         return f"{title}<table class='zenml-notebook' style='{_CSS}'><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+
+
+VEGA_LITE = "https://vega.github.io/schema/vega-lite/v5.json"
+
+
+def bar_spec(what: str, points: Sequence[tuple[str, float]]) -> dict[str, Any]:
+    """One scalar across runs as horizontal bars (run names are long, and read level beside
+    their bars): the spec the notebook's `runs compare` and the explorer's compare page share."""
+    return {
+        "$schema": VEGA_LITE,
+        "title": what,
+        "description": f"{what} across {len(points)} runs",
+        "data": {"values": [{"run": r, "value": v} for r, v in points]},
+        "mark": {"type": "bar", "tooltip": True},
+        "encoding": {
+            "y": {"field": "run", "type": "nominal", "sort": None, "title": None, "axis": {"labelLimit": 320}},
+            "x": {"field": "value", "type": "quantitative", "title": what},
+        },
+    }
+
+
+def scatter_spec(x: str, y: str, points: Sequence[tuple[str, float, float]]) -> dict[str, Any]:
+    """A parameter against an output, a point per run (e.g. learning rate vs score)."""
+    return {
+        "$schema": VEGA_LITE,
+        "title": f"{y} by {x}",
+        "description": f"{y} against {x} for {len(points)} runs",
+        "data": {"values": [{"run": r, "x": a, "y": b} for r, a, b in points]},
+        "mark": {"type": "point", "filled": True, "size": 70, "tooltip": {"content": "data"}},
+        "encoding": {
+            "x": {"field": "x", "type": "quantitative", "title": x, "scale": {"zero": False}},
+            "y": {"field": "y", "type": "quantitative", "title": y, "scale": {"zero": False}},
+        },
+    }

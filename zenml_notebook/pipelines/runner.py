@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import secrets as _random
 import socket
@@ -70,6 +71,7 @@ class StepResult:
     log: Any = None  # ArtifactSpec of the captured output, or None
     load_seconds: float = 0.0  # reading the inputs back from the store, before the function ran
     store_seconds: float = 0.0  # writing the outputs (and the log) into the store, after it returned
+    scalars: dict[str, Any] = field(default_factory=dict)  # outputs that are a finite number (run tables sort by them)
 
 
 def execute_step(task: StepTask, known: dict[str, Any] | None = None) -> StepResult:
@@ -109,6 +111,7 @@ def execute_step(task: StepTask, known: dict[str, Any] | None = None) -> StepRes
             raise UsageError(f"step {task.node!r} returned {got} value(s) but declares {len(names)} outputs ({', '.join(names)})")
         outputs = list(result)
     specs = []
+    scalars = {name: value for name, value in zip(names, outputs, strict=True) if _is_scalar(value)}
     for name, value in zip(names, outputs, strict=True):
         mat = materializer_for(value)
         path = f"{task.base}/{name}{mat.extension}"
@@ -116,7 +119,12 @@ def execute_step(task: StepTask, known: dict[str, Any] | None = None) -> StepRes
         data_type = f"{type(value).__module__}.{type(value).__qualname__}"
         specs.append(ArtifactSpec(name, task.store.full_uri(path), data_type, mat.name, content_hash))
     return StepResult(specs, started, ended, dict(zip(names, outputs, strict=True)) if known is not None else None, log,
-                      load_seconds, time.perf_counter() - storing)
+                      load_seconds, time.perf_counter() - storing, scalars)
+
+
+def _is_scalar(value: Any) -> bool:
+    """A number worth a column in the runs table (bools and NaN/inf are not)."""
+    return type(value) in (int, float) and math.isfinite(value) and abs(value) < 2**63
 
 
 def _user_traceback(exc: BaseException) -> str:
@@ -160,6 +168,7 @@ class _Context:
     progress: Any
     produced: dict[tuple[str, str], Produced] = field(default_factory=dict)
     recorded: list[str] = field(default_factory=list)  # steps recorded complete or cached, in order
+    executions: list[ExecutionInfo] = field(default_factory=list)  # every step recorded: the run's summary at its end
     def params_of(self, node: Node) -> dict[str, Any]:
         """The node's parameters as recorded (JSON values), worked out once when it was added."""
         return node.recorded
@@ -186,7 +195,8 @@ class _Context:
         now = time.time()
         info = self.md.record_step(self.run, node.name, parameters=self.params_of(node), code_hash=node.step.code_hash, cache_key=key,
                                    inputs={a: p.artifact_id for a, p in self.inputs_of(node).items()}, outputs=dict(hit.outputs),
-                                   state="cached", started=now, ended=now)
+                                   state="cached", started=now, ended=now, scalars=hit.scalars)
+        self.executions.append(info)
         by_id = {a.id: a for a in artifacts}
         for name, art_id in hit.outputs.items():
             a = by_id[art_id]
@@ -203,7 +213,8 @@ class _Context:
         info = self.md.record_step(self.run, node.name, parameters=self.params_of(node), code_hash=node.step.code_hash, cache_key=key,
                                    inputs={a: p.artifact_id for a, p in self.inputs_of(node).items()}, outputs=result.specs,
                                    state="complete", started=result.started, ended=result.ended, log=result.log,
-                                   load_seconds=result.load_seconds, store_seconds=result.store_seconds)
+                                   load_seconds=result.load_seconds, store_seconds=result.store_seconds, scalars=result.scalars)
+        self.executions.append(info)
         for spec in result.specs:
             self.produced[(node.name, spec.name)] = Produced(info.outputs[spec.name], spec.content_hash, spec.uri, spec.materializer)
             if node.step.versioned:  # a cache hit reuses its artifacts and mints no version (try_cache)
@@ -217,9 +228,15 @@ class _Context:
         log = getattr(exc, "zenml_log", None) if exc is not None else None
         if log is not None:
             error += f" (its output: `runs logs {self.run.name} {node.name}`)"
-        self.md.record_step(self.run, node.name, parameters=self.params_of(node), code_hash=node.step.code_hash, cache_key=key,
-                            inputs={a: p.artifact_id for a, p in self.inputs_of(node).items()}, outputs=[],
-                            state=state, started=started, ended=time.time(), error=error, log=log)
+        info = self.md.record_step(self.run, node.name, parameters=self.params_of(node), code_hash=node.step.code_hash, cache_key=key,
+                                   inputs={a: p.artifact_id for a, p in self.inputs_of(node).items()}, outputs=[],
+                                   state=state, started=started, ended=time.time(), error=error, log=log)
+        self.executions.append(info)
+
+    def summary(self) -> dict[str, Any]:
+        from .table import summarize
+
+        return summarize(self.executions)
 
 
 def explain(exc: BaseException) -> str:
@@ -337,6 +354,7 @@ def run_graph(pipeline: str, graph: Graph, *, stack: str | None = None, cache: b
     from ..components.artifacts import open_artifact_store
     from ..components.metadata import open_metadata_store
     from ..flavors import DAMAGE, behaviour, check_stored
+    from ..registry.records import identity
     from ..secrets import mask_config
     from ..validation import check_name, validate_stack
     from .progress import Progress
@@ -355,7 +373,7 @@ def run_graph(pipeline: str, graph: Graph, *, stack: str | None = None, cache: b
     for attempt in range(8):
         name = run_name or f"{pipeline}-{datetime.now().strftime('%Y%m%d-%H%M%S')}-{_random.token_hex(2)}"
         try:
-            run = md.start_run(pipeline, name, snapshot, host=socket.gethostname(), pid=os.getpid())
+            run = md.start_run(pipeline, name, snapshot, host=socket.gethostname(), pid=os.getpid(), user=identity())
             break
         except AlreadyExistsError:  # a generated name taken in the same second (many runs a second): draw again
             if run_name or attempt == 7:
@@ -366,11 +384,11 @@ def run_graph(pipeline: str, graph: Graph, *, stack: str | None = None, cache: b
     try:
         orchestrate(ctx, graph, orchestrator.config)
     except KeyboardInterrupt:
-        md.close_run(run, "cancelled")
+        md.close_run(run, "cancelled", ctx.summary())
         progress.close("cancelled")
         raise
     except _StepFailed as failed:
-        md.finish_run(run, "failed")
+        md.finish_run(run, "failed", ctx.summary())
         progress.close("failed")
         result = Run.load(md, name, store)
         raise PipelineRunError(
@@ -382,11 +400,11 @@ def run_graph(pipeline: str, graph: Graph, *, stack: str | None = None, cache: b
         where = f"is recorded up to step {ctx.recorded[-1]!r}" if ctx.recorded else "has no recorded step"
         raise type(exc)(f"{exc}; run {name!r} {where}") from None
     except BaseException as exc:  # our own failure: never leave it "running"
-        md.close_run(run, "failed")
+        md.close_run(run, "failed", ctx.summary())
         progress.close("failed")
         if isinstance(exc, DAMAGE):
             check_stored(orchestrator)  # a damaged orchestrator row is named; a sound one re-raises below
         raise
-    md.finish_run(run, "complete")
+    md.finish_run(run, "complete", ctx.summary())
     progress.close("complete")
     return Run.load(md, name, store)

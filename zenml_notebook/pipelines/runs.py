@@ -219,6 +219,36 @@ class Client:
     def run_state(self, info: RunInfo) -> str:
         return run_state(info)
 
+    def table(self, **query: Any) -> dict[str, Any]:
+        """One page of the runs table (see :func:`.table.query_runs` for sorting and filters)."""
+        from .table import query_runs
+
+        return query_runs(self._md, self._store, **query)
+
+    def table_rows(self, names: list[str]) -> list[dict[str, Any]]:
+        """The runs table's rows of these runs (parameters and scalar outputs, no step read)."""
+        from .table import rows_named
+
+        return rows_named(self._md, self._store, names)
+
+    def run_lineage(self, name: str) -> dict[str, Any]:
+        """Where a run's inputs came from (run and step that wrote each) and which other runs
+        used each of its outputs (reused from the cache, or read)."""
+        run = self.get_run(name)
+        inputs = {i for s in run.steps for i in s.inputs.values()}
+        outputs = {a.id for s in run.steps for a in s.outputs.values()}
+        made = self._md.producers(sorted(inputs))
+        used = self._md.users(sorted(outputs))
+        return {
+            "inputs": {s.name: {arg: dict(zip(("run", "step"), made[i], strict=True)) for arg, i in s.inputs.items() if i in made}
+                       for s in run.steps},
+            "outputs": {s.name: {out: sorted(used.get(a.id, set()) - {run.name, ""})[:50] for out, a in s.outputs.items()} for s in run.steps},
+        }
+
+    def artifact_names(self) -> list[tuple[str, int, float]]:
+        """Every named artifact: (name, latest version, when it was made)."""
+        return self._md.artifact_names()
+
     def get_run(self, name: str) -> Run:
         return Run.load(self._md, name, self._store)
 

@@ -106,6 +106,23 @@ class _Base(APIHandler):
         self.set_header("Content-Type", "application/json")
         self.finish(json.dumps({"error": redact(message)}))
 
+    def _json_body(self, example: str) -> dict[str, Any] | None:
+        """The request's JSON object, or None after answering 400 (state changes take JSON only:
+        a form posted from another site cannot send it)."""
+        if self.request.headers.get("Content-Type", "").split(";")[0].strip() != "application/json":
+            self.set_status(400)
+            self.finish(json.dumps({"error": f"send a JSON body {example} with Content-Type: application/json"}))
+            return None
+        try:
+            body = json.loads(self.request.body or b"{}")
+        except ValueError:
+            body = None
+        if not isinstance(body, dict):
+            self.set_status(400)
+            self.finish(json.dumps({"error": f"the body must be a JSON object like {example}"}))
+            return None
+        return body
+
     def _int(self, name: str, default: int, low: int = 0, high: int = 10**12) -> int:
         """An integer query argument, refused (400) outside low..high: an offset past any file or a
         huge limit is the client's mistake, never a 500 from deep inside a read."""
@@ -152,16 +169,11 @@ class StacksHandler(_Base):
 class ActiveStackHandler(_Base):
     @tornado.web.authenticated
     async def post(self) -> None:
-        if not (self.request.headers.get("Content-Type", "").split(";")[0].strip() == "application/json"):
-            self.set_status(400)
-            self.finish(json.dumps({"error": 'send a JSON body {"name": "STACK"} with Content-Type: application/json'}))
+        body = self._json_body('{"name": "STACK"}')
+        if body is None:
             return
-        try:
-            body = json.loads(self.request.body or b"{}")
-            name = body["name"]
-            if not isinstance(name, str):
-                raise TypeError
-        except (ValueError, KeyError, TypeError):
+        name = body.get("name")
+        if not isinstance(name, str):
             self.set_status(400)
             self.finish(json.dumps({"error": 'the body must be JSON like {"name": "STACK"}'}))
             return
@@ -342,8 +354,11 @@ class MissingHandler(_Base):
 
 
 def setup_handlers(web_app: Any) -> None:
+    from .explorer import ROUTES
+
     base = url_path_join(web_app.settings["base_url"], "zenml-notebook")
     web_app.add_handlers(".*$", [
+        *[(url_path_join(base, *parts), handler) for parts, handler in ROUTES],
         (url_path_join(base, "version"), VersionHandler),
         (url_path_join(base, "stacks"), StacksHandler),
         (url_path_join(base, "stacks", "active"), ActiveStackHandler),

@@ -42,9 +42,10 @@ S, D = pb.STRING, pb.DOUBLE
 _TYPES: dict[str, dict[str, int]] = {
     PIPELINE: {"deleted": D},
     CACHE: {},
-    RUN: {"pipeline": S, "state": S, "started": D, "ended": D, "stack": S, "host": S, "pid": pb.INT, "deleted": D},
+    RUN: {"pipeline": S, "state": S, "started": D, "ended": D, "stack": S, "host": S, "pid": pb.INT, "deleted": D,
+          "user": S, "summary": S},
     STEP: {"step": S, "parameters": S, "code_hash": S, "cache_key": S, "started": D, "ended": D, "run": S, "error": S,
-           "load_seconds": D, "store_seconds": D},
+           "load_seconds": D, "store_seconds": D, "scalars": S},
     ARTIFACT: {"name": S, "data_type": S, "materializer": S, "content_hash": S},
     VERSION: {"artifact_name": S, "version": pb.INT, "artifact": pb.INT, "run": S, "step": S, "content_hash": S, "created": D, "size": pb.INT},
     TAG: {"artifact_name": S, "version": pb.INT},
@@ -247,7 +248,7 @@ class MLMDStore:
         return self._type_ids[name]
 
     # -- writing ------------------------------------------------------------
-    def start_run(self, pipeline: str, run: str, stack: dict[str, Any], *, host: str = "", pid: int = 0) -> RunInfo:
+    def start_run(self, pipeline: str, run: str, stack: dict[str, Any], *, host: str = "", pid: int = 0, user: str = "") -> RunInfo:
         """Create the pipeline context (if new) and the run context, state running."""
         pipeline_ctx = self._context(PIPELINE, pipeline)
         ctx = pb.Context(type_id=self._type_id(RUN), name=run)
@@ -258,6 +259,8 @@ class MLMDStore:
         ctx.properties["stack"].string_value = json.dumps(stack, sort_keys=True)
         ctx.properties["host"].string_value = host
         ctx.properties["pid"].int_value = pid
+        if user:
+            ctx.properties["user"].string_value = user
 
         def put(store: metadata_store.MetadataStore) -> int:
             try:
@@ -300,12 +303,14 @@ class MLMDStore:
         self._contexts[(type_name, name)] = self._call(get_or_put)
         return self._contexts[(type_name, name)]
 
-    def finish_run(self, run: RunInfo, state: str) -> RunInfo:
-        """Mark a run complete, failed or cancelled."""
+    def finish_run(self, run: RunInfo, state: str, summary: dict[str, Any] | None = None) -> RunInfo:
+        """Mark a run complete, failed or cancelled; ``summary`` is what run tables list and sort by."""
         def put(store: metadata_store.MetadataStore) -> pb.Context:
             (ctx,) = store.get_contexts_by_id([run.id])
             ctx.properties["state"].string_value = state
             ctx.properties["ended"].double_value = time.time()
+            if summary is not None:
+                ctx.properties["summary"].string_value = json.dumps(summary, sort_keys=True, default=repr)
             store.put_contexts([ctx])
             return ctx
 
@@ -313,10 +318,10 @@ class MLMDStore:
         self._run_contexts.pop(run.id, None)
         return _run(ctx)
 
-    def close_run(self, run: RunInfo, state: str) -> None:
+    def close_run(self, run: RunInfo, state: str, summary: dict[str, Any] | None = None) -> None:
         """Best effort after a failure: mark the run ``state`` unless the store itself fails."""
         try:
-            self.finish_run(run, state)
+            self.finish_run(run, state, summary)
         except ZenMLError:
             pass  # the store is what failed; a dead owner's run reads as incomplete
 
@@ -337,6 +342,7 @@ class MLMDStore:
         log: ArtifactSpec | None = None,
         load_seconds: float = 0.0,
         store_seconds: float = 0.0,
+        scalars: dict[str, Any] | None = None,
     ) -> ExecutionInfo:
         """One execution with its INPUT/OUTPUT events, in one MLMD transaction.
 
@@ -359,6 +365,8 @@ class MLMDStore:
             props["store_seconds"].double_value = store_seconds
         else:  # what is returned is what a reader will get
             load_seconds = store_seconds = 0.0
+        if scalars:
+            props["scalars"].string_value = json.dumps(scalars, sort_keys=True)
         artifact_type = self._type_id(ARTIFACT)
         # artifacts that exist already (inputs, a cache hit's outputs) go by id in their event only:
         # put_execution would otherwise rewrite each of them, and could undo a concurrent deletion
@@ -389,7 +397,7 @@ class MLMDStore:
         outs = {n: a for (t, n), a in zip(names, artifact_ids, strict=True) if t == pb.Event.OUTPUT}
         logs = {n: a for (t, n), a in zip(names, artifact_ids, strict=True) if t == pb.Event.INTERNAL_OUTPUT}
         return ExecutionInfo(exec_id, step, state, parameters, code_hash, cache_key, started, ended, run.name, error, ins, outs, logs,
-                             load_seconds, store_seconds)
+                             load_seconds, store_seconds, dict(scalars or {}))
 
     # -- reading ------------------------------------------------------------
     def runs(self, pipeline: str | None = None, *, deleted: bool = False) -> list[RunInfo]:
@@ -400,6 +408,15 @@ class MLMDStore:
         if pipeline is not None:
             found = [r for r in found if r.pipeline == pipeline]
         return sorted(found, key=lambda r: (r.started, r.id), reverse=True)
+
+    def runs_changed_since(self, since_ms: int = 0) -> tuple[list[RunInfo], int]:
+        """Every run (deleted ones too) whose record changed after ``since_ms`` (MLMD's update
+        time, ms), and the newest update time seen: what keeps a run table current by increments."""
+        self._type_id(RUN)
+        query = f"type = '{RUN}'" + (f" AND last_update_time_since_epoch >= {int(since_ms)}" if since_ms else "")
+        contexts = self._call(lambda s: s.get_contexts(list_options=metadata_store.ListOptions(filter_query=query)))
+        newest = max((int(c.last_update_time_since_epoch) for c in contexts), default=int(since_ms))
+        return [_run(c) for c in contexts], newest
 
     def pipelines(self) -> list[str]:
         self._type_id(PIPELINE)
@@ -490,6 +507,19 @@ class MLMDStore:
         for e in events:
             out[e.artifact_id].add(runs.get(e.execution_id, ""))
         return out
+
+    def producers(self, artifact_ids: Sequence[int]) -> dict[int, tuple[str, str]]:
+        """Which run and step first wrote each artifact (a cache hit's reuse is not a writing)."""
+        if not artifact_ids:
+            return {}
+        events = self._call(lambda s: s.get_events_by_artifact_ids(list(artifact_ids)))
+        first: dict[int, int] = {}
+        for e in events:
+            if e.type == pb.Event.OUTPUT and (e.artifact_id not in first or e.execution_id < first[e.artifact_id]):
+                first[e.artifact_id] = e.execution_id
+        found = self._call(lambda s: s.get_executions_by_id(sorted(set(first.values())))) if first else []
+        by_id = {e.id: (_str(e.properties, "run"), _str(e.properties, "step")) for e in found}
+        return {a: by_id[x] for a, x in first.items() if x in by_id}
 
     def tagged_artifacts(self) -> dict[int, list[str]]:
         """Artifacts a tag points at, with "name:version@tag" for each tag."""
@@ -594,6 +624,18 @@ class MLMDStore:
         options = metadata_store.ListOptions(order_by=metadata_store.OrderByField.ID, is_asc=False, filter_query=where, limit=limit)
         found: list[pb.Context] = self._call(lambda s: s.get_contexts(list_options=options))
         return found
+
+    def artifact_names(self) -> list[tuple[str, int, float]]:
+        """Every named artifact: (name, its latest version number, when that was made), by name."""
+        self._type_id(VERSION)
+        found = self._call(lambda s: s.get_contexts_by_type(VERSION))
+        latest: dict[str, tuple[int, float]] = {}
+        for c in found:
+            p = c.properties
+            name, number = _str(p, "artifact_name"), int(p["version"].int_value)
+            if number > latest.get(name, (0, 0.0))[0]:
+                latest[name] = (number, _num(p, "created"))
+        return [(name, n, when) for name, (n, when) in sorted(latest.items())]
 
     def _tags(self, name: str) -> dict[str, int]:
         self._type_id(TAG)
@@ -734,8 +776,14 @@ def _event(kind: int, name: str, artifact_id: int | None = None) -> pb.Event:
 def _run(ctx: pb.Context) -> RunInfo:
     p = ctx.properties
     stack = json.loads(p["stack"].string_value) if "stack" in p and p["stack"].string_value else {}
+    summary = None
+    if "summary" in p and p["summary"].string_value:
+        try:
+            summary = json.loads(p["summary"].string_value)
+        except ValueError:
+            summary = None
     return RunInfo(ctx.id, ctx.name, _str(p, "pipeline"), _str(p, "state"), _num(p, "started"), _num(p, "ended"), stack, _str(p, "host"),
-                   int(p["pid"].int_value) if "pid" in p else 0, _num(p, "deleted"))
+                   int(p["pid"].int_value) if "pid" in p else 0, _num(p, "deleted"), _str(p, "user"), summary)
 
 
 def _execution(e: pb.Execution, inputs: dict[str, int], outputs: dict[str, int], logs: dict[str, int] | None = None) -> ExecutionInfo:
@@ -745,6 +793,7 @@ def _execution(e: pb.Execution, inputs: dict[str, int], outputs: dict[str, int],
         e.id, _str(p, "step"), _PB_TO_STATE.get(e.last_known_state, "unknown"), params, _str(p, "code_hash"),
         _str(p, "cache_key"), _num(p, "started"), _num(p, "ended"), _str(p, "run"), _str(p, "error"), inputs, outputs, logs or {},
         _num(p, "load_seconds"), _num(p, "store_seconds"),
+        json.loads(p["scalars"].string_value) if "scalars" in p and p["scalars"].string_value else {},
     )
 
 

@@ -59,6 +59,7 @@ class ExecutionInfo:
     logs: dict[str, int] = field(default_factory=dict)  # "logs" -> the artifact of what the step printed
     load_seconds: float = 0.0  # reading its inputs from the store (not in started..ended)
     store_seconds: float = 0.0  # writing its outputs into the store (not in started..ended)
+    scalars: dict[str, Any] = field(default_factory=dict)  # output -> its value, for outputs that are a number (what tables sort by)
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,10 @@ class RunInfo:
     host: str = ""
     pid: int = 0
     deleted: float = 0.0  # when `runs delete` removed it from every list (0: it was not)
+    user: str = ""  # who ran it ("ana@laptop"); "" for runs recorded before it was kept
+    # what listing and sorting runs needs without reading their steps, written when the run ends:
+    # {"steps": n, "cached": n, "parameters": {"step.name": value}, "scalars": {"step.output": number}}
+    summary: dict[str, Any] | None = field(default=None, compare=False, hash=False)
 
 
 @dataclass(frozen=True)

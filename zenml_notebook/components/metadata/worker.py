@@ -73,7 +73,7 @@ class WorkerStore:
         self._proc: subprocess.Popen[bytes] | None = None
         self._conn: Connection | None = None
         self._lock = threading.Lock()
-        self._pending_finish: dict[int, tuple[RunInfo, str]] = {}  # runs we could not close when the store failed
+        self._pending_finish: dict[int, tuple[RunInfo, str, dict[str, Any] | None]] = {}  # runs we could not close when the store failed
         _ALL.add(self)
 
     # -- the child ---------------------------------------------------------------------
@@ -177,29 +177,29 @@ class WorkerStore:
 
     def _flush_pending(self, conn: Connection) -> None:
         """Close the runs an earlier failure left 'running', now that the store answers again."""
-        for run_id, (run, state) in list(self._pending_finish.items()):
-            conn.send_bytes(pickle.dumps(("finish_run", (run, state), {})))
-            self._reply(conn, "finish_run", (run, state), {}, time.monotonic() + self.query_timeout + self.connect_timeout)
+        for run_id, (run, state, summary) in list(self._pending_finish.items()):
+            conn.send_bytes(pickle.dumps(("finish_run", (run, state, summary), {})))
+            self._reply(conn, "finish_run", (run, state, summary), {}, time.monotonic() + self.query_timeout + self.connect_timeout)
             del self._pending_finish[run_id]
 
-    def close_run(self, run: RunInfo, state: str) -> None:
+    def close_run(self, run: RunInfo, state: str, summary: dict[str, Any] | None = None) -> None:
         """After a failure: mark the run ``state`` now if the worker is healthy, otherwise at
         the next contact with the store (a fresh worker first closes what was left open), so
         a run never stays 'running' once the server is back and we are still alive to say so."""
-        self._pending_finish[run.id] = (run, state)
+        self._pending_finish[run.id] = (run, state, summary)
         if self._conn is not None:
             try:
-                self.finish_run(run, state)
+                self.finish_run(run, state, summary)
             except _exc.ZenMLError:
                 pass
 
     # -- the MLMDStore interface ---------------------------------------------------------
-    def start_run(self, pipeline: str, run: str, stack: dict[str, Any], *, host: str = "", pid: int = 0) -> RunInfo:
-        result: RunInfo = self._call("start_run", pipeline, run, stack, host=host, pid=pid)
+    def start_run(self, pipeline: str, run: str, stack: dict[str, Any], *, host: str = "", pid: int = 0, user: str = "") -> RunInfo:
+        result: RunInfo = self._call("start_run", pipeline, run, stack, host=host, pid=pid, user=user)
         return result
 
-    def finish_run(self, run: RunInfo, state: str) -> RunInfo:
-        result: RunInfo = self._call("finish_run", run, state)
+    def finish_run(self, run: RunInfo, state: str, summary: dict[str, Any] | None = None) -> RunInfo:
+        result: RunInfo = self._call("finish_run", run, state, summary)
         self._pending_finish.pop(run.id, None)
         return result
 
@@ -209,6 +209,10 @@ class WorkerStore:
 
     def runs(self, pipeline: str | None = None, *, deleted: bool = False) -> list[RunInfo]:
         result: list[RunInfo] = self._call("runs", pipeline, deleted=deleted)
+        return result
+
+    def runs_changed_since(self, since_ms: int = 0) -> tuple[list[RunInfo], int]:
+        result: tuple[list[RunInfo], int] = self._call("runs_changed_since", since_ms)
         return result
 
     def pipelines(self) -> list[str]:
@@ -235,6 +239,10 @@ class WorkerStore:
 
     def users(self, artifact_ids: Sequence[int]) -> dict[int, set[str]]:
         result: dict[int, set[str]] = self._call("users", list(artifact_ids))
+        return result
+
+    def producers(self, artifact_ids: Sequence[int]) -> dict[int, tuple[str, str]]:
+        result: dict[int, tuple[str, str]] = self._call("producers", list(artifact_ids))
         return result
 
     def tagged_artifacts(self) -> dict[int, list[str]]:
@@ -271,6 +279,10 @@ class WorkerStore:
 
     def add_version(self, name: str, artifact_id: int, *, run: str, step: str, content_hash: str, size: int = -1) -> VersionInfo | None:
         result: VersionInfo | None = self._call("add_version", name, artifact_id, run=run, step=step, content_hash=content_hash, size=size)
+        return result
+
+    def artifact_names(self) -> list[tuple[str, int, float]]:
+        result: list[tuple[str, int, float]] = self._call("artifact_names")
         return result
 
     def versions(self, name: str, *, limit: int = 20, offset: int = 0) -> tuple[int, list[VersionInfo]]:

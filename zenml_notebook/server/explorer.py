@@ -1,0 +1,184 @@
+"""REST routes of the full-page run explorer, each a few lines over :class:`Client`:
+
+* ``GET  /zenml-notebook/runs/table``        ``?sort=&order=asc|desc&pipeline=&state=&q=&offset=&limit=`` one page of the runs table
+* ``GET  /zenml-notebook/runs/chart``        ``?runs=A&runs=B&y=STEP.OUTPUT[&x=STEP.PARAM]`` the Vega-Lite spec of a scalar across runs
+                                             (bars), or against a parameter (points)
+* ``POST /zenml-notebook/runs/delete``       ``{"runs": [...], "dry_run": true, "force": false}`` what goes, or delete it
+* ``GET  /zenml-notebook/runs/<name>/lineage`` where a run's inputs came from, which runs used its outputs
+* ``GET  /zenml-notebook/versions``          named artifacts, latest version first
+* ``GET  /zenml-notebook/versions/<name>``   ``?offset=&limit=`` one page of a name's versions
+* ``POST /zenml-notebook/versions/<name>/tag``   ``{"version": 3, "tag": "production"}``
+* ``POST /zenml-notebook/versions/<name>/untag`` ``{"tag": "production"}``
+
+Everything comes back as data (names, values); the front end renders it as text.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+import tornado.web
+
+from ..exceptions import UsageError
+from .handlers import _Base, _has_repository
+
+__all__ = ["ROUTES"]
+
+MAX_CHART_RUNS = 5000
+
+
+def _client() -> Any:
+    from ..pipelines.runs import Client
+
+    return Client()
+
+
+def _table(query: dict[str, Any]) -> dict[str, Any]:
+    if not _has_repository():
+        return {"rows": [], "total": 0, "matched": 0, "offset": 0, "limit": query["limit"], "columns": {"parameters": [], "scalars": []},
+                "pipelines": [], "sort": query["sort"], "descending": query["descending"], "stack": None}
+    client = _client()
+    return {**client.table(**query), "stack": client.stack}
+
+
+class TableHandler(_Base):
+    @tornado.web.authenticated
+    async def get(self) -> None:
+        order = self.get_query_argument("order", "desc")
+        if order not in ("asc", "desc"):
+            raise tornado.web.HTTPError(400, "order must be asc or desc")
+        query = {
+            "sort": self.get_query_argument("sort", "started"), "descending": order == "desc",
+            "pipeline": self.get_query_argument("pipeline", "") or None, "state": self.get_query_argument("state", "") or None,
+            "text": self.get_query_argument("q", ""), "offset": self._int("offset", 0), "limit": self._int("limit", 50, 1, 1000),
+        }
+        await self._answer(lambda: _table(query))
+
+
+def _chart(names: list[str], y: str, x: str) -> dict[str, Any]:
+    """The same specs the notebook's `runs compare` emits, from the runs table's rows (so a
+    chart of 1 000 runs reads no step)."""
+    from ..display import bar_spec, scatter_spec
+
+    if not names:
+        raise UsageError("choose the runs to chart (runs=A&runs=B)")
+    if len(names) > MAX_CHART_RUNS:
+        raise UsageError(f"chart at most {MAX_CHART_RUNS} runs at once")
+    client = _client()
+    rows = {r["name"]: r for r in client.table_rows(names)}
+    missing = [n for n in names if n not in rows]
+    if missing:
+        raise UsageError(f"no run named {missing[0][:80]!r} on stack {client.stack!r}")
+    ordered = [rows[n] for n in dict.fromkeys(names)]
+    if not x:
+        points = [(r["name"], r["scalars"][y]) for r in ordered if y in r["scalars"]]
+        if not points:
+            raise UsageError(f"{y[:80]!r} is not a scalar output of these runs")
+        return {"spec": bar_spec(y, points)}
+    points3 = [(r["name"], r["parameters"][x], r["scalars"][y]) for r in ordered
+               if y in r["scalars"] and isinstance(r["parameters"].get(x), (int, float)) and not isinstance(r["parameters"].get(x), bool)]
+    if not points3:
+        raise UsageError(f"no run has both a numeric parameter {x[:80]!r} and the output {y[:80]!r}")
+    return {"spec": scatter_spec(x, y, points3)}
+
+
+class ChartHandler(_Base):
+    @tornado.web.authenticated
+    async def get(self) -> None:
+        names = [n for value in self.get_query_arguments("runs") for n in value.split(",") if n]
+        y, x = self.get_query_argument("y", ""), self.get_query_argument("x", "")
+        await self._answer(lambda: _chart(names, y, x))
+
+
+def _deletion(names: list[str], dry_run: bool, force: bool) -> dict[str, Any]:
+    d = _client().delete_runs(names, dry_run=dry_run, force=force)
+    return {
+        "dry_run": dry_run, "runs": [r.name for r in d.runs], "bytes": d.bytes, "shared": d.shared, "tagged": d.tagged,
+        "artifacts": [{"uri": a.uri, "state": a.state} for a in d.artifacts[:500]], "artifact_count": len(d.artifacts),
+        "already": d.already,
+    }
+
+
+class DeleteHandler(_Base):
+    @tornado.web.authenticated
+    async def post(self) -> None:
+        body = self._json_body('{"runs": ["RUN", ...], "dry_run": true}')
+        if body is None:
+            return
+        names, dry_run, force = body.get("runs"), body.get("dry_run", True), body.get("force", False)
+        if not (isinstance(names, list) and names and all(isinstance(n, str) for n in names) and len(names) <= 1000
+                and isinstance(dry_run, bool) and isinstance(force, bool)):
+            raise tornado.web.HTTPError(400, 'the body must be like {"runs": ["RUN", ...], "dry_run": true, "force": false} (1 to 1000 runs)')
+        await self._answer(lambda: _deletion(names, dry_run, force))
+
+
+class LineageHandler(_Base):
+    @tornado.web.authenticated
+    async def get(self, name: str) -> None:
+        await self._answer(lambda: _client().run_lineage(name))
+
+
+def _names() -> dict[str, Any]:
+    if not _has_repository():
+        return {"names": []}
+    return {"names": [{"name": n, "latest": v, "created": t} for n, v, t in _client().artifact_names()]}
+
+
+class NamesHandler(_Base):
+    @tornado.web.authenticated
+    async def get(self) -> None:
+        await self._answer(_names)
+
+
+def _versions(name: str, offset: int, limit: int) -> dict[str, Any]:
+    total, versions = _client().artifact_versions(name, offset=offset, limit=limit)
+    return {"name": name, "total": total, "offset": offset, "versions": [asdict(v) for v in versions]}
+
+
+class VersionsHandler(_Base):
+    @tornado.web.authenticated
+    async def get(self, name: str) -> None:
+        offset, limit = self._int("offset", 0), self._int("limit", 50, 1, 1000)
+        await self._answer(lambda: _versions(name, offset, limit))
+
+
+def _tag(name: str, version: Any, tag: str) -> dict[str, Any]:
+    found, moved_from = _client().tag(name, version, tag)
+    return {"name": found.name, "version": found.version, "tag": tag, "moved_from": moved_from or None}
+
+
+class TagHandler(_Base):
+    @tornado.web.authenticated
+    async def post(self, name: str) -> None:
+        body = self._json_body('{"version": 3, "tag": "production"}')
+        if body is None:
+            return
+        version, tag = body.get("version"), body.get("tag")
+        if not (isinstance(tag, str) and (version is None or isinstance(version, (int, str))) and not isinstance(version, bool)):
+            raise tornado.web.HTTPError(400, 'the body must be like {"version": 3, "tag": "production"}')
+        await self._answer(lambda: _tag(name, version, tag))
+
+
+class UntagHandler(_Base):
+    @tornado.web.authenticated
+    async def post(self, name: str) -> None:
+        body = self._json_body('{"tag": "production"}')
+        if body is None:
+            return
+        tag = body.get("tag")
+        if not isinstance(tag, str):
+            raise tornado.web.HTTPError(400, 'the body must be like {"tag": "production"}')
+        await self._answer(lambda: {"name": name, "tag": tag, "was_on": _client().untag(name, tag)})
+
+
+ROUTES: list[tuple[tuple[str, ...], type[_Base]]] = [
+    (("runs", "table"), TableHandler),
+    (("runs", "chart"), ChartHandler),
+    (("runs", "delete"), DeleteHandler),
+    (("runs", "([^/]+)", "lineage"), LineageHandler),
+    (("versions",), NamesHandler),
+    (("versions", "([^/]+)"), VersionsHandler),
+    (("versions", "([^/]+)", "tag"), TagHandler),
+    (("versions", "([^/]+)", "untag"), UntagHandler),
+]
