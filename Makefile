@@ -69,6 +69,7 @@ bench: venv
 	$(BENCH) benchmarks/bench_registry.py
 	$(BENCH) benchmarks/bench_lifecycle.py
 	$(BENCH) benchmarks/bench_explorer.py
+	$(BENCH) benchmarks/bench_table.py
 
 # this checkout against an earlier revision, side by side (BEFORE=<git revision>)
 bench-ab: venv

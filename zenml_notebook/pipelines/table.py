@@ -87,10 +87,34 @@ class _Index:
         self.token: str | None = None
         self.since = 0  # the newest record update seen (ms)
         self.live: set[int] = set()  # runs still going: their steps are read again at each change
-        self.columns: dict[str, list[str]] = {"parameters": [], "scalars": []}
-        self.pipelines: list[str] = []
+        self.params: Counter[str] = Counter()  # column -> how many rows have it
+        self.scalars: Counter[str] = Counter()
+        self.pipeline_count: Counter[str] = Counter()
+        self.newest_first: list[dict[str, Any]] = []  # every row, newest first: the default order, and ties' order
         self.sorted: dict[tuple[Any, ...], list[dict[str, Any]]] = {}  # (sort, order, filters) -> rows, for this token
         self.lock = threading.Lock()
+        self.building: threading.Thread | None = None  # the first reading of every run, in the background
+
+    @property
+    def columns(self) -> dict[str, list[str]]:
+        # the most common first: what most runs have is what a table shows by default
+        return {"parameters": [k for k, n in self.params.most_common() if n], "scalars": [k for k, n in self.scalars.most_common() if n]}
+
+    @property
+    def pipelines(self) -> list[str]:
+        return sorted(k for k, n in self.pipeline_count.items() if n)
+
+    def _put(self, run_id: int, row: dict[str, Any] | None) -> None:
+        old = self.rows.pop(run_id, None)
+        if old is not None:
+            self.params.subtract(old["parameters"].keys())
+            self.scalars.subtract(old["scalars"].keys())
+            self.pipeline_count[old["pipeline"]] -= 1
+        if row is not None:
+            self.rows[run_id] = row
+            self.params.update(row["parameters"].keys())
+            self.scalars.update(row["scalars"].keys())
+            self.pipeline_count[row["pipeline"]] += 1
 
     def refresh(self, md: MLMDStore, store: ArtifactStore | None) -> None:
         token = md.latest_change()
@@ -98,24 +122,15 @@ class _Index:
             return
         changed, newest = md.runs_changed_since(self.since)
         for run in changed:
+            self._put(run.id, None if run.deleted else self._row(md, store, run))
             if run.deleted:
-                self.rows.pop(run.id, None)
                 self.live.discard(run.id)
-            else:
-                self.rows[run.id] = self._row(md, store, run)
         for run_id in list(self.live - {r.id for r in changed}):
             row = self.rows.get(run_id)
             if row is not None:
-                self.rows[run_id] = self._row(md, store, row["_info"])
+                self._put(run_id, self._row(md, store, row["_info"]))
         self.since = newest
-        params: Counter[str] = Counter()
-        scalars: Counter[str] = Counter()
-        for row in self.rows.values():
-            params.update(row["parameters"].keys())
-            scalars.update(row["scalars"].keys())
-        # the most common first: what most runs have is what a table shows by default
-        self.columns = {"parameters": [k for k, _ in params.most_common()], "scalars": [k for k, _ in scalars.most_common()]}
-        self.pipelines = sorted({row["pipeline"] for row in self.rows.values()})
+        self.newest_first = sorted(self.rows.values(), key=_started, reverse=True)
         self.sorted.clear()
         self.token = token
 
@@ -155,6 +170,10 @@ def _index_of(md: MLMDStore) -> _Index:
         return index
 
 
+def _started(row: dict[str, Any]) -> tuple[float, int]:
+    return row["started"], row["_info"].id
+
+
 def _sort_key(sort: str) -> Any:
     """The value a row sorts by, or None when it has none (those go last either way)."""
     if sort.startswith("param:"):
@@ -169,20 +188,20 @@ def _sort_key(sort: str) -> Any:
 
 
 def _ordered(rows: list[dict[str, Any]], sort: str, descending: bool) -> list[dict[str, Any]]:
-    value = _sort_key(sort)
-    numbers, words, missing = [], [], []
-    for row in rows:
-        v = value(row)
-        if v is None:
-            missing.append(row)
-        elif type(v) in (int, float):
-            numbers.append((v, row["started"], row))
-        else:
-            words.append((v if isinstance(v, str) else json.dumps(v, sort_keys=True), row["started"], row))
-    numbers.sort(key=lambda t: (t[0], t[1]), reverse=descending)
-    words.sort(key=lambda t: (t[0], t[1]), reverse=descending)
-    missing.sort(key=lambda r: r["started"], reverse=True)
-    return [t[2] for t in numbers] + [t[2] for t in words] + missing
+    """``rows`` (newest first) by ``sort``: numbers, then text, then rows without a value; equal
+    values keep the newest first (sorts are stable, also reversed)."""
+    if sort == "started":
+        return rows if descending else rows[::-1]
+    values = list(map(_sort_key(sort), rows))
+    kinds = list(map(type, values))
+    numbers = [i for i, k in enumerate(kinds) if k is float or k is int]
+    words = [i for i, k in enumerate(kinds) if not (k is float or k is int or k is type(None))]
+    missing = [rows[i] for i, k in enumerate(kinds) if k is type(None)]
+    numbers.sort(key=values.__getitem__, reverse=descending)
+    if words:
+        texts = {i: values[i] if kinds[i] is str else json.dumps(values[i], sort_keys=True) for i in words}
+        words.sort(key=texts.__getitem__, reverse=descending)
+    return [rows[i] for i in numbers] + [rows[i] for i in words] + missing
 
 
 def query_runs(
@@ -199,14 +218,33 @@ def query_runs(
         raise UsageError(f"the search text is longer than {MAX_TEXT} characters")
     _sort_key(sort)  # refuse an unknown column before any work
     index = _index_of(md)
+    if index.token is None and sort == "started" and descending and not (pipeline or state or text) and offset + limit <= 200:
+        # the very first look at a big store: its newest runs now (one indexed query), while
+        # every run is read in the background for sorting, filtering and counting
+        if not index.lock.acquire(blocking=False):
+            return _first_page(index, md, store, offset, limit)
+        try:
+            if index.token is None:
+                index.building = threading.Thread(target=_build, args=(index, md, store), name="zenml-notebook-runs-index", daemon=True)
+                index.building.start()
+                return _first_page(index, md, store, offset, limit)
+        finally:
+            index.lock.release()
     with index.lock:
+        if index.building is not None:  # another thread reads every run: wait for it, then catch up
+            index.lock.release()
+            try:
+                index.building.join()
+            finally:
+                index.lock.acquire()
         index.refresh(md, store)
         key = (sort, descending, pipeline, state, text.lower())
         rows = index.sorted.get(key)
         if rows is None:
             needle = text.lower().strip()
-            chosen = [r for r in index.rows.values()
-                      if (not pipeline or r["pipeline"] == pipeline) and (not needle or needle in r["_text"])]
+            chosen = index.newest_first
+            if pipeline or needle:
+                chosen = [r for r in chosen if (not pipeline or r["pipeline"] == pipeline) and (not needle or needle in r["_text"])]
             if state:  # "running" is checked against the process that runs it: a killed run is "incomplete"
                 chosen = [r for r in chosen if (run_state(r["_info"]) if r["state"] == "running" else r["state"]) == state]
             rows = _ordered(chosen, sort, descending)
@@ -220,6 +258,31 @@ def query_runs(
                 row["state"] = run_state(r["_info"])
         return {"rows": out, "total": len(index.rows), "matched": len(rows), "offset": offset, "limit": limit,
                 "columns": index.columns, "pipelines": index.pipelines, "sort": sort, "descending": descending}
+
+
+def _build(index: _Index, md: MLMDStore, store: ArtifactStore | None) -> None:
+    with index.lock:
+        try:
+            index.refresh(md, store)
+        except ZenMLError:
+            pass  # the next query reads again, and says what failed
+        finally:
+            index.building = None
+
+
+def _first_page(index: _Index, md: MLMDStore, store: ArtifactStore | None, offset: int, limit: int) -> dict[str, Any]:
+    """The newest runs before the index is ready: ``total`` is not known yet (None)."""
+    newest = [r for r in md.newest_runs(offset + limit + 50) if not r.deleted][offset : offset + limit]
+    scratch = _Index()
+    rows = [scratch._row(md, store, r) for r in newest]
+    out = [{k: v for k, v in r.items() if not k.startswith("_")} for r in rows]
+    for row, r in zip(out, rows, strict=True):
+        if row["state"] == "running":
+            row["state"] = run_state(r["_info"])
+    columns: dict[str, list[str]] = {"parameters": list(dict.fromkeys(k for r in out for k in r["parameters"])),
+                                     "scalars": list(dict.fromkeys(k for r in out for k in r["scalars"]))}
+    return {"rows": out, "total": None, "matched": None, "offset": offset, "limit": limit, "columns": columns,
+            "pipelines": sorted({r["pipeline"] for r in out}), "sort": "started", "descending": True, "counting": True}
 
 
 def rows_named(md: MLMDStore, store: ArtifactStore | None, names: Sequence[str]) -> list[dict[str, Any]]:

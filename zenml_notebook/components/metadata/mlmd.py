@@ -410,13 +410,25 @@ class MLMDStore:
         return sorted(found, key=lambda r: (r.started, r.id), reverse=True)
 
     def runs_changed_since(self, since_ms: int = 0) -> tuple[list[RunInfo], int]:
-        """Every run (deleted ones too) whose record changed after ``since_ms`` (MLMD's update
-        time, ms), and the newest update time seen: what keeps a run table current by increments."""
-        self._type_id(RUN)
-        query = f"type = '{RUN}'" + (f" AND last_update_time_since_epoch >= {int(since_ms)}" if since_ms else "")
-        contexts = self._call(lambda s: s.get_contexts(list_options=metadata_store.ListOptions(filter_query=query)))
+        """Every run (deleted ones too) whose record changed at or after ``since_ms`` (MLMD's
+        update time, ms; 0: all), and the newest update time seen: what keeps a run table
+        current by increments. (The time filter alone uses MLMD's index; adding the type to it
+        makes SQLite scan every context, so other kinds are left out here.)"""
+        run_type = self._type_id(RUN)
+        if since_ms:
+            query = f"last_update_time_since_epoch >= {int(since_ms)}"
+            contexts = [c for c in self._call(lambda s: s.get_contexts(list_options=metadata_store.ListOptions(filter_query=query)))
+                        if c.type_id == run_type]
+        else:
+            contexts = self._call(lambda s: s.get_contexts_by_type(RUN))
         newest = max((int(c.last_update_time_since_epoch) for c in contexts), default=int(since_ms))
         return [_run(c) for c in contexts], newest
+
+    def newest_runs(self, limit: int) -> list[RunInfo]:
+        """The ``limit`` runs created last (deleted ones too), newest first: one indexed query."""
+        self._type_id(RUN)
+        options = metadata_store.ListOptions(limit=limit, order_by=metadata_store.OrderByField.ID, is_asc=False, filter_query=f"type = '{RUN}'")
+        return [_run(c) for c in self._call(lambda s: s.get_contexts(list_options=options))]
 
     def pipelines(self) -> list[str]:
         self._type_id(PIPELINE)
@@ -437,11 +449,13 @@ class MLMDStore:
         self._type_id(RUN)
 
         def read(store: metadata_store.MetadataStore) -> str:
-            newest_run = store.get_contexts(list_options=metadata_store.ListOptions(
-                limit=1, order_by=metadata_store.OrderByField.UPDATE_TIME, is_asc=False, filter_query=f"type = '{RUN}'"))
+            # the newest change to any context (runs end and are deleted by updating theirs; tags
+            # and versions are contexts too) and the newest step: two indexed one-row queries
+            newest = store.get_contexts(list_options=metadata_store.ListOptions(
+                limit=1, order_by=metadata_store.OrderByField.UPDATE_TIME, is_asc=False))
             newest_step = store.get_executions(list_options=metadata_store.ListOptions(
                 limit=1, order_by=metadata_store.OrderByField.ID, is_asc=False))
-            run = f"{newest_run[0].id}.{newest_run[0].last_update_time_since_epoch}" if newest_run else "0"
+            run = f"{newest[0].id}.{newest[0].last_update_time_since_epoch}" if newest else "0"
             return f"{run}:{newest_step[0].id if newest_step else 0}"
 
         token: str = self._call(read)

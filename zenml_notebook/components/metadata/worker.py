@@ -215,6 +215,10 @@ class WorkerStore:
         result: tuple[list[RunInfo], int] = self._call("runs_changed_since", since_ms)
         return result
 
+    def newest_runs(self, limit: int) -> list[RunInfo]:
+        result: list[RunInfo] = self._call("newest_runs", limit)
+        return result
+
     def pipelines(self) -> list[str]:
         result: list[str] = self._call("pipelines")
         return result
