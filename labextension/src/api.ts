@@ -5,6 +5,38 @@ import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
 
 import { ICompare, IListing, IPreview, IRun, IRunPage, IStacks, query } from './model';
+import { ITablePage, ITableState, tableQuery } from './table';
+
+export interface IDeletion {
+  dry_run: boolean;
+  runs: string[];
+  bytes: number;
+  shared: number;
+  tagged: string[];
+  artifacts: { uri: string; state: string }[];
+  artifact_count: number;
+  already: string[];
+}
+
+export interface IVersion {
+  name: string;
+  version: number;
+  artifact_id: number;
+  run: string;
+  step: string;
+  content_hash: string;
+  created: number;
+  size: number;
+  tags: string[];
+  state: string;
+}
+
+export interface ILineage {
+  /** step -> input -> the run and step that wrote it */
+  inputs: Record<string, Record<string, { run: string; step: string }>>;
+  /** step -> output -> other runs that used it */
+  outputs: Record<string, Record<string, string[]>>;
+}
 
 /** An error the server explained: its message is shown as text in the sidebar. */
 export class ApiError extends Error {
@@ -61,6 +93,43 @@ export class ZenmlApi {
 
   getRun(cwd: string, name: string): Promise<IRun> {
     return this.request<IRun>(`runs/${encodeURIComponent(name)}?${query({ cwd })}`);
+  }
+
+  getTable(cwd: string, state: ITableState): Promise<ITablePage> {
+    return this.request<ITablePage>(`runs/table?${query({ cwd, ...tableQuery(state) })}`);
+  }
+
+  /** A Vega-Lite spec: ``y`` across runs (bars), or against parameter ``x`` (points). */
+  getChart(cwd: string, runs: string[], y: string, x = ''): Promise<{ spec: Record<string, unknown> }> {
+    return this.request(`runs/chart?${query({ cwd, y, x })}&${runs.map(r => `runs=${encodeURIComponent(r)}`).join('&')}`);
+  }
+
+  deleteRuns(cwd: string, runs: string[], dryRun: boolean): Promise<IDeletion> {
+    return this.post<IDeletion>(`runs/delete?${query({ cwd })}`, { runs, dry_run: dryRun });
+  }
+
+  getLineage(cwd: string, run: string): Promise<ILineage> {
+    return this.request<ILineage>(`runs/${encodeURIComponent(run)}/lineage?${query({ cwd })}`);
+  }
+
+  getNames(cwd: string): Promise<{ names: { name: string; latest: number; created: number }[] }> {
+    return this.request(`versions?${query({ cwd })}`);
+  }
+
+  getVersions(cwd: string, name: string, offset = 0, limit = 50): Promise<{ name: string; total: number; offset: number; versions: IVersion[] }> {
+    return this.request(`versions/${encodeURIComponent(name)}?${query({ cwd, offset, limit })}`);
+  }
+
+  tag(cwd: string, name: string, version: number, tag: string): Promise<{ version: number; moved_from: number | null }> {
+    return this.post(`versions/${encodeURIComponent(name)}/tag?${query({ cwd })}`, { version, tag });
+  }
+
+  untag(cwd: string, name: string, tag: string): Promise<{ was_on: number }> {
+    return this.post(`versions/${encodeURIComponent(name)}/untag?${query({ cwd })}`, { tag });
+  }
+
+  private post<T>(endpoint: string, body: unknown): Promise<T> {
+    return this.request<T>(endpoint, { method: 'POST', body: JSON.stringify(body), headers: { 'Content-Type': 'application/json' } });
   }
 
   private async request<T>(endpoint: string, init: RequestInit = {}): Promise<T> {

@@ -25,7 +25,24 @@ export interface IDagEdge {
   to: string;
   label: string;
   points: { x: number; y: number }[];
+  /** the label's box (dagre reserves it like a node, so it never sits over one) */
+  labelBox: IBox;
 }
+
+export interface IBox {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+/** Whether two boxes overlap (touching edges do not count). */
+export function overlaps(a: IBox, b: IBox): boolean {
+  return a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height;
+}
+
+/** Text width in px at the DAG's 11-12 px font (an estimate; the SVG draws what fits). */
+export const CHAR_PX = 7;
 
 export interface IDagLayout {
   nodes: IDagNode[];
@@ -60,22 +77,47 @@ export function stateClass(state: string): string {
   return `zn-state-${STATES.includes(state) ? state : 'other'}`;
 }
 
-/** Lay a run out left to right. */
-export function layoutRun(run: IRun): IDagLayout {
+/** Lay a run out left to right: nodes sized to their names (up to ``maxNode`` px), edge labels
+ * given boxes of their own that the layout keeps clear of every node, edges routed by dagre. */
+export function layoutRun(run: IRun, maxNode = 160): IDagLayout {
   const g = new dagre.graphlib.Graph({ multigraph: true });
-  g.setGraph({ rankdir: 'LR', nodesep: 10, ranksep: 36, edgesep: 6, marginx: 4, marginy: 4 });
+  g.setGraph({ rankdir: 'LR', nodesep: 14, ranksep: 30, edgesep: 8, marginx: 6, marginy: 6 });
   g.setDefaultEdgeLabel(() => ({}));
   for (const step of run.steps) {
-    g.setNode(step.name, { width: Math.min(Math.max(48, step.name.length * 7 + 14), 160), height: 24 });
+    g.setNode(step.name, { width: Math.min(Math.max(48, step.name.length * CHAR_PX + 14), maxNode), height: 24 });
   }
   const edges = runEdges(run);
-  edges.forEach((e, i) => g.setEdge(e.from, e.to, { label: e.label }, `e${i}`));
+  const labelWidth = (label: string) => Math.min(label.length * 6 + 6, 120);
+  edges.forEach((e, i) => g.setEdge(e.from, e.to, { label: e.label, width: labelWidth(e.label), height: 14, labelpos: 'c' }, `e${i}`));
   dagre.layout(g);
   const graph = g.graph();
   const nodes = run.steps.map(step => {
     const n = g.node(step.name);
     return { name: step.name, state: step.state, cls: stateClass(step.state), x: n.x - n.width / 2, y: n.y - n.height / 2, width: n.width, height: n.height };
   });
-  const laid = edges.map((e, i) => ({ ...e, points: (g.edge({ v: e.from, w: e.to, name: `e${i}` }).points ?? []).map(p => ({ x: p.x, y: p.y })) }));
+  const laid = edges.map((e, i) => {
+    const edge: any = g.edge({ v: e.from, w: e.to, name: `e${i}` });
+    const points = (edge.points ?? []).map((p: { x: number; y: number }) => ({ x: p.x, y: p.y }));
+    const width = labelWidth(e.label);
+    const at = edge.x !== undefined ? { x: edge.x, y: edge.y } : points[Math.floor(points.length / 2)] ?? { x: 0, y: 0 };
+    return { ...e, points, labelBox: { x: at.x - width / 2, y: at.y - 7, width, height: 14 } };
+  });
   return { nodes, edges: laid, width: Math.ceil(graph.width ?? 0), height: Math.ceil(graph.height ?? 0) };
+}
+
+/** The viewBox that shows the whole graph in a ``viewW`` x ``viewH`` viewport, centred, never
+ * magnified beyond 1.5x (a 2-node DAG does not fill a page). */
+export function fitView(layout: { width: number; height: number }, viewW: number, viewH: number): IBox {
+  const scale = Math.min(viewW / Math.max(layout.width, 1), viewH / Math.max(layout.height, 1), 1.5);
+  const width = viewW / scale;
+  const height = viewH / scale;
+  return { x: (layout.width - width) / 2, y: (layout.height - height) / 2, width, height };
+}
+
+/** The viewBox after zooming by ``factor`` (>1: in) around the point (px, py) in graph units. */
+export function zoomView(view: IBox, factor: number, px: number, py: number): IBox {
+  const f = Math.min(Math.max(factor, 0.05), 20);
+  const width = view.width / f;
+  const height = view.height / f;
+  return { x: px - (px - view.x) / f, y: py - (py - view.y) / f, width, height };
 }

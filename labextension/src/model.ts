@@ -121,6 +121,8 @@ export interface IRun {
   pipeline: string;
   state: string;
   stack: string;
+  started?: number;
+  ended?: number;
   steps: IRunStep[];
 }
 

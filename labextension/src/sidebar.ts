@@ -6,7 +6,9 @@ import { refreshIcon } from '@jupyterlab/ui-components';
 import { Widget } from '@lumino/widgets';
 
 import { ZenmlApi } from './api';
-import { layoutRun, stateClass } from './dag';
+import { el, previewNodes, svgEl } from './dom';
+import { stateClass } from './dag';
+import { drawDag } from './dagview';
 import {
   breadcrumb,
   ChangeWatcher,
@@ -22,7 +24,6 @@ import {
   humanSize,
   ICompare,
   IListing,
-  imageSource,
   IPreview,
   IRun,
   IStacks,
@@ -37,71 +38,7 @@ import {
 const POLL_MS = 2500;
 const RUN_PAGE = 20;
 
-/** An SVG element with attributes (never innerHTML). */
-function svgEl(tag: string, attrs: Record<string, string>): SVGElement {
-  const node = document.createElementNS('http://www.w3.org/2000/svg', tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    node.setAttribute(k, v);
-  }
-  return node;
-}
 const PAGE = 100;
-
-type Attrs = { cls?: string; text?: string; title?: string; zn?: string; step?: string; onClick?: () => void };
-
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Attrs = {}, ...children: Node[]): HTMLElementTagNameMap[K] {
-  const node = document.createElement(tag);
-  if (attrs.cls) {
-    node.className = attrs.cls;
-  }
-  if (attrs.text !== undefined) {
-    node.textContent = attrs.text;
-  }
-  if (attrs.title) {
-    node.title = attrs.title;
-  }
-  if (attrs.zn) {
-    node.dataset.zn = attrs.zn;
-  }
-  if (attrs.step !== undefined) {
-    node.dataset.step = attrs.step;
-  }
-  if (attrs.onClick) {
-    const handler = attrs.onClick;
-    node.addEventListener('click', event => {
-      event.preventDefault();
-      handler();
-    });
-    if (tag !== 'button') {  // reachable and usable from the keyboard like a button
-      node.tabIndex = 0;
-      node.setAttribute('role', 'button');
-      (node as HTMLElement).addEventListener('keydown', (event: KeyboardEvent) => {
-        if (event.key === 'Enter' || event.key === ' ') {
-          event.preventDefault();
-          handler();
-        }
-      });
-    }
-  }
-  children.forEach(c => node.appendChild(c));
-  return node;
-}
-
-/** A JSON value as a collapsible tree (details/summary, text only); deep levels start closed. */
-function jsonTree(value: unknown, depth: number, key = ''): Node {
-  const label = key ? `${key}: ` : '';
-  if (value !== null && typeof value === 'object') {
-    const entries = Array.isArray(value) ? value.map((v, i) => [String(i), v] as [string, unknown]) : Object.entries(value as Record<string, unknown>);
-    const details = el('details', {}, el('summary', { text: `${label}${Array.isArray(value) ? `[${entries.length}]` : `{${entries.length}}`}` }));
-    details.open = depth < 1;
-    entries.slice(0, 200).forEach(([k, v]) => details.appendChild(jsonTree(v, depth + 1, k)));
-    if (entries.length > 200) {
-      details.appendChild(el('div', { cls: 'zn-meta', text: `… ${entries.length - 200} more` }));
-    }
-    return details;
-  }
-  return el('div', { cls: 'zn-leaf', text: `${label}${JSON.stringify(value)}` });
-}
 
 export class ZenMLSidebar extends Widget {
   private cwd = '';
@@ -126,7 +63,9 @@ export class ZenMLSidebar extends Widget {
   constructor(
     private readonly api: ZenmlApi = new ZenmlApi(),
     /** puts code into the active notebook (a new cell below); false when there is none */
-    private readonly insertCode: (code: string) => boolean = () => false
+    private readonly insertCode: (code: string) => boolean = () => false,
+    /** opens the full-page explorer (at a run's page) */
+    private readonly openExplorer: (run?: string) => void = () => undefined
   ) {
     super();
     this.id = 'zenml-notebook-sidebar';
@@ -136,7 +75,9 @@ export class ZenMLSidebar extends Widget {
       onClick: () => void this.refresh(true) });
     refresh.setAttribute('aria-label', 'Refresh');
     refresh.appendChild(refreshIcon.element({ tag: 'span', className: 'jp-ToolbarButtonComponent-icon' }));
-    const header = el('div', { cls: 'zn-header jp-Toolbar' }, el('span', { cls: 'zn-brand', text: 'zenml-notebook' }), refresh);
+    const explore = el('button', { cls: 'zn-button', zn: 'open-explorer', text: 'Explorer', title: 'open the runs table, comparisons and artifact versions in a tab',
+      onClick: () => this.openExplorer() });
+    const header = el('div', { cls: 'zn-header jp-Toolbar' }, el('span', { cls: 'zn-brand', text: 'zenml-notebook' }), explore, refresh);
     [header, this.statusLine, this.stackBox, this.browserBox, this.previewBox, this.runsBox].forEach(n => this.node.appendChild(n));
   }
 
@@ -205,8 +146,11 @@ export class ZenMLSidebar extends Widget {
     }
   }
 
+  /** The error in place of a section's content; the section keeps its heading. */
   private showError(where: HTMLElement, error: unknown): void {
-    where.replaceChildren(el('div', { cls: 'zn-error', zn: 'error', text: error instanceof Error ? error.message : String(error) }));
+    const title = new Map<HTMLElement, string>([[this.stackBox, 'Stacks'], [this.browserBox, 'Artifact store'], [this.runsBox, 'Runs']]).get(where);
+    const heading = title ? [el('div', { cls: 'zn-subtitle', text: title })] : [];
+    where.replaceChildren(...heading, el('div', { cls: 'zn-error', zn: 'error', text: error instanceof Error ? error.message : String(error) }));
   }
 
   async refresh(force: boolean): Promise<void> {
@@ -269,11 +213,14 @@ export class ZenMLSidebar extends Widget {
     this.stackBox.replaceChildren(registry, card, el('div', { cls: 'zn-subtitle', text: 'Stacks' }), list);
   }
 
-  private async switchTo(name: string): Promise<void> {
+  /** Switch the active stack (the status bar's menu calls it too). */
+  async switchTo(name: string): Promise<void> {
     this.statusLine.textContent = `switching to ${name}...`;
     try {
       await this.api.setActiveStack(this.cwd, name);
       this.statusLine.textContent = `active stack: ${name}`;
+      this.previewBox.replaceChildren();  // a preview of the previous stack's store is not this stack's
+      this.compareBox.replaceChildren();
       await this.refresh(true);
     } catch (error) {
       this.statusLine.textContent = error instanceof Error ? error.message : String(error);
@@ -345,35 +292,7 @@ export class ZenMLSidebar extends Widget {
     const code = loadCode(source, p.path);
     actions.appendChild(el('button', { cls: 'zn-link', zn: 'insert-code', text: 'insert code to load it', title: code,
       onClick: () => { this.statusLine.textContent = this.insertCode(code) ? 'code inserted into the notebook' : 'open a notebook to insert code into'; } }));
-    const parts: Node[] = [el('div', { cls: 'zn-subtitle', text: p.path }),
-      el('div', { cls: 'zn-detail', text: [p.kind, humanSize(p.size), formatWhen(p.modified), p.truncated ? 'truncated' : ''].filter(Boolean).join(' · ') }), actions];
-    if (p.note) {
-      parts.push(el('div', { cls: 'zn-detail', text: p.note }));
-    }
-    if (p.kind === 'json' && p.text && !p.truncated) {
-      let value: unknown = undefined;
-      try {
-        value = JSON.parse(p.text);
-      } catch {
-        value = undefined;
-      }
-      parts.push(value !== null && typeof value === 'object'  // objects and lists as a tree, scalars as text
-        ? el('div', { cls: 'zn-json', zn: 'json-tree' }, jsonTree(value, 0))
-        : el('pre', { cls: 'zn-text', zn: 'preview-text', text: p.text }));
-    } else if (p.text !== null && p.text !== undefined) {
-      parts.push(el('pre', { cls: 'zn-text', zn: 'preview-text', text: p.text }));
-    }
-    if (p.rows && p.rows.length) {
-      const table = el('table', { cls: 'zn-table', zn: 'preview-table' });
-      p.rows.forEach(r => table.appendChild(el('tr', {}, ...r.map(c => el('td', { text: c })))));
-      parts.push(table);
-    }
-    const src = imageSource(p);
-    if (src) {
-      const img = el('img', { cls: 'zn-image', zn: 'preview-image' });
-      img.src = src;
-      parts.push(img);
-    }
+    const parts = previewNodes(p, actions);
     this.previewBox.replaceChildren(...parts);
   }
 
@@ -404,7 +323,10 @@ export class ZenMLSidebar extends Widget {
           void this.expandRun(run.name, details);  // kept open across reloads (a run in progress grows)
         }
         item.appendChild(el('div', { cls: 'zn-run-head', onClick: () => void this.toggleRun(run.name, details) },
-          pick, el('span', { cls: 'zn-name', text: run.name }), el('span', { cls: 'zn-meta', text: formatWhen(run.started) }),
+          pick, el('span', { cls: 'zn-name', text: run.name, title: run.name }),
+          el('button', { cls: 'zn-link zn-open', zn: 'open-run', text: 'open', title: `open ${run.name} in the explorer`,
+            onClick: () => this.openExplorer(run.name) }),
+          el('span', { cls: 'zn-meta', text: formatWhen(run.started) }),
           el('div', { cls: 'zn-detail', zn: 'run-summary', text: describeRun(run) })));
         item.appendChild(details);
         list.appendChild(item);
@@ -505,50 +427,18 @@ export class ZenMLSidebar extends Widget {
     return svg;
   }
 
-  /** The run's DAG (dagre layout) as SVG built with createElementNS and textContent only;
-   * clicking a step shows its outputs and previews the first one. */
+  /** The run's DAG; clicking a step marks its row and previews its first output. */
   private drawDag(run: IRun, into: HTMLElement): HTMLElement {
-    const layout = layoutRun(run);
-    const box = el('div', { cls: 'zn-dag', zn: 'dag' });
-    const svg = svgEl('svg', { width: String(layout.width), height: String(layout.height), viewBox: `0 0 ${layout.width} ${layout.height}`,
-      role: 'img', 'aria-label': `steps of run ${run.name}` });
-    for (const edge of layout.edges) {
-      const d = edge.points.map((p, i) => `${i ? 'L' : 'M'}${p.x.toFixed(1)},${p.y.toFixed(1)}`).join(' ');
-      svg.appendChild(svgEl('path', { d, class: 'zn-edge' }));
-      const mid = edge.points[Math.floor(edge.points.length / 2)];
-      const label = svgEl('text', { x: mid.x.toFixed(1), y: (mid.y - 3).toFixed(1), class: 'zn-edge-label' });
-      label.textContent = edge.label;
-      svg.appendChild(label);
-    }
-    for (const node of layout.nodes) {
-      const group = svgEl('g', { class: `zn-node ${node.cls}`, tabindex: '0', role: 'button', 'data-step': node.name });
-      const title = svgEl('title', {});
-      title.textContent = `${node.name}: ${node.state}`;
-      const label = svgEl('text', { x: String(node.x + 7), y: String(node.y + 16) });
-      label.textContent = node.name.length * 7 + 14 > node.width ? node.name.slice(0, Math.floor((node.width - 14) / 7) - 1) + '…' : node.name;
-      group.append(title, svgEl('rect', { x: String(node.x), y: String(node.y), width: String(node.width), height: String(node.height), rx: '4' }), label);
-      const open = () => {
-        const row = Array.from(into.querySelectorAll<HTMLElement>('[data-zn="step"]')).find(r => r.dataset.step === node.name);
-        into.querySelectorAll('.zn-selected').forEach(n => n.classList.remove('zn-selected'));
-        group.classList.add('zn-selected');
-        row?.classList.add('zn-selected');
-        row?.scrollIntoView({ block: 'nearest' });
-        const first = run.steps.find(s => s.name === node.name)?.outputs.find(o => o.path);
-        if (first?.path) {
-          void this.preview(first.path, { run: run.name, step: node.name, output: first.name });
-        }
-      };
-      group.addEventListener('click', open);
-      group.addEventListener('keydown', (event: KeyboardEvent) => {
-        if (event.key === 'Enter' || event.key === ' ') {
-          event.preventDefault();
-          open();
-        }
-      });
-      svg.appendChild(group);
-    }
-    box.appendChild(svg);
-    return box;
+    return drawDag(run, name => {
+      const row = Array.from(into.querySelectorAll<HTMLElement>('[data-zn="step"]')).find(r => r.dataset.step === name);
+      into.querySelectorAll('.zn-step.zn-selected').forEach(n => n.classList.remove('zn-selected'));
+      row?.classList.add('zn-selected');
+      row?.scrollIntoView({ block: 'nearest' });
+      const first = run.steps.find(s => s.name === name)?.outputs.find(o => o.path);
+      if (first?.path) {
+        void this.preview(first.path, { run: run.name, step: name, output: first.name });
+      }
+    }).node;
   }
 
   /** A page of a step's output in the preview area, with "more" while there is more. */

@@ -77,7 +77,9 @@ async def test_switch_needs_post_and_json(jp_fetch, repo_root: Path) -> None:
 
 async def test_every_route_needs_authentication(http_server_client, jp_base_url: str, repo_root: Path) -> None:
     for path, method in (("stacks", "GET"), ("stacks/active", "POST"), ("artifacts", "GET"), ("artifacts/preview?path=x", "GET"), ("runs", "GET"), ("runs/x", "GET"),
-                         ("runs/x/logs?step=s", "GET"), ("version", "GET"), ("runs/compare?runs=a&runs=b", "GET")):
+                         ("runs/x/logs?step=s", "GET"), ("version", "GET"), ("runs/compare?runs=a&runs=b", "GET"),
+                         ("runs/table", "GET"), ("runs/chart?runs=a&y=b", "GET"), ("runs/delete", "POST"), ("runs/x/lineage", "GET"),
+                         ("versions", "GET"), ("versions/m", "GET"), ("versions/m/tag", "POST"), ("versions/m/untag", "POST")):
         response = await http_server_client.fetch(f"{jp_base_url}zenml-notebook/{path}", method=method, raise_error=False,
                                                   body=json.dumps({"name": "default"}) if method == "POST" else None,
                                                   headers={"Content-Type": "application/json"})

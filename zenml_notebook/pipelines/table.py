@@ -219,17 +219,22 @@ def query_runs(
     _sort_key(sort)  # refuse an unknown column before any work
     index = _index_of(md)
     if index.token is None and sort == "started" and descending and not (pipeline or state or text) and offset + limit <= 200:
-        # the very first look at a big store: its newest runs now (one indexed query), while
-        # every run is read in the background for sorting, filtering and counting
-        if not index.lock.acquire(blocking=False):
-            return _first_page(index, md, store, offset, limit)
-        try:
-            if index.token is None:
-                index.building = threading.Thread(target=_build, args=(index, md, store), name="zenml-notebook-runs-index", daemon=True)
-                index.building.start()
-                return _first_page(index, md, store, offset, limit)
-        finally:
-            index.lock.release()
+        # the very first look at a store: when it is big, its newest runs now (one indexed
+        # query) while every run is read in the background for sorting, filtering and counting
+        if index.lock.acquire(blocking=False):
+            try:
+                if index.token is None and index.building is None:
+                    page = _first_page(md, store, offset, limit)
+                    if page is not None:
+                        index.building = threading.Thread(target=_build, args=(index, md, store), name="zenml-notebook-runs-index", daemon=True)
+                        index.building.start()
+                        return page
+            finally:
+                index.lock.release()
+        elif index.building is not None:  # being read: the newest runs again, without waiting
+            page = _first_page(md, store, offset, limit)
+            if page is not None:
+                return page
     with index.lock:
         if index.building is not None:  # another thread reads every run: wait for it, then catch up
             index.lock.release()
@@ -251,9 +256,9 @@ def query_runs(
             if len(index.sorted) > 16:
                 index.sorted.clear()
             index.sorted[key] = rows
-        page = rows[offset : offset + limit]
-        out = [{k: v for k, v in r.items() if not k.startswith("_")} for r in page]
-        for row, r in zip(out, page, strict=True):
+        shown = rows[offset : offset + limit]
+        out = [{k: v for k, v in r.items() if not k.startswith("_")} for r in shown]
+        for row, r in zip(out, shown, strict=True):
             if row["state"] == "running":
                 row["state"] = run_state(r["_info"])
         return {"rows": out, "total": len(index.rows), "matched": len(rows), "offset": offset, "limit": limit,
@@ -270,9 +275,16 @@ def _build(index: _Index, md: MLMDStore, store: ArtifactStore | None) -> None:
             index.building = None
 
 
-def _first_page(index: _Index, md: MLMDStore, store: ArtifactStore | None, offset: int, limit: int) -> dict[str, Any]:
-    """The newest runs before the index is ready: ``total`` is not known yet (None)."""
-    newest = [r for r in md.newest_runs(offset + limit + 50) if not r.deleted][offset : offset + limit]
+BIG = 2000  # runs: a store with more has its first page served before every run is read
+
+
+def _first_page(md: MLMDStore, store: ArtifactStore | None, offset: int, limit: int) -> dict[str, Any] | None:
+    """The newest runs before the index is ready (``total`` not known yet: None); None when
+    the store is small enough to read every run at once."""
+    found = md.newest_runs(BIG)
+    if len(found) < BIG:
+        return None
+    newest = [r for r in found[: offset + limit + 200] if not r.deleted][offset : offset + limit]
     scratch = _Index()
     rows = [scratch._row(md, store, r) for r in newest]
     out = [{k: v for k, v in r.items() if not k.startswith("_")} for r in rows]

@@ -21,7 +21,8 @@ from typing import Any
 import tornado.web
 
 from ..exceptions import UsageError
-from .handlers import _Base, _has_repository
+from .base import Base as _Base
+from .base import has_repository as _has_repository
 
 __all__ = ["ROUTES"]
 

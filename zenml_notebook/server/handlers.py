@@ -16,128 +16,21 @@ walking up from it; without it the server's root folder is used.
 
 from __future__ import annotations
 
-import asyncio
-import concurrent.futures
 import json
-from collections.abc import Callable
 from dataclasses import asdict
-from pathlib import Path
 from typing import Any
 
 import tornado.web
-from jupyter_server.base.handlers import APIHandler
 from jupyter_server.utils import url_path_join
 
 from .. import api
-from ..exceptions import NotFoundError, UsageError, ZenMLError, http_status, redact
-from ..repository import find_repository, working_dir
-from ..secrets import ENV_OWNER, mask_config
+from ..exceptions import NotFoundError, UsageError, ZenMLError
+from ..repository import find_repository
+from ..secrets import mask_config
+from .base import Base, has_repository
 
-# Our own threads: a store that stops answering holds one of them for at most its deadline,
-# never the event loop, and never the default executor other extensions' handlers share.
-_POOL = concurrent.futures.ThreadPoolExecutor(max_workers=16, thread_name_prefix="zenml-notebook")
-
-
-_LOGGED: dict[str, tuple[str, float]] = {}  # route -> (the failure last logged, when)
-_RELOG_AFTER = 600.0  # seconds: a failure that persists is logged again this often
-
-
-def _first_time(route: str, message: str) -> bool:
-    """Whether to log this failure of this route: when it is new (or changed), or was last
-    logged long ago. The sidebar polls every 2.5 s; its server log must not fill with copies."""
-    import time
-
-    now = time.monotonic()
-    last = _LOGGED.get(route)
-    if last is not None and last[0] == message and now - last[1] < _RELOG_AFTER:
-        return False
-    _LOGGED[route] = (message, now)
-    if len(_LOGGED) > 1000:  # routes carry run names: keep the table small
-        _LOGGED.clear()
-    return True
-
-
-class _Base(APIHandler):
-    def _start_dir(self) -> Path:
-        root = Path(self.settings.get("server_root_dir", ".")).expanduser().resolve()
-        rel = self.get_query_argument("cwd", "")
-        if not rel:
-            return root
-        from ..components.artifacts.paths import clean_parts
-
-        try:
-            target = root.joinpath(*clean_parts(rel)).resolve()
-        except UsageError:
-            target = root.parent  # '..' and friends: reported just below, in terms of cwd
-        if not target.is_relative_to(root):
-            raise UsageError(f"cwd {rel!r} is outside the server's root folder")
-        return target if target.is_dir() else target.parent
-
-    async def _answer(self, fn: Callable[[], Any], status: int = 200) -> None:
-        """Run ``fn`` off the event loop, inside the right repository; map errors to statuses."""
-        try:
-            start = self._start_dir()
-
-            def call() -> Any:
-                ENV_OWNER.set("jupyter-server")  # `--passwd-env X` is read from the server's environment: say so
-                with working_dir(start):
-                    return fn()
-
-            result = await asyncio.get_running_loop().run_in_executor(_POOL, call)
-        except ZenMLError as exc:
-            code = http_status(exc)
-            if (code >= 500 or code == 424) and _first_time(self.request.path, str(exc)):
-                # a store's failure: one line in the server log, no traceback - and once, not at every poll
-                self.log.warning("zenml-notebook: %s %s: %s", self.request.method, self.request.path, exc)
-            self.set_status(code)
-            self.finish(json.dumps({"error": str(exc)}))
-            return
-        self.set_status(status)
-        self.finish(json.dumps(result, default=str))
-
-    def write_error(self, status_code: int, **kwargs: Any) -> None:
-        """Every error body is ``{"error": "..."}``, like the typed ones above. Jupyter's default
-        sends the traceback of an unexpected exception; ours stays in the server log only."""
-        exc = kwargs.get("exc_info", (None, None, None))[1]
-        if isinstance(exc, tornado.web.HTTPError):
-            message = (exc.log_message % exc.args) if exc.log_message else (exc.reason or f"HTTP {status_code}")
-        else:
-            message = "unexpected error in the zenml-notebook server extension; the Jupyter server log has the details"
-        self.set_header("Content-Type", "application/json")
-        self.finish(json.dumps({"error": redact(message)}))
-
-    def _json_body(self, example: str) -> dict[str, Any] | None:
-        """The request's JSON object, or None after answering 400 (state changes take JSON only:
-        a form posted from another site cannot send it)."""
-        if self.request.headers.get("Content-Type", "").split(";")[0].strip() != "application/json":
-            self.set_status(400)
-            self.finish(json.dumps({"error": f"send a JSON body {example} with Content-Type: application/json"}))
-            return None
-        try:
-            body = json.loads(self.request.body or b"{}")
-        except ValueError:
-            body = None
-        if not isinstance(body, dict):
-            self.set_status(400)
-            self.finish(json.dumps({"error": f"the body must be a JSON object like {example}"}))
-            return None
-        return body
-
-    def _int(self, name: str, default: int, low: int = 0, high: int = 10**12) -> int:
-        """An integer query argument, refused (400) outside low..high: an offset past any file or a
-        huge limit is the client's mistake, never a 500 from deep inside a read."""
-        raw = self.get_query_argument(name, str(default))
-        try:
-            value = int(raw) if len(raw) <= 20 else None
-        except ValueError:
-            value = None
-        if value is None or not low <= value <= high:
-            raise tornado.web.HTTPError(400, f"{name} must be an integer from {low} to {high}")
-        return value
-
-
-def _has_repository() -> bool:
-    return find_repository()[1]
+_Base = Base
+_has_repository = has_repository
 
 
 def _stacks() -> dict[str, Any]:
@@ -217,25 +110,17 @@ def _preview(path: str, store: str | None) -> dict[str, Any]:
 
 
 def _runs(pipeline: str | None, limit: int, offset: int = 0) -> dict[str, Any]:
-    """One page of runs, newest first, each with its duration, cached steps and parameters."""
+    """One page of runs, newest first, each with its duration, cached steps and parameters
+    (the sidebar's list: the runs table's rows, so no step is read)."""
     if not _has_repository():
         return {"runs": [], "total": 0, "offset": 0, "pipelines": []}
     from ..pipelines.runs import Client
 
-    if not 1 <= limit <= 1000 or offset < 0:
-        raise UsageError("offset must be >= 0 and limit between 1 and 1000")
     client = Client()
-    every = client.runs(pipeline)
-    out = []
-    for r in every[offset : offset + limit]:
-        steps = client.executions(r)
-        params = {f"{e.step}.{k}": v for e in steps for k, v in e.parameters.items()}
-        out.append({
-            "name": r.name, "pipeline": r.pipeline, "state": client.run_state(r), "started": r.started, "ended": r.ended,
-            "duration": max(r.ended - r.started, 0.0) if r.ended else None, "steps": len(steps),
-            "cached": sum(e.state == "cached" for e in steps), "stack": (r.stack or {}).get("name"), "parameters": params,
-        })
-    return {"stack": client.stack, "runs": out, "total": len(every), "offset": offset, "pipelines": client.pipelines()}
+    page = client.table(pipeline=pipeline, limit=limit, offset=offset)
+    if page["matched"] is None:  # the first look at a big store: counted by the next poll
+        page["matched"] = offset + len(page["rows"])
+    return {"stack": client.stack, "runs": page["rows"], "total": page["matched"], "offset": offset, "pipelines": page["pipelines"]}
 
 
 def _scalar(store: Any, path: str | None, materializer: str) -> dict[str, Any]:
