@@ -52,6 +52,7 @@ export class ZenMLExplorer extends Widget {
     this.title.label = 'Runs';
     this.title.caption = 'zenml-notebook: runs, comparisons and artifact versions';
     this.title.closable = true;
+    this.node.tabIndex = -1;  // focusable: Lab tracks the tab in front by focus
     const where = () => this.cwd;
     const error = (into: HTMLElement, e: unknown) => into.replaceChildren(el('div', { cls: 'zn-error', zn: 'error', text: errorText(e) }));
     const status = (text: string) => {
@@ -167,6 +168,10 @@ export class ZenMLExplorer extends Widget {
     } catch {
       // the views show the store's error when they load
     }
+  }
+
+  protected onActivateRequest(): void {
+    this.node.focus();
   }
 
   protected onAfterShow(): void {

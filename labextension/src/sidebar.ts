@@ -202,7 +202,7 @@ export class ZenMLSidebar extends Widget {
     for (const stack of data.stacks) {
       const change = describeChange(stack);
       const row = el('li', { cls: stack.active ? 'zn-stack zn-current' : 'zn-stack', zn: 'stack-row', title: change ? `${stack.name}: ${change}` : stack.name },
-        el('span', { cls: 'zn-name', text: stack.name }));
+        el('span', { cls: 'zn-name', text: stack.name, title: stack.name }));
       if (stack.active) {
         row.appendChild(el('span', { cls: 'zn-badge', text: 'active' }));
       } else {
@@ -263,7 +263,7 @@ export class ZenMLSidebar extends Widget {
     for (const entry of listing.entries) {
       const open = entry.kind === 'folder' ? () => void this.loadArtifacts(entry.path, 0) : () => void this.preview(entry.path);
       rows.appendChild(el('li', { cls: `zn-entry zn-${entry.kind}`, zn: 'entry', title: entry.path, onClick: entry.kind === 'link' ? undefined : open },
-        el('span', { cls: 'zn-name', text: entry.kind === 'folder' ? `${entry.name}/` : entry.name }),
+        el('span', { cls: 'zn-name', text: entry.kind === 'folder' ? `${entry.name}/` : entry.name, title: entry.path }),
         el('span', { cls: 'zn-meta', text: [humanSize(entry.size), formatWhen(entry.modified)].filter(Boolean).join(' · ') })));
     }
     const shown = listing.offset + listing.entries.length;
@@ -469,7 +469,7 @@ export class ZenMLSidebar extends Widget {
       into.replaceChildren(this.drawDag(run, into));
       for (const step of run.steps) {
         const row = el('div', { cls: `zn-step ${stateClass(step.state)}`, zn: 'step', step: step.name },
-          el('span', { cls: 'zn-name', text: step.name }), el('span', { cls: 'zn-meta', text: `${step.state} · ${describeStepTime(step)}` }));
+          el('span', { cls: 'zn-name', text: step.name, title: step.name }), el('span', { cls: 'zn-meta', text: `${step.state} · ${describeStepTime(step)}` }));
         const params = describeParameters(step.parameters);
         if (params) {
           row.appendChild(el('div', { cls: 'zn-detail', zn: 'parameters', text: params }));

@@ -39,7 +39,7 @@ def _open_explorer(page: Any, run: str | None = None) -> None:
     still restoring may take the front back once: then it is brought forward again)."""
     args = json.dumps({"run": run} if run else {})
     page.evaluate(f"async () => {{ await window.jupyterapp.commands.execute('zenml-notebook:open-runs', {args}); }}")
-    front = "() => window.jupyterapp.shell.currentWidget && window.jupyterapp.shell.currentWidget.id === 'zenml-notebook-explorer'"
+    front = "() => { const n = document.querySelector('#zenml-notebook-explorer'); return !!n && !n.classList.contains('lm-mod-hidden') && n.offsetParent !== null; }"
     page.wait_for_function(front)
     page.wait_for_timeout(1000)
     if not page.evaluate(front):
@@ -181,11 +181,14 @@ def test_a_run_ending_behind_another_tab_notifies_once_and_the_status_bar_switch
 NARROW_CHECK = """() => {
   const panel = document.querySelector('#zenml-notebook-sidebar');
   const bad = [];
+  if (panel.scrollWidth > panel.clientWidth + 1) bad.push(`the panel scrolls sideways: ${panel.scrollWidth} > ${panel.clientWidth}`);
+  const right = panel.getBoundingClientRect().right;
   for (const node of panel.querySelectorAll('*')) {
     if (!node.childNodes.length || ![...node.childNodes].some(c => c.nodeType === 3 && c.textContent.trim())) continue;
     const style = getComputedStyle(node);
     if (style.display === 'none' || node.offsetParent === null) continue;
     const elided = style.textOverflow === 'ellipsis' && (node.title || '').length >= node.textContent.trim().length - 1;
+    if (node.getBoundingClientRect().right > right + 1 && style.position !== 'absolute') bad.push(`past the panel's edge: ${node.tagName}.${node.className}: ${node.textContent.slice(0, 60)}`);
     if (node.scrollWidth > node.clientWidth + 1 && !elided) bad.push(`${node.tagName}.${node.className}: ${node.textContent.slice(0, 60)}`);
   }
   return bad;
@@ -210,9 +213,8 @@ def test_a_250px_sidebar_clips_no_text_in_light_and_dark(lab: dict) -> None:
             show_sidebar(page)
             side = page.locator("#zenml-notebook-sidebar")
             side.locator("[data-zn='run']").first.wait_for()
-            page.evaluate("() => { window.jupyterapp.shell.leftCollapsed; const p = document.querySelector('#jp-left-stack'); "
-                          "window.jupyterapp.shell._leftHandler._sideBar; window.jupyterapp.shell.node.querySelector('#jp-main-split-panel'); }")
-            page.evaluate("() => { const split = window.jupyterapp.shell._hsplitPanel || null; if (split) { split.setRelativeSizes([250, 1400 - 250]); } }")
+            # the left area at 250 px: Lab's own split panel (left area, main area, right area)
+            page.evaluate("() => window.jupyterapp.shell._hsplitPanel.setRelativeSizes([250, 1400 - 250, 0])")
             page.wait_for_function("() => Math.abs(document.querySelector('#zenml-notebook-sidebar').getBoundingClientRect().width - 250) < 30")
             side.locator("[data-zn='run'] .zn-run-head").first.click()
             side.locator("[data-zn='dag']").first.wait_for()
