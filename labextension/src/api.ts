@@ -29,6 +29,8 @@ export interface IVersion {
   size: number;
   tags: string[];
   state: string;
+  /** where it is in the stack's artifact store (null: another store, or deleted) */
+  path: string | null;
 }
 
 export interface ILineage {

@@ -114,6 +114,19 @@ export function fitView(layout: { width: number; height: number }, viewW: number
   return { x: (layout.width - width) / 2, y: (layout.height - height) / 2, width, height };
 }
 
+/** The first view of a graph: all of it when that stays legible (scale >= ``minScale``), else
+ * its start (the left end, vertically centred) at ``minScale`` - a 1 000-step chain fitted whole
+ * is a hairline; "fit" still shows all of it. */
+export function firstView(layout: { width: number; height: number }, viewW: number, viewH: number, minScale = 0.35): IBox {
+  const fitted = fitView(layout, viewW, viewH);
+  if (viewW / fitted.width >= minScale) {
+    return fitted;
+  }
+  const width = viewW / minScale;
+  const height = viewH / minScale;
+  return { x: 0, y: (layout.height - height) / 2, width, height };
+}
+
 /** The viewBox after zooming by ``factor`` (>1: in) around the point (px, py) in graph units. */
 export function zoomView(view: IBox, factor: number, px: number, py: number): IBox {
   const f = Math.min(Math.max(factor, 0.05), 20);

@@ -3,7 +3,7 @@
  * routed by dagre with their labels in boxes clear of every node. In the explorer it pans (drag),
  * zooms (wheel, +/-) and fits; in the sidebar it is drawn at its natural size.
  */
-import { fitView, IBox, IDagLayout, layoutRun, zoomView } from './dag';
+import { firstView, fitView, IBox, IDagLayout, layoutRun, zoomView } from './dag';
 import { el, svgEl } from './dom';
 import { IRun } from './model';
 
@@ -67,7 +67,7 @@ export function drawDag(run: IRun, onOpen: (step: string) => void, options: { zo
     return { node: box, select, fit: () => undefined };
   }
   // explorer: the SVG fills its box; the viewBox is the camera
-  const height = options.height ?? 360;
+  const height = options.height ?? Math.round(Math.min(480, Math.max(180, layout.height * 0.8 + 60)));
   svg.setAttribute('width', '100%');
   svg.setAttribute('height', String(height));
   let view: IBox = { x: 0, y: 0, width: layout.width, height: layout.height };
@@ -121,6 +121,9 @@ export function drawDag(run: IRun, onOpen: (step: string) => void, options: { zo
     el('button', { cls: 'zn-link', zn: 'zoom-fit', text: 'fit', title: 'show the whole graph', onClick: fit }),
     el('span', { cls: 'zn-meta', text: `${layout.nodes.length} steps · drag to pan, wheel to zoom` }));
   box.prepend(tools);
-  requestAnimationFrame(fit);
+  requestAnimationFrame(() => {
+    view = firstView(layout, Math.max(svg.clientWidth, 100), height);
+    apply();
+  });
   return { node: box, select, fit };
 }

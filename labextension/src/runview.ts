@@ -59,7 +59,7 @@ export class RunPageView {
         started && ended ? formatDuration(ended - started) : '', `${run.steps.length} steps`,
         `${run.steps.filter(s => s.state === 'cached').length} cached`, `stack ${run.stack}`
       ].filter(Boolean).join(' · ') }));
-    this.dag = drawDag(run, step => this.showStep(step), { zoomable: true, height: Math.min(480, Math.max(220, run.steps.length * 8)) });
+    this.dag = drawDag(run, step => this.showStep(step), { zoomable: true });
     this.graph.replaceChildren(this.dag.node);
     this.panel.replaceChildren(...run.steps.map(step => el('div', { cls: `zn-step ${stateClass(step.state)}`, zn: 'step', step: step.name,
       onClick: () => this.showStep(step.name) },

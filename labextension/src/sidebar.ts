@@ -326,8 +326,7 @@ export class ZenMLSidebar extends Widget {
           pick, el('span', { cls: 'zn-name', text: run.name, title: run.name }),
           el('button', { cls: 'zn-link zn-open', zn: 'open-run', text: 'open', title: `open ${run.name} in the explorer`,
             onClick: () => this.openExplorer(run.name) }),
-          el('span', { cls: 'zn-meta', text: formatWhen(run.started) }),
-          el('div', { cls: 'zn-detail', zn: 'run-summary', text: describeRun(run) })));
+          el('div', { cls: 'zn-detail', zn: 'run-summary', text: `${describeRun(run)} · ${formatWhen(run.started)}` })));
         item.appendChild(details);
         list.appendChild(item);
       }

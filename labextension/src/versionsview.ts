@@ -3,7 +3,7 @@
  * untag it, and insert code that loads it.
  */
 import { IVersion, ZenmlApi } from './api';
-import { el } from './dom';
+import { el, previewNodes } from './dom';
 import { formatWhen, humanSize } from './model';
 
 export interface IVersionsActions {
@@ -24,6 +24,7 @@ export class VersionsView {
   readonly node = el('div', { cls: 'zn-view zn-versions-view', zn: 'versions-view' });
   private readonly names = el('div', { cls: 'zn-names', zn: 'artifact-names' });
   private readonly versions = el('div', { cls: 'zn-table-box', zn: 'versions-box' });
+  private readonly preview = el('div', { cls: 'zn-preview', zn: 'version-preview' });
   private current = '';
 
   constructor(
@@ -63,7 +64,7 @@ export class VersionsView {
         body.appendChild(this.row(v));
       }
       table.appendChild(body);
-      this.versions.replaceChildren(el('h3', { cls: 'zn-subtitle', text: `${name}: ${page.total} version(s)` }), table);
+      this.versions.replaceChildren(el('h3', { cls: 'zn-subtitle', text: `${name}: ${page.total} version(s)` }), table, this.preview);
     } catch (error) {
       this.actions.error(this.versions, error);
     }
@@ -83,11 +84,21 @@ export class VersionsView {
       el('td', { cls: 'zn-cell', text: formatWhen(v.created) }),
       tags,
       el('td', { cls: 'zn-cell' },
+        ...(v.path ? [el('button', { cls: 'zn-link', zn: 'version-preview-link', text: 'preview', onClick: () => void this.showPreview(v) })] : []),
         el('button', { cls: 'zn-link', zn: 'tag', text: 'tag…', onClick: () => void this.tag(v.name, v.version) }),
         el('button', { cls: 'zn-link', zn: 'version-code', text: 'insert code', title: versionCode(v.name, v.version),
           onClick: () => this.actions.status(this.actions.insertCode(versionCode(v.name, v.version)) ? 'code inserted into the notebook' : 'open a notebook to insert code into') })));
     tr.dataset.version = String(v.version);
     return tr;
+  }
+
+  private async showPreview(v: IVersion): Promise<void> {
+    try {
+      const p = await this.api.previewArtifact(this.cwd(), v.path ?? '');
+      this.preview.replaceChildren(el('div', { cls: 'zn-label', text: `${v.name} v${v.version}` }), ...previewNodes(p, el('div')));
+    } catch (error) {
+      this.actions.error(this.preview, error);
+    }
   }
 
   private async tag(name: string, version: number): Promise<void> {

@@ -1,5 +1,5 @@
 // The runs table's model, the DAG's label boxes and camera, and the notification rule.
-import { fitView, layoutRun, overlaps, zoomView } from '../src/dag';
+import { firstView, fitView, layoutRun, overlaps, zoomView } from '../src/dag';
 import { IRun } from '../src/model';
 import { allColumns, cellText, defaultVisible, endedRuns, INITIAL, ITableRow, nextSort, rangeLabel, shouldNotify, tableQuery, valueText } from '../src/table';
 
@@ -101,6 +101,10 @@ describe('the DAG at full size', () => {
     expect(view.width).toBeCloseTo(1000);
     expect(view.height).toBeCloseTo(600);
     expect(fitView({ width: 10, height: 10 }, 500, 300).width).toBeCloseTo(500 / 1.5);  // never magnified past 1.5x
+    expect(firstView({ width: 1000, height: 100 }, 500, 300)).toEqual(view);  // legible whole: the whole
+    const chain = firstView({ width: 100000, height: 40 }, 500, 300);  // a 1 000-step chain: its start, legible
+    expect(chain.x).toBe(0);
+    expect(500 / chain.width).toBeCloseTo(0.35);
     const zoomed = zoomView({ x: 0, y: 0, width: 100, height: 100 }, 2, 50, 50);
     expect(zoomed).toEqual({ x: 25, y: 25, width: 50, height: 50 });
   });

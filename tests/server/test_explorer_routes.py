@@ -54,7 +54,7 @@ async def test_the_table_sorts_filters_and_pages(jp_fetch, runs: list[str]) -> N
     row = body["rows"][0]
     assert row["steps"] == 2 and row["cached"] == 0 and row["user"] and row["stack"] == "default" and row["scalars"] == {"evaluate.output": 0.8}
     code, body = await get(jp_fetch, "runs", "table", sort="scalar:evaluate.output", order="desc")
-    assert [r["name"] for r in body["rows"]][0] == "sweep-1"
+    assert body["rows"][0]["name"] == "sweep-1"
     code, body = await get(jp_fetch, "runs", "table", q="<b>bold")  # markup is searched and returned as data
     assert [r["name"] for r in body["rows"]] == ["sweep-1"] and body["rows"][0]["parameters"]["fit.note"] == "<b>bold</b>"
     code, body = await get(jp_fetch, "runs", "table", sort="started", order="desc", offset="1", limit="2")
@@ -112,6 +112,7 @@ async def test_lineage_versions_and_tags(jp_fetch, runs: list[str]) -> None:
     assert code == 200 and body["names"][0]["name"] == "model" and body["names"][0]["latest"] == 4
     code, body = await get(jp_fetch, "versions", "model", limit="2")
     assert code == 200 and body["total"] == 4 and [v["version"] for v in body["versions"]] == [4, 3]
+    assert body["versions"][0]["path"] == "sweep/sweep-3/fit/model.json"
     code, body = await post(jp_fetch, "versions", "model", "tag", body={"version": 2, "tag": "production"})
     assert code == 200 and body["version"] == 2 and body["moved_from"] is None
     code, body = await post(jp_fetch, "versions", "model", "tag", body={"version": 3, "tag": "production"})

@@ -360,9 +360,9 @@ async def test_a_failing_store_is_logged_once_not_at_every_poll(jp_fetch, jp_ser
     from tornado.log import app_log
 
     from tests.services import free_port
-    from zenml_notebook.server import handlers
+    from zenml_notebook.server import base
 
-    handlers._LOGGED.clear()
+    base._LOGGED.clear()
     lines: list[str] = []
 
     class Keep(logging.Handler):

@@ -96,11 +96,19 @@ def test_explorer_table_compare_run_page_versions_and_delete(lab: dict) -> None:
         _open_explorer(page, "chain-50")
         page.wait_for_function("() => document.querySelectorAll('#zenml-notebook-explorer .zn-dag-zoomable g.zn-node').length === 50")
         dag = ex.locator(".zn-dag-zoomable")
-        fitted = float(dag.get_attribute("data-scale") or 0)
+        page.wait_for_function("() => Number(document.querySelector('#zenml-notebook-explorer .zn-dag-zoomable').dataset.scale) > 0")
+        first = float(dag.get_attribute("data-scale") or 0)
         ex.locator("[data-zn='zoom-in']").click()
-        assert float(dag.get_attribute("data-scale") or 0) > fitted * 1.2
-        ex.locator("[data-zn='zoom-fit']").click()
-        assert abs(float(dag.get_attribute("data-scale") or 0) - fitted) < 0.01
+        assert float(dag.get_attribute("data-scale") or 0) > first * 1.2
+        ex.locator("[data-zn='zoom-fit']").click()  # the whole graph: every node inside the drawing's box
+        inside = page.evaluate("""() => {
+            const svg = document.querySelector('#zenml-notebook-explorer .zn-dag-zoomable svg').getBoundingClientRect();
+            return [...document.querySelectorAll('#zenml-notebook-explorer .zn-dag-zoomable g.zn-node rect')].every(r => {
+                const b = r.getBoundingClientRect();
+                return b.left >= svg.left - 1 && b.right <= svg.right + 1 && b.top >= svg.top - 1 && b.bottom <= svg.bottom + 1;
+            });
+        }""")
+        assert inside and float(dag.get_attribute("data-scale") or 0) <= first
         page.screenshot(path=str(ARTIFACTS / "explorer-run-50.png"))
         _open_explorer(page, "tune-1")
         ex.locator(".zn-dag-zoomable g.zn-node[data-step='train']").click()
@@ -115,6 +123,8 @@ def test_explorer_table_compare_run_page_versions_and_delete(lab: dict) -> None:
         ex.locator("[data-zn='tab-artifacts']").click()
         ex.locator("[data-zn='version-row']").first.wait_for()
         assert ex.locator("[data-zn='version-row']").count() == 4
+        ex.locator("tr[data-version='2'] [data-zn='version-preview-link']").click()
+        ex.locator("[data-zn='version-preview']", has_text="lr: 0.3").wait_for()
         ex.locator("tr[data-version='2'] [data-zn='tag']").click()
         page.locator(".jp-Dialog input").fill("production")
         page.locator(".jp-Dialog .jp-mod-accept").click()
@@ -223,5 +233,48 @@ def test_a_250px_sidebar_clips_no_text_in_light_and_dark(lab: dict) -> None:
             slug = "dark" if "Dark" in theme else "light"
             page.screenshot(path=str(ARTIFACTS / f"sidebar-250px-{slug}.png"))
             assert not bad, bad
+
+    in_browser(scenario, lab)
+
+
+def test_explorer_figures_a_1000_step_dag_and_the_first_table(lab: dict) -> None:
+    """Figures (Chromium, a loaded machine) go to test-artifacts/explorer-figures.txt: the tab
+    interactive after the command, and a 1 000-step run's page fetched, laid out and drawn. The
+    bounds only catch a pathological slowdown; the issue's targets are in the closing note."""
+    folder = lab["root"] / "figures"
+    folder.mkdir()
+    nb = new_notebook(cells=[new_code_cell("x = 1")], metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})
+    (folder / "f.ipynb").write_text(json.dumps(nb))
+    lab = {**lab, "root": folder}
+    execute_cells(lab, "from zenml_notebook import step, pipeline\n@step\ndef inc(x: int = 0) -> int:\n    return x + 1\n"
+                       "@pipeline\ndef thousand():\n    v = inc(x=0)\n    for _ in range(999):\n        v = inc(v)\n"
+                       "thousand(run_name='thousand')")
+
+    def scenario(page: Any, lab: dict) -> None:
+        open_notebook(page, lab, "figures/f.ipynb")
+        tab = page.evaluate("""async () => {
+            const started = performance.now();
+            await window.jupyterapp.commands.execute('zenml-notebook:open-runs', {});
+            while (!document.querySelector("#zenml-notebook-explorer [data-zn='run-row']")) {
+                await new Promise(r => setTimeout(r, 5));
+            }
+            return performance.now() - started;
+        }""")
+        dag = page.evaluate("""async () => {
+            const started = performance.now();
+            await window.jupyterapp.commands.execute('zenml-notebook:open-runs', {run: 'thousand'});
+            while (document.querySelectorAll('#zenml-notebook-explorer .zn-dag-zoomable g.zn-node').length < 1000) {
+                await new Promise(r => setTimeout(r, 5));
+            }
+            return performance.now() - started;
+        }""")
+        _open_explorer(page, "thousand")  # in front (a notebook still restoring can take the front back)
+        page.locator(f"{EXPLORER} [data-zn='zoom-fit']").click()
+        page.screenshot(path=str(ARTIFACTS / "explorer-run-1000.png"))
+        ARTIFACTS.mkdir(exist_ok=True)
+        (ARTIFACTS / "explorer-figures.txt").write_text(
+            f"explorer tab: command to the first table row in {tab:.0f} ms\n"
+            f"a 1 000-step run's page: command to 1 000 nodes drawn in {dag:.0f} ms (fetch, dagre layout, SVG)\n")
+        assert tab < 10_000 and dag < 20_000, (tab, dag)
 
     in_browser(scenario, lab)

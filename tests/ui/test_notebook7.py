@@ -26,7 +26,7 @@ def notebook7(tmp_path_factory: pytest.TempPathFactory):
     (sub / "analysis.ipynb").write_text(json.dumps({"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
     page_config = {"exposeAppInBrowser": True, "disabledExtensions": {"@jupyterlab/apputils-extension:announcements": True}}
     proc, url, token, log = start_jupyter("notebook", root, tmp_path_factory.mktemp("nb7-config"), page_config, env, root.parent / "nb7.log")
-    yield {"url": url, "token": token, "root": root}
+    yield {"url": url, "token": token, "root": root, "env": env}
     stop_jupyter(proc, log)
 
 
@@ -44,5 +44,28 @@ def test_the_sidebar_follows_the_open_notebook_in_notebook_7(notebook7: dict) ->
         assert side.is_visible()
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "notebook7.png"))
+
+    in_browser(scenario, notebook7)
+
+
+def test_runs_compare_draws_its_chart_in_notebook_7(notebook7: dict) -> None:
+    """A saved notebook whose `%zenml runs compare` output holds the chart: Notebook 7 draws it
+    (a Vega view with a bar per compared run) above the table."""
+    from .test_sidebar import execute_cells
+
+    cells = ["%load_ext zenml_notebook\nfrom zenml_notebook import step, pipeline\n\n@step\ndef make(n: int = 3) -> list:\n    return list(range(n))\n\n"
+             "@step\ndef total(xs: list) -> int:\n    return sum(xs)\n\n@pipeline\ndef charted(n: int = 3):\n    total(make(n=n))",
+             "a = charted()\nb = charted(n=5)", "%zenml runs compare {a.name} {b.name}"]
+    folder = notebook7["root"] / "charts"
+    folder.mkdir()
+    nb = execute_cells({"root": folder, "env": {**notebook7["env"]}}, *cells)
+    (folder / "compare.ipynb").write_text(json.dumps(nb))
+    bars = ".jp-OutputArea-output .vega-embed svg g.mark-rect path"
+
+    def scenario(page, nb: dict) -> None:
+        page.goto(f"{nb['url']}/notebooks/charts/compare.ipynb?token={nb['token']}")
+        page.wait_for_function("s => document.querySelectorAll(s).length === 2", arg=bars, timeout=WAIT)
+        assert page.locator("table.zenml-notebook").count() == 1
+        page.screenshot(path=str(ARTIFACTS / "notebook7-compare-chart.png"), full_page=True)
 
     in_browser(scenario, notebook7)

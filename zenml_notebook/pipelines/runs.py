@@ -245,6 +245,16 @@ class Client:
             "outputs": {s.name: {out: sorted(used.get(a.id, set()) - {run.name, ""})[:50] for out, a in s.outputs.items()} for s in run.steps},
         }
 
+    def paths_of(self, artifact_ids: list[int]) -> dict[int, str | None]:
+        """Where each artifact is inside this stack's store (None: in another store, or gone)."""
+        out: dict[int, str | None] = {}
+        for art in self._md.artifacts_by_id(artifact_ids) if artifact_ids else []:
+            try:
+                out[art.id] = self._store.relative(art.uri) if art.state == "live" else None
+            except UsageError:
+                out[art.id] = None
+        return out
+
     def artifact_names(self) -> list[tuple[str, int, float]]:
         """Every named artifact: (name, latest version, when it was made)."""
         return self._md.artifact_names()

@@ -133,8 +133,10 @@ class NamesHandler(_Base):
 
 
 def _versions(name: str, offset: int, limit: int) -> dict[str, Any]:
-    total, versions = _client().artifact_versions(name, offset=offset, limit=limit)
-    return {"name": name, "total": total, "offset": offset, "versions": [asdict(v) for v in versions]}
+    client = _client()
+    total, versions = client.artifact_versions(name, offset=offset, limit=limit)
+    paths = client.paths_of([v.artifact_id for v in versions])
+    return {"name": name, "total": total, "offset": offset, "versions": [{**asdict(v), "path": paths.get(v.artifact_id)} for v in versions]}
 
 
 class VersionsHandler(_Base):
