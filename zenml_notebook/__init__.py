@@ -8,13 +8,28 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-__all__ = ["Client", "Stack", "ZenMLError", "__version__", "api", "load_ipython_extension", "pipeline", "register_materializer", "step"]
+__all__ = [
+    "Client",
+    "Stack",
+    "ZenMLError",
+    "__version__",
+    "api",
+    "load_ipython_extension",
+    "log_metric",
+    "log_metrics",
+    "log_param",
+    "log_tag",
+    "pipeline",
+    "register_materializer",
+    "step",
+]
 
 if TYPE_CHECKING:
     from . import api
     from ._version import __version__
     from .exceptions import ZenMLError
     from .pipelines import pipeline, register_materializer, step
+    from .pipelines.metrics import log_metric, log_metrics, log_param, log_tag
     from .pipelines.runs import Client
     from .stack import Stack
 
@@ -46,6 +61,10 @@ def __getattr__(name: str) -> Any:
         from . import pipelines
 
         return getattr(pipelines, name)
+    if name in ("log_metric", "log_metrics", "log_param", "log_tag"):
+        from .pipelines import metrics
+
+        return getattr(metrics, name)
     if name == "Client":
         from .pipelines.runs import Client
 

@@ -300,3 +300,22 @@ def scatter_spec(x: str, y: str, points: Sequence[tuple[str, float, float]]) -> 
             "y": {"field": "y", "type": "quantitative", "title": y, "scale": {"zero": False}},
         },
     }
+
+
+def lines_spec(metric: str, x: str, points: Sequence[tuple[str, float, float]], *, log: bool = False) -> dict[str, Any]:
+    """One metric over ``x`` (step, or seconds since the run's first point), a line per run:
+    the explorer's overlay of runs and a run's own curves share it."""
+    return {
+        "$schema": VEGA_LITE,
+        "title": metric,
+        "description": f"{metric} by {x} for {len({r for r, _, _ in points})} run(s)",
+        "data": {"values": [{"run": r, "x": a, "value": b} for r, a, b in points]},
+        "mark": {"type": "line", "tooltip": True, "strokeWidth": 1.5},
+        "width": 560,
+        "height": 260,
+        "encoding": {
+            "x": {"field": "x", "type": "quantitative", "title": x},
+            "y": {"field": "value", "type": "quantitative", "title": metric, "scale": {"type": "log" if log else "linear", "zero": False}},
+            "color": {"field": "run", "type": "nominal", "title": None, "legend": {"labelLimit": 320}},
+        },
+    }

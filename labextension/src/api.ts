@@ -106,6 +106,11 @@ export class ZenmlApi {
     return this.request(`runs/chart?${query({ cwd, y, x })}&${runs.map(r => `runs=${encodeURIComponent(r)}`).join('&')}`);
   }
 
+  /** One metric of several runs as lines: x by step or wall time, EMA smoothing, log scale. */
+  getMetricChart(cwd: string, runs: string[], metric: string, x: 'step' | 'time' = 'step', smooth = 0, log = false): Promise<{ spec: Record<string, unknown> }> {
+    return this.request(`runs/metric-chart?${query({ cwd, metric, x, smooth, log: log ? 1 : 0 })}&${runs.map(r => `runs=${encodeURIComponent(r)}`).join('&')}`);
+  }
+
   deleteRuns(cwd: string, runs: string[], dryRun: boolean): Promise<IDeletion> {
     return this.post<IDeletion>(`runs/delete?${query({ cwd })}`, { runs, dry_run: dryRun });
   }

@@ -20,6 +20,12 @@ export class CompareView {
   private readonly chart = el('div', { cls: 'zn-chart-box', zn: 'compare-chart' });
   private readonly table = el('div', { cls: 'zn-table-box', zn: 'compare-table-box' });
   private readonly head = el('div', { cls: 'zn-meta', zn: 'compare-head' });
+  private readonly metric = el('select', { cls: 'zn-filter', zn: 'overlay-metric', title: 'a metric the runs logged (log_metric)' });
+  private readonly xAxis = el('select', { cls: 'zn-filter', zn: 'overlay-x', title: 'x: the step index or seconds since the run\'s first point' });
+  private readonly smoothing = el('input', { cls: 'zn-slider', zn: 'overlay-smooth', title: 'smoothing (exponential moving average)' });
+  private readonly logScale = el('input', { zn: 'overlay-log', title: 'a log scale for the values' });
+  private readonly overlay = el('div', { cls: 'zn-chart-box', zn: 'overlay-chart' });
+  private readonly overlayBar = el('div', { cls: 'zn-toolbar', zn: 'overlay-bar' });
 
   constructor(
     private readonly api: ZenmlApi,
@@ -36,10 +42,24 @@ export class CompareView {
     });
     this.yChoice.addEventListener('change', () => void this.drawChart());
     this.xChoice.addEventListener('change', () => void this.drawChart());
+    for (const [value, text] of [['step', 'by step'], ['time', 'by wall time']]) {
+      this.xAxis.appendChild(Object.assign(el('option', { text }), { value }));
+    }
+    this.smoothing.type = 'range';
+    this.smoothing.min = '0';
+    this.smoothing.max = '0.95';
+    this.smoothing.step = '0.05';
+    this.smoothing.value = '0';
+    this.logScale.type = 'checkbox';
+    for (const input of [this.metric, this.xAxis, this.smoothing, this.logScale]) {
+      input.addEventListener('change', () => void this.drawOverlay());
+    }
+    this.overlayBar.append(el('span', { text: 'metric ' }), this.metric, this.xAxis, el('label', { cls: 'zn-check' }, el('span', { text: 'smoothing' }), this.smoothing),
+      el('label', { cls: 'zn-check' }, this.logScale, el('span', { text: 'log scale' })));
     this.node.append(this.head,
       el('div', { cls: 'zn-toolbar' }, el('span', { text: 'chart ' }), this.yChoice, el('span', { text: ' by ' }), this.xChoice,
         el('label', { cls: 'zn-check' }, diffs, el('span', { text: 'only what differs' }))),
-      this.chart, this.table);
+      this.chart, this.overlayBar, this.overlay, this.table);
   }
 
   async show(runs: string[]): Promise<void> {
@@ -67,7 +87,29 @@ export class CompareView {
       ...params.map(k => Object.assign(el('option', { text: k }), { value: k })));
     this.xChoice.value = '';
     this.renderTable();
-    await this.drawChart();
+    const metrics = this.cmp.metrics ?? [];
+    this.overlayBar.hidden = metrics.length === 0;
+    this.metric.replaceChildren(...metrics.map(k => Object.assign(el('option', { text: k }), { value: k })));
+    await Promise.all([this.drawChart(), this.drawOverlay()]);
+  }
+
+  /** One metric of the compared runs as lines, drawn by the same renderer. */
+  async drawOverlay(): Promise<void> {
+    const metric = this.metric.value;
+    if (!metric) {
+      this.overlay.replaceChildren();
+      return;
+    }
+    try {
+      const { spec } = await this.api.getMetricChart(this.cwd(), this.runs, metric, this.xAxis.value as 'step' | 'time', Number(this.smoothing.value), this.logScale.checked);
+      const host = el('div', { cls: 'zn-chart', zn: 'overlay' });
+      this.overlay.replaceChildren(host);
+      if (!(await this.render(spec, host))) {
+        host.replaceChildren(el('div', { cls: 'zn-meta', text: 'this Jupyter has no Vega renderer' }));
+      }
+    } catch (error) {
+      this.error(this.overlay, error);
+    }
   }
 
   private async drawChart(): Promise<void> {

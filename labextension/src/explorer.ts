@@ -64,7 +64,9 @@ export class ZenMLExplorer extends Widget {
       remove: runs => void this.remove(runs),
       error
     });
-    this.runView = new RunPageView(this.api, where, { open: run => void this.openRun(run), insertCode: code => host.insertCode(code), error, status });
+    this.runView = new RunPageView(this.api, where, {
+      open: run => void this.openRun(run), insertCode: code => host.insertCode(code), error, status, chart: host.renderChart
+    });
     this.compareView = new CompareView(this.api, where, host.renderChart, error);
     this.versionsView = new VersionsView(this.api, where, {
       open: run => void this.openRun(run), insertCode: code => host.insertCode(code), askTag: (n, v) => host.askTag(n, v), error, status

@@ -114,6 +114,9 @@ export interface IRunStep {
   /** seconds spent reading its inputs and writing its outputs (outside its own duration) */
   load?: number;
   store?: number;
+  /** metric -> last, min, max, count, step (log_metric) */
+  metrics?: Record<string, { last: number; min: number; max: number; count: number; step: number }>;
+  tags?: Record<string, string>;
 }
 
 export interface IRun {
@@ -326,6 +329,8 @@ export interface ICompare {
   rows: { key: string; values: string[]; differs: boolean }[];
   /** scalar output -> run -> value */
   scalars: Record<string, Record<string, number>>;
+  /** "step.metric" of any of the runs (log_metric) */
+  metrics?: string[];
 }
 
 /** The scalar output charted first: the first that differs across the runs, else the first. */

@@ -11,6 +11,8 @@ import { describeParameters, describeStepTime, formatDuration, formatWhen, human
 
 export interface IRunActions {
   open(run: string): void;
+  /** draws a Vega-Lite spec; false without a renderer */
+  chart(spec: Record<string, unknown>, into: HTMLElement): Promise<boolean>;
   insertCode(code: string): boolean;
   error(where: HTMLElement, error: unknown): void;
   status(text: string): void;
@@ -127,6 +129,18 @@ export class RunPageView {
       outputs.appendChild(line);
     }
     parts.push(outputs);
+    const metrics = Object.entries(step.metrics ?? {});
+    if (metrics.length) {
+      const box = el('div', { cls: 'zn-curves', zn: 'step-metrics' }, el('div', { cls: 'zn-label', text: 'metrics' }));
+      for (const [name, m] of metrics.slice(0, 12)) {
+        const host = el('div', { cls: 'zn-chart', zn: 'curve' });
+        host.dataset.metric = name;
+        box.append(el('div', { cls: 'zn-detail', text: `${name}: last ${m.last} · min ${m.min} · max ${m.max} · ${m.count} points` }), host);
+        void this.api.getMetricChart(this.cwd(), [run.name], `${step.name}.${name}`).then(({ spec }) => this.actions.chart(spec, host),
+          error => this.actions.error(host, error));
+      }
+      parts.push(box);
+    }
     if (step.log) {
       parts.push(el('button', { cls: 'zn-link', zn: 'logs', text: 'logs (what it printed)', onClick: () => void this.logs(run.name, step.name, 0, preview) }));
     }

@@ -19,6 +19,8 @@ export interface ITableRow {
   parameters: Record<string, unknown>;
   /** "step.output" -> number */
   scalars: Record<string, number>;
+  /** "step.metric" -> its last value (log_metric) */
+  metrics?: Record<string, number>;
 }
 
 export interface ITablePage {
@@ -29,7 +31,7 @@ export interface ITablePage {
   matched: number | null;
   offset: number;
   limit: number;
-  columns: { parameters: string[]; scalars: string[] };
+  columns: { parameters: string[]; scalars: string[]; metrics?: string[] };
   pipelines: string[];
   sort: string;
   descending: boolean;
@@ -41,7 +43,7 @@ export interface IColumn {
   /** what the server sorts by: "name", "param:train.lr", "scalar:evaluate.score" */
   id: string;
   label: string;
-  kind: 'fixed' | 'param' | 'scalar';
+  kind: 'fixed' | 'param' | 'scalar' | 'metric';
   /** numbers and times sort largest first on the first click */
   numeric: boolean;
 }
@@ -62,17 +64,19 @@ export function allColumns(page: Pick<ITablePage, 'columns'>): IColumn[] {
   return [
     ...FIXED,
     ...page.columns.parameters.map(k => ({ id: `param:${k}`, label: k, kind: 'param' as const, numeric: true })),
-    ...page.columns.scalars.map(k => ({ id: `scalar:${k}`, label: `→ ${k}`, kind: 'scalar' as const, numeric: true }))
+    ...page.columns.scalars.map(k => ({ id: `scalar:${k}`, label: `→ ${k}`, kind: 'scalar' as const, numeric: true })),
+    ...(page.columns.metrics ?? []).map(k => ({ id: `metric:${k}`, label: `${k} (last)`, kind: 'metric' as const, numeric: true }))
   ];
 }
 
 /** The columns shown until the user chooses: every fixed one but stack and user, the four
- * most common parameters and the four most common scalar outputs. */
+ * most common parameters, scalar outputs and metrics. */
 export function defaultVisible(page: Pick<ITablePage, 'columns'>, max = 4): string[] {
   return [
     ...FIXED.filter(c => c.id !== 'stack' && c.id !== 'user').map(c => c.id),
     ...page.columns.parameters.slice(0, max).map(k => `param:${k}`),
-    ...page.columns.scalars.slice(0, max).map(k => `scalar:${k}`)
+    ...page.columns.scalars.slice(0, max).map(k => `scalar:${k}`),
+    ...(page.columns.metrics ?? []).slice(0, max).map(k => `metric:${k}`)
   ];
 }
 
@@ -97,6 +101,9 @@ export function cellText(row: ITableRow, column: IColumn): string {
   }
   if (column.id.startsWith('scalar:')) {
     return valueText(row.scalars[column.id.slice(7)]);
+  }
+  if (column.id.startsWith('metric:')) {
+    return valueText(row.metrics?.[column.id.slice(7)]);
   }
   switch (column.id) {
     case 'started':

@@ -97,3 +97,19 @@ def shout(n: int = 1) -> int:
 @pipeline
 def shouting(n: int = 1) -> None:
     shout(n=n)
+
+
+@step(cache=False)
+def log_curves(n: int = 1000) -> float:
+    """Logs three metrics n times (on a Dask worker too)."""
+    from zenml_notebook import log_metric, log_metrics
+
+    for i in range(n):
+        log_metrics({"loss": 1.0 / (i + 1), "acc": i / n}, step=i)
+        log_metric("lr", 0.1 * 0.99**i)
+    return 1.0 / n
+
+
+@pipeline(cache=False)
+def curves(n: int = 1000) -> None:
+    log_curves(n=n)

@@ -39,6 +39,25 @@ def _runs_compare(args: argparse.Namespace) -> Any:
                       chart=comparison.chart(args.chart))
 
 
+def _runs_metrics(args: argparse.Namespace) -> Table:
+    """What a run's steps logged with log_metric: per metric its count, last, min and max, and a
+    sparkline of its last points (the series: `Client().get_run(RUN).metrics()`)."""
+    from ..pipelines.metrics import downsample, sparkline
+
+    run = open_client(args).get_run(args.run)
+    if args.step:
+        run.step(args.step)  # names the steps when there is no such one
+    rows = []
+    for step, series in run.metric_series(args.step, args.name):
+        d = downsample(series, 48)
+        last = series.values[-1] if len(series.values) else None
+        rows.append([step, series.name, d["count"], f"{last:g}" if last is not None else "", f"{d['min']:g}", f"{d['max']:g}",
+                     sparkline(d["values"], 24)])
+    what = f"metric {args.name!r} of " if args.name else "metrics of "
+    return Table(["STEP", "METRIC", "POINTS", "LAST", "MIN", "MAX", "CURVE"], rows, title=f"{what}run {run.name!r}",
+                 empty=f"(run {run.name!r} logged no metrics{' named ' + repr(args.name) if args.name else ''}; steps log them with log_metric)")
+
+
 def _runs_logs(args: argparse.Namespace) -> Message:
     """A page of each step's log (64 K characters unless --limit says otherwise): a step that printed
     100 MB must not land in one cell. A cut page says where the next one starts."""
@@ -94,6 +113,11 @@ def add_parsers(sub: Any) -> None:
     p.add_argument("step", nargs="?", metavar="STEP")
     p.add_argument("--offset", type=count(0, 10**12), default=0, help="skip this many bytes of each log")
     p.add_argument("--limit", type=count(1, 10**9), default=None, help="at most this many characters of each log (default 65536)")
+    p.add_argument("--stack", **ON_STACK)
+    p = add(rs, "metrics", "the metrics a run's steps logged (log_metric): last, min, max and a sparkline each", _runs_metrics)
+    p.add_argument("run", metavar="RUN")
+    p.add_argument("--step", help="only this step's")
+    p.add_argument("--name", help="only this metric")
     p.add_argument("--stack", **ON_STACK)
     cleanup.add_run_parsers(rs)
     p = add(rs, "compare", "parameters and outputs of runs side by side, and a chart of a scalar output", _runs_compare)

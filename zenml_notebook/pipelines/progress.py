@@ -30,6 +30,8 @@ class Progress:
         self._failed: list[str] = []
         self._drawn = 0.0
         self._handle: Any = None
+        self._curves: Any = None  # the live metric curves' display (made at the first metric)
+        self._series: dict[str, list[tuple[str, int, float, float]]] = {}  # step -> its points so far
         self._tty = False
         shell = None
         if "IPython" in sys.modules:
@@ -91,6 +93,22 @@ class Progress:
             sys.stderr.write(f"\r{self.run} [{bar:<20}] {self._counts()}\033[K")
             sys.stderr.flush()
 
+    @property
+    def live(self) -> bool:
+        """Whether metric curves can be drawn as they grow (a notebook kernel)."""
+        return self._handle is not None
+
+    def metrics(self, step: str, points: list[tuple[str, int, float, float]]) -> None:
+        """Redraw the live curves with a step's points so far (its recorder limits the rate)."""
+        from IPython.display import display
+
+        self._series[step] = points
+        view = _Curves(self.run, self._series)
+        if self._curves is None:
+            self._curves = display(view, display_id=True)
+        else:
+            self._curves.update(view)
+
     def start(self, step: str) -> None:
         self.states[step] = "running"
         self._running[step] = None
@@ -124,3 +142,49 @@ class _View:
 
     def __repr__(self) -> str:
         return self.text
+
+
+CURVE_POINTS = 300  # per metric in a live chart: min and max per bucket, so spikes survive
+
+
+class _Curves:
+    """Live metric curves: a Vega-Lite line per metric (faceted), text sparklines as fallback."""
+
+    def __init__(self, run: str, series: dict[str, list[tuple[str, int, float, float]]]) -> None:
+        from .metrics import Series, downsample, sparkline
+
+        self.run = run
+        self.values: list[dict[str, Any]] = []
+        self.lines: list[str] = []
+        for step, points in series.items():
+            by_name: dict[str, list[tuple[int, float]]] = {}
+            for name, i, v, _ in points:
+                by_name.setdefault(name, []).append((i, v))
+            for name, pts in by_name.items():
+                pts.sort()
+                from array import array
+
+                s = Series(name, array("q", [p[0] for p in pts]), array("d", [p[1] for p in pts]), array("d"))
+                d = downsample(s, CURVE_POINTS)
+                label = f"{step}.{name}" if len(series) > 1 else name
+                self.values += [{"metric": label, "step": a, "value": b} for a, b in zip(d["steps"], d["values"], strict=True)]
+                lo, hi = d["min"], d["max"]
+                spark = sparkline(d["values"], 24)
+                self.lines.append(f"{label}  {spark}  last={pts[-1][1]:g} min={lo:g} max={hi:g} ({d['count']} points)")
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> tuple[dict[str, Any], dict[str, Any]]:
+        spec = {
+            "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
+            "description": f"metrics of run {self.run}",
+            "data": {"values": self.values},
+            "facet": {"field": "metric", "type": "nominal", "title": None},
+            "columns": 3,
+            "resolve": {"scale": {"y": "independent"}},
+            "spec": {"width": 220, "height": 110, "mark": {"type": "line", "tooltip": True},
+                     "encoding": {"x": {"field": "step", "type": "quantitative"}, "y": {"field": "value", "type": "quantitative", "scale": {"zero": False}}}},
+        }
+        return ({"application/vnd.vegalite.v5+json": spec, "text/plain": "\n".join(self.lines)},
+                {"application/vnd.vegalite.v5+json": {"embed_options": {"renderer": "svg", "actions": False}}})
+
+    def __repr__(self) -> str:
+        return "\n".join(self.lines)

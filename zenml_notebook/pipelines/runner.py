@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from ..exceptions import AlreadyExistsError, PipelineRunError, StoreConnectionError, UsageError, ZenMLError
@@ -72,6 +73,10 @@ class StepResult:
     load_seconds: float = 0.0  # reading the inputs back from the store, before the function ran
     store_seconds: float = 0.0  # writing the outputs (and the log) into the store, after it returned
     scalars: dict[str, Any] = field(default_factory=dict)  # outputs that are a finite number (run tables sort by them)
+    metrics: Any = None  # ArtifactSpec of the series the step logged (log_metric), or None
+    metric_summary: dict[str, dict[str, float]] = field(default_factory=dict)
+    logged: dict[str, Any] = field(default_factory=dict)  # log_param
+    tags: dict[str, str] = field(default_factory=dict)  # log_tag
 
 
 def execute_step(task: StepTask, known: dict[str, Any] | None = None) -> StepResult:
@@ -89,14 +94,23 @@ def execute_step(task: StepTask, known: dict[str, Any] | None = None) -> StepRes
     from .logs import capture
 
     log_path = f"{task.base}/logs.txt"
+    from .metrics import Recorder, activate
+
+    live = LIVE[-1] if LIVE and known is not None else None  # a notebook draws this run's curves as they grow
+    recorder = Recorder(task.store, task.base, on_live=None if live is None else partial(live, task.node))
+    previous = activate(recorder)
     with capture() as cap:
         started = time.time()
         try:
             result = task.fn(**kwargs)
         except BaseException as exc:
+            activate(previous)
             cap.file.write(_user_traceback(exc))
             exc.__dict__["zenml_log"] = _store_log(cap, task.store, log_path)  # travels back from Dask workers too
+            exc.__dict__["zenml_metrics"] = _store_metrics(recorder)  # what it logged before failing is kept
             raise
+        finally:
+            activate(previous)
         ended = time.time()
     storing = time.perf_counter()
     log = _store_log(cap, task.store, log_path)
@@ -118,8 +132,29 @@ def execute_step(task: StepTask, known: dict[str, Any] | None = None) -> StepRes
         content_hash = store_value(task.store, path, value, mat)
         data_type = f"{type(value).__module__}.{type(value).__qualname__}"
         specs.append(ArtifactSpec(name, task.store.full_uri(path), data_type, mat.name, content_hash))
+    metrics, summary = _store_metrics(recorder)
     return StepResult(specs, started, ended, dict(zip(names, outputs, strict=True)) if known is not None else None, log,
-                      load_seconds, time.perf_counter() - storing, scalars)
+                      load_seconds, time.perf_counter() - storing, scalars, metrics, summary, recorder.params, recorder.tags)
+
+
+# the notebook's live curves: called with (step, every point so far), at most 4 times a second; in-process runs only
+LIVE: list[Callable[[str, list[tuple[str, int, float, float]]], None]] = []
+
+
+def _store_metrics(recorder: Any) -> tuple[Any, dict[str, dict[str, float]]]:
+    """The step's logged series, compacted: (ArtifactSpec or None, summary per metric)."""
+    from ..components.metadata.records import ArtifactSpec
+    from .metrics import FILE
+
+    if not recorder.names and not recorder.queue:
+        return None, {}
+    try:
+        path, summary = recorder.close()
+    except (OSError, ZenMLError):  # the segments stay readable; the step's result is not hidden by this
+        return None, {}
+    if path is None:
+        return None, {}
+    return ArtifactSpec("metrics", recorder.store.full_uri(path), "metrics", FILE.rsplit(".", 1)[-1], recorder.digest), summary
 
 
 def _is_scalar(value: Any) -> bool:
@@ -195,7 +230,9 @@ class _Context:
         now = time.time()
         info = self.md.record_step(self.run, node.name, parameters=self.params_of(node), code_hash=node.step.code_hash, cache_key=key,
                                    inputs={a: p.artifact_id for a, p in self.inputs_of(node).items()}, outputs=dict(hit.outputs),
-                                   state="cached", started=now, ended=now, scalars=hit.scalars)
+                                   state="cached", started=now, ended=now, scalars=hit.scalars, metrics=hit.logs.get("metrics"),
+                                   metric_summary=hit.metrics, tags=hit.tags,
+                                   logged={k: v for k, v in hit.parameters.items() if k not in self.params_of(node)})
         self.executions.append(info)
         by_id = {a.id: a for a in artifacts}
         for name, art_id in hit.outputs.items():
@@ -213,7 +250,8 @@ class _Context:
         info = self.md.record_step(self.run, node.name, parameters=self.params_of(node), code_hash=node.step.code_hash, cache_key=key,
                                    inputs={a: p.artifact_id for a, p in self.inputs_of(node).items()}, outputs=result.specs,
                                    state="complete", started=result.started, ended=result.ended, log=result.log,
-                                   load_seconds=result.load_seconds, store_seconds=result.store_seconds, scalars=result.scalars)
+                                   load_seconds=result.load_seconds, store_seconds=result.store_seconds, scalars=result.scalars,
+                                   metrics=result.metrics, metric_summary=result.metric_summary, logged=result.logged, tags=result.tags)
         self.executions.append(info)
         for spec in result.specs:
             self.produced[(node.name, spec.name)] = Produced(info.outputs[spec.name], spec.content_hash, spec.uri, spec.materializer)
@@ -226,11 +264,13 @@ class _Context:
 
     def record_failure(self, node: Node, key: str, state: str, started: float, error: str, exc: BaseException | None = None) -> None:
         log = getattr(exc, "zenml_log", None) if exc is not None else None
+        metrics, summary = getattr(exc, "zenml_metrics", None) or (None, {})
         if log is not None:
             error += f" (its output: `runs logs {self.run.name} {node.name}`)"
         info = self.md.record_step(self.run, node.name, parameters=self.params_of(node), code_hash=node.step.code_hash, cache_key=key,
                                    inputs={a: p.artifact_id for a, p in self.inputs_of(node).items()}, outputs=[],
-                                   state=state, started=started, ended=time.time(), error=error, log=log)
+                                   state=state, started=started, ended=time.time(), error=error, log=log, metrics=metrics,
+                                   metric_summary=summary)
         self.executions.append(info)
 
     def summary(self) -> dict[str, Any]:
@@ -380,9 +420,15 @@ def run_graph(pipeline: str, graph: Graph, *, stack: str | None = None, cache: b
                 raise
     progress = Progress(name, [n.name for n in graph.order()])
     ctx = _Context(pipeline, run, md, store, cache, progress)
+    if progress.live:
+        LIVE.append(progress.metrics)
     orchestrator = records["orchestrator"]
     try:
-        orchestrate(ctx, graph, orchestrator.config)
+        try:
+            orchestrate(ctx, graph, orchestrator.config)
+        finally:
+            if progress.live:
+                LIVE.remove(progress.metrics)
     except KeyboardInterrupt:
         md.close_run(run, "cancelled", ctx.summary())
         progress.close("cancelled")

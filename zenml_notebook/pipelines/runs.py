@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from ..components.metadata.records import run_state
+from ..components.metadata.records import METRICS, run_state
 from ..exceptions import NotFoundError, UsageError, ZenMLError
+from .logs import LOG_NAME
 
 if TYPE_CHECKING:
     from ..components.artifacts import ArtifactStore
@@ -59,6 +60,17 @@ class StepRun:
     log: ArtifactInfo | None = None  # what the step printed (None: nothing)
     load_seconds: float = 0.0  # reading its inputs from the store, before the function ran
     store_seconds: float = 0.0  # writing its outputs into the store, after it returned
+    metric_summary: dict[str, dict[str, float]] = dataclasses.field(default_factory=dict)  # metric -> last, min, max, count, step
+    metrics_artifact: ArtifactInfo | None = None  # the series it logged (a cache hit: the reused execution's)
+    tags: dict[str, str] = dataclasses.field(default_factory=dict)
+    _run: Any = dataclasses.field(default=None, repr=False, compare=False)
+
+    def metrics(self, name: str | None = None) -> Any:
+        """The series this step logged (log_metric) as a pandas DataFrame: run, step, name,
+        step_index, value, time."""
+        if self._run is None:
+            raise UsageError("this step was loaded without its run")
+        return self._run.metrics(step=self.name, name=name)
 
 
 @dataclass
@@ -83,10 +95,59 @@ class Run:
             arts = {i: a if (uri := store.current_uri(a.uri)) == a.uri else dataclasses.replace(a, uri=uri) for i, a in arts.items()}
         steps = [
             StepRun(e.step, e.state, max(e.ended - e.started, 0.0), e.parameters, {k: arts[v] for k, v in e.outputs.items() if v in arts},
-                    e.inputs, e.error, next((arts[v] for v in e.logs.values() if v in arts), None), e.load_seconds, e.store_seconds)
+                    e.inputs, e.error, arts.get(e.logs.get(LOG_NAME, -1)), e.load_seconds, e.store_seconds, e.metrics,
+                    arts.get(e.logs.get(METRICS, -1)), e.tags)
             for e in execs
         ]
-        return cls(info.name, info.pipeline, run_state(info), info.started, info.ended, info.stack, steps, md, store)
+        run = cls(info.name, info.pipeline, run_state(info), info.started, info.ended, info.stack, steps, md, store)
+        for s in steps:
+            s._run = run
+        return run
+
+    def metric_series(self, step: str | None = None, name: str | None = None) -> list[tuple[str, Any]]:
+        """(step, Series) for each metric logged by the run's steps (or one step, one metric):
+        from a step's compacted file, or while it runs (or after it was killed) its segments."""
+        from .metrics import read_series
+
+        if self._store is None:
+            raise UsageError("this run was loaded without its artifact store")
+        names = {name} if name else None
+        recorded = {s.name for s in self.steps}
+        if step is not None and step not in recorded and self.state in ("running", "incomplete"):
+            wanted: list[tuple[str, str]] = [(step, f"{self.pipeline}/{self.name}/{step}")]  # still going, or killed
+        else:
+            chosen = [self.step(step)] if step is not None else self.steps
+            wanted = [(s.name, self._store.relative(s.metrics_artifact.uri).rsplit("/", 1)[0] if s.metrics_artifact is not None
+                       else f"{self.pipeline}/{self.name}/{s.name}") for s in chosen]
+            if step is None and self.state in ("running", "incomplete"):  # steps not recorded yet: their segments
+                wanted += [(n, f"{self.pipeline}/{self.name}/{n}") for n in self._unrecorded_steps(recorded)]
+        out: list[tuple[str, Any]] = []
+        for step_name, base in wanted:
+            for series in read_series(self._store, base, names).values():
+                out.append((step_name, series))
+        return out
+
+    def _unrecorded_steps(self, recorded: set[str]) -> list[str]:
+        """Folders of this run in the store whose step has no record (running, or killed)."""
+        try:
+            listing = self._store.list(f"{self.pipeline}/{self.name}", limit=1000)
+        except ZenMLError:
+            return []
+        return [e.name for e in listing.entries if e.kind == "folder" and e.name not in recorded]
+
+    def metrics(self, step: str | None = None, name: str | None = None) -> Any:
+        """Every point its steps logged (log_metric) as a pandas DataFrame with columns run, step,
+        name, step_index, value, time (seconds since the epoch)."""
+        try:
+            import pandas as pd
+        except ImportError:
+            raise UsageError("run.metrics() returns a pandas DataFrame: `pip install pandas` (or use `%zenml runs metrics RUN`)") from None
+        frames = [pd.DataFrame({"run": self.name, "step": s, "name": series.name, "step_index": list(series.steps),
+                                "value": list(series.values), "time": list(series.times)})
+                  for s, series in self.metric_series(step, name)]
+        if not frames:
+            return pd.DataFrame({"run": [], "step": [], "name": [], "step_index": [], "value": [], "time": []})
+        return pd.concat(frames, ignore_index=True)
 
     def step(self, name: str) -> StepRun:
         for s in self.steps:
@@ -176,8 +237,32 @@ class Run:
             src = "data:image/svg+xml;base64," + base64.b64encode(dag.encode()).decode()
             picture = (f"<div class='zenml-notebook-dag' style='overflow-x:auto;margin:4px 0'>"
                        f"<img src='{src}' alt='{alt}' title='{alt}' style='max-width:none'></div>")
-        return (f"<div class='zenml-notebook-run'>{head}{picture}<table class='zenml-notebook'><thead><tr><th>step</th><th>state</th>"
-                f"<th>duration</th><th>parameters</th><th>outputs</th></tr></thead><tbody>{''.join(rows)}</tbody></table></div>")
+        return (f"<div class='zenml-notebook-run'>{head}{picture}{self._curves_html()}<table class='zenml-notebook'><thead><tr><th>step</th>"
+                f"<th>state</th><th>duration</th><th>parameters</th><th>outputs</th></tr></thead><tbody>{''.join(rows)}</tbody></table></div>")
+
+    def _curves_html(self) -> str:
+        """The final curve of each metric the steps logged, as small static SVG pictures (an
+        image, like the DAG: saved notebooks and static viewers keep them)."""
+        if not any(s.metric_summary for s in self.steps) or self._store is None:
+            return ""
+        import base64
+
+        from .metrics import curve_svg, downsample
+
+        try:
+            found = self.metric_series()
+        except ZenMLError:
+            return ""
+        cells = []
+        for step, series in found[:12]:
+            d = downsample(series, 120)
+            label = f"{step}.{series.name}"
+            svg = curve_svg(d["steps"], d["values"])
+            alt = html.escape(f"{label}: {d['count']} points, last {series.values[-1]:g}, min {d['min']:g}, max {d['max']:g}")
+            src = "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
+            cells.append(f"<div style='display:inline-block;margin:2px 10px 2px 0'><small>{html.escape(label)} &middot; last "
+                         f"{series.values[-1]:.4g}</small><br><img src='{src}' alt='{alt}' title='{alt}'></div>")
+        return f"<div class='zenml-notebook-curves'>{''.join(cells)}</div>"
 
 
 @dataclass(frozen=True)

@@ -45,12 +45,16 @@ def summarize(executions: Sequence[ExecutionInfo]) -> dict[str, Any]:
     writes it into the run when it ends; the table works it out for older runs)."""
     params: dict[str, Any] = {}
     scalars: dict[str, Any] = {}
+    metrics: dict[str, float] = {}
     for e in executions:
         for k, v in e.parameters.items():
             params[f"{e.step}.{k}"] = _short(v)
         for k, v in e.scalars.items():
             scalars[f"{e.step}.{k}"] = v
-    return {"steps": len(executions), "cached": sum(e.state == "cached" for e in executions), "parameters": params, "scalars": scalars}
+        for k, m in e.metrics.items():
+            metrics[f"{e.step}.{k}"] = m["last"]
+    return {"steps": len(executions), "cached": sum(e.state == "cached" for e in executions), "parameters": params, "scalars": scalars,
+            "metrics": metrics}
 
 
 def _older_scalars(store: ArtifactStore | None, md: MLMDStore, executions: Sequence[ExecutionInfo]) -> dict[str, Any]:
@@ -89,6 +93,7 @@ class _Index:
         self.live: set[int] = set()  # runs still going: their steps are read again at each change
         self.params: Counter[str] = Counter()  # column -> how many rows have it
         self.scalars: Counter[str] = Counter()
+        self.metrics: Counter[str] = Counter()
         self.pipeline_count: Counter[str] = Counter()
         self.newest_first: list[dict[str, Any]] = []  # every row, newest first: the default order, and ties' order
         self.sorted: dict[tuple[Any, ...], list[dict[str, Any]]] = {}  # (sort, order, filters) -> rows, for this token
@@ -98,7 +103,8 @@ class _Index:
     @property
     def columns(self) -> dict[str, list[str]]:
         # the most common first: what most runs have is what a table shows by default
-        return {"parameters": [k for k, n in self.params.most_common() if n], "scalars": [k for k, n in self.scalars.most_common() if n]}
+        return {"parameters": [k for k, n in self.params.most_common() if n], "scalars": [k for k, n in self.scalars.most_common() if n],
+                "metrics": [k for k, n in self.metrics.most_common() if n]}
 
     @property
     def pipelines(self) -> list[str]:
@@ -109,11 +115,13 @@ class _Index:
         if old is not None:
             self.params.subtract(old["parameters"].keys())
             self.scalars.subtract(old["scalars"].keys())
+            self.metrics.subtract(old["metrics"].keys())
             self.pipeline_count[old["pipeline"]] -= 1
         if row is not None:
             self.rows[run_id] = row
             self.params.update(row["parameters"].keys())
             self.scalars.update(row["scalars"].keys())
+            self.metrics.update(row["metrics"].keys())
             self.pipeline_count[row["pipeline"]] += 1
 
     def refresh(self, md: MLMDStore, store: ArtifactStore | None) -> None:
@@ -148,13 +156,13 @@ class _Index:
             self.live.add(run.id)
         else:
             self.live.discard(run.id)
-        params, scalars = summary.get("parameters", {}), summary.get("scalars", {})
+        params, scalars, metrics = summary.get("parameters", {}), summary.get("scalars", {}), summary.get("metrics", {})
         text = " ".join([run.name, run.pipeline, *(f"{k}={v}" for k, v in params.items())]).lower()
         return {
             "name": run.name, "pipeline": run.pipeline, "state": run.state, "started": run.started, "ended": run.ended or None,
             "duration": max(run.ended - run.started, 0.0) if run.ended else None, "steps": summary.get("steps", 0),
             "cached": summary.get("cached", 0), "stack": (run.stack or {}).get("name"), "user": run.user or None,
-            "parameters": params, "scalars": scalars, "_text": text, "_info": run,
+            "parameters": params, "scalars": scalars, "metrics": metrics, "_text": text, "_info": run,
         }
 
 
@@ -182,8 +190,11 @@ def _sort_key(sort: str) -> Any:
     if sort.startswith("scalar:"):
         key = sort[7:]
         return lambda row: row["scalars"].get(key)
+    if sort.startswith("metric:"):
+        key = sort[7:]
+        return lambda row: row["metrics"].get(key)
     if sort not in COLUMNS:
-        raise UsageError(f"cannot sort by {sort[:80]!r}; sort by one of {', '.join(COLUMNS)}, param:STEP.NAME or scalar:STEP.OUTPUT")
+        raise UsageError(f"cannot sort by {sort[:80]!r}; sort by one of {', '.join(COLUMNS)}, param:STEP.NAME, scalar:STEP.OUTPUT or metric:STEP.METRIC")
     return lambda row: row[sort]
 
 
@@ -292,7 +303,8 @@ def _first_page(md: MLMDStore, store: ArtifactStore | None, offset: int, limit: 
         if row["state"] == "running":
             row["state"] = run_state(r["_info"])
     columns: dict[str, list[str]] = {"parameters": list(dict.fromkeys(k for r in out for k in r["parameters"])),
-                                     "scalars": list(dict.fromkeys(k for r in out for k in r["scalars"]))}
+                                     "scalars": list(dict.fromkeys(k for r in out for k in r["scalars"])),
+                                     "metrics": list(dict.fromkeys(k for r in out for k in r["metrics"]))}
     return {"rows": out, "total": None, "matched": None, "offset": offset, "limit": limit, "columns": columns,
             "pipelines": sorted({r["pipeline"] for r in out}), "sort": "started", "descending": True, "counting": True}
 

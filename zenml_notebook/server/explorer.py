@@ -5,6 +5,9 @@
                                              (bars), or against a parameter (points)
 * ``POST /zenml-notebook/runs/delete``       ``{"runs": [...], "dry_run": true, "force": false}`` what goes, or delete it
 * ``GET  /zenml-notebook/runs/<name>/lineage`` where a run's inputs came from, which runs used its outputs
+* ``GET  /zenml-notebook/runs/<name>/metrics``  ``?step=&name=&points=`` its series, downsampled (min and max kept)
+* ``GET  /zenml-notebook/runs/metric-chart``   ``?runs=A&runs=B&metric=STEP.NAME&x=step|time&smooth=0.6&log=1`` one metric
+                                             of several runs as lines (Vega-Lite)
 * ``GET  /zenml-notebook/versions``          named artifacts, latest version first
 * ``GET  /zenml-notebook/versions/<name>``   ``?offset=&limit=`` one page of a name's versions
 * ``POST /zenml-notebook/versions/<name>/tag``   ``{"version": 3, "tag": "production"}``
@@ -114,6 +117,82 @@ class DeleteHandler(_Base):
         await self._answer(lambda: _deletion(names, dry_run, force))
 
 
+MAX_POINTS = 5000
+
+
+def _metrics(name: str, step: str, metric: str, points: int) -> dict[str, Any]:
+    """A run's series, each downsampled to ``points`` (the min and max of every bucket kept)."""
+    from ..pipelines.metrics import downsample
+
+    run = _client().get_run(name)
+    out = []
+    for s, series in run.metric_series(step or None, metric or None):
+        d = downsample(series, points)
+        out.append({"step": s, **d, "last": series.values[-1] if len(series.values) else None})
+    return {"run": run.name, "series": out}
+
+
+class MetricsHandler(_Base):
+    @tornado.web.authenticated
+    async def get(self, name: str) -> None:
+        step, metric = self.get_query_argument("step", ""), self.get_query_argument("name", "")
+        points = self._int("points", 500, 10, MAX_POINTS)
+        await self._answer(lambda: _metrics(name, step, metric, points))
+
+
+def _metric_chart(names: list[str], metric: str, x: str, factor: float, log: bool, points: int) -> dict[str, Any]:
+    """One metric of several runs as lines (x: step, or seconds since the run's first point)."""
+    from array import array
+
+    from ..display import lines_spec
+    from ..pipelines.metrics import Series, downsample, smooth
+
+    if not names or len(names) > 50:
+        raise UsageError("overlay 1 to 50 runs (runs=A&runs=B)")
+    step, _, name = metric.partition(".")
+    if not step or not name:
+        raise UsageError(f"metric must be STEP.NAME (as the runs table's columns say), not {metric[:80]!r}")
+    client = _client()
+    rows: list[tuple[str, float, float]] = []
+    found = 0
+    for run_name in dict.fromkeys(names):
+        run = client.get_run(run_name)
+        for _, series in run.metric_series(step, name):
+            found += 1
+            values = smooth(series.values, factor)
+            if x == "time":
+                t0 = min(series.times) if len(series.times) else 0.0
+                xs = array("q", range(len(series.times)))
+                d = downsample(Series(name, xs, values, series.times), points)
+                rows += [(run.name, series.times[int(i)] - t0, v) for i, v in zip(d["steps"], d["values"], strict=True)]
+            else:
+                d = downsample(Series(name, series.steps, values, series.times), points)
+                rows += [(run.name, float(i), v) for i, v in zip(d["steps"], d["values"], strict=True)]
+    if not found:
+        raise UsageError(f"none of these runs logged {metric[:80]!r}")
+    if log and any(v <= 0 for _, _, v in rows):
+        raise UsageError(f"{metric[:80]!r} has values <= 0: a log scale cannot show them")
+    return {"spec": lines_spec(metric, "seconds" if x == "time" else "step", rows, log=log)}
+
+
+class MetricChartHandler(_Base):
+    @tornado.web.authenticated
+    async def get(self) -> None:
+        names = [n for value in self.get_query_arguments("runs") for n in value.split(",") if n]
+        metric, x = self.get_query_argument("metric", ""), self.get_query_argument("x", "step")
+        if x not in ("step", "time"):
+            raise tornado.web.HTTPError(400, "x must be step or time")
+        try:
+            factor = float(self.get_query_argument("smooth", "0"))
+        except ValueError:
+            factor = -1.0
+        if not 0.0 <= factor < 1.0:
+            raise tornado.web.HTTPError(400, "smooth must be a number from 0 to 0.99")
+        log = self.get_query_argument("log", "0") in ("1", "true")
+        points = self._int("points", 1000, 10, MAX_POINTS)
+        await self._answer(lambda: _metric_chart(names, metric, x, factor, log, points))
+
+
 class LineageHandler(_Base):
     @tornado.web.authenticated
     async def get(self, name: str) -> None:
@@ -179,6 +258,8 @@ ROUTES: list[tuple[tuple[str, ...], type[_Base]]] = [
     (("runs", "table"), TableHandler),
     (("runs", "chart"), ChartHandler),
     (("runs", "delete"), DeleteHandler),
+    (("runs", "metric-chart"), MetricChartHandler),
+    (("runs", "([^/]+)", "metrics"), MetricsHandler),
     (("runs", "([^/]+)", "lineage"), LineageHandler),
     (("versions",), NamesHandler),
     (("versions", "([^/]+)"), VersionsHandler),

@@ -160,7 +160,8 @@ def _run(name: str) -> dict[str, Any]:
             outputs.append({"id": art.id, "name": out, "uri": art.uri, "path": rel, "materializer": art.materializer, "hash": art.content_hash,
                             **_scalar(store, rel, art.materializer)})
         steps.append({"name": s.name, "state": s.state, "duration": s.duration, "parameters": s.parameters, "error": s.error, "outputs": outputs,
-                      "inputs": s.inputs, "log": s.log is not None, "load": s.load_seconds, "store": s.store_seconds})
+                      "inputs": s.inputs, "log": s.log is not None, "load": s.load_seconds, "store": s.store_seconds,
+                      "metrics": s.metric_summary, "tags": s.tags})
     return {"name": run.name, "pipeline": run.pipeline, "state": run.state, "started": run.started, "ended": run.ended,
             "stack": run.stack.get("name"), "steps": steps}
 
@@ -175,9 +176,11 @@ class RunsHandler(_Base):
 def _compare(names: list[str]) -> dict[str, Any]:
     from ..pipelines.runs import Client
 
-    comparison = Client().compare(names)
+    client = Client()
+    comparison = client.compare(names)
+    metrics = sorted({k for row in client.table_rows(comparison.runs) for k in row.get("metrics", {})})
     return {"runs": comparison.runs, "rows": [{"key": k, "values": v, "differs": len(set(v)) > 1} for k, v in comparison.rows],
-            "scalars": comparison.numbers}
+            "scalars": comparison.numbers, "metrics": metrics}
 
 
 class CompareHandler(_Base):

@@ -27,7 +27,16 @@ from ml_metadata.proto import metadata_store_pb2 as pb
 
 from ...disk import disk_problem
 from ...exceptions import AlreadyExistsError, NotFoundError, StoreConnectionError, ZenMLError
-from .records import ArtifactInfo, ArtifactSpec, EventInfo, ExecutionInfo, LineageInfo, RunInfo, VersionInfo
+from .records import (
+    METRICS,
+    ArtifactInfo,
+    ArtifactSpec,
+    EventInfo,
+    ExecutionInfo,
+    LineageInfo,
+    RunInfo,
+    VersionInfo,
+)
 
 __all__ = ["MLMDStore", "mysql_config", "sqlite_config"]
 
@@ -45,7 +54,8 @@ _TYPES: dict[str, dict[str, int]] = {
     RUN: {"pipeline": S, "state": S, "started": D, "ended": D, "stack": S, "host": S, "pid": pb.INT, "deleted": D,
           "user": S, "summary": S},
     STEP: {"step": S, "parameters": S, "code_hash": S, "cache_key": S, "started": D, "ended": D, "run": S, "error": S,
-           "load_seconds": D, "store_seconds": D, "scalars": S},
+           "load_seconds": D, "store_seconds": D, "scalars": S,
+           "metrics": S, "logged": S, "tags": S},
     ARTIFACT: {"name": S, "data_type": S, "materializer": S, "content_hash": S},
     VERSION: {"artifact_name": S, "version": pb.INT, "artifact": pb.INT, "run": S, "step": S, "content_hash": S, "created": D, "size": pb.INT},
     TAG: {"artifact_name": S, "version": pb.INT},
@@ -343,6 +353,10 @@ class MLMDStore:
         load_seconds: float = 0.0,
         store_seconds: float = 0.0,
         scalars: dict[str, Any] | None = None,
+        metrics: ArtifactSpec | int | None = None,
+        metric_summary: dict[str, dict[str, float]] | None = None,
+        logged: dict[str, Any] | None = None,
+        tags: dict[str, str] | None = None,
     ) -> ExecutionInfo:
         """One execution with its INPUT/OUTPUT events, in one MLMD transaction.
 
@@ -367,6 +381,12 @@ class MLMDStore:
             load_seconds = store_seconds = 0.0
         if scalars:
             props["scalars"].string_value = json.dumps(scalars, sort_keys=True)
+        if metric_summary:  # what lists and comparisons show, without reading a series
+            props["metrics"].string_value = json.dumps(metric_summary, sort_keys=True)
+        if logged:  # parameters known only inside the step (log_param): never part of the cache key
+            props["logged"].string_value = json.dumps(logged, sort_keys=True, default=repr)
+        if tags:
+            props["tags"].string_value = json.dumps(tags, sort_keys=True)
         artifact_type = self._type_id(ARTIFACT)
         # artifacts that exist already (inputs, a cache hit's outputs) go by id in their event only:
         # put_execution would otherwise rewrite each of them, and could undo a concurrent deletion
@@ -380,6 +400,10 @@ class MLMDStore:
             pairs += [(_new_artifact(artifact_type, spec), _event(pb.Event.OUTPUT, spec.name)) for spec in outputs]
         if log is not None:  # what the step printed: linked, but not one of its outputs
             pairs.append((_new_artifact(artifact_type, log), _event(pb.Event.INTERNAL_OUTPUT, log.name)))
+        if isinstance(metrics, int):  # a cache hit shows the metrics of the execution it reuses
+            pairs.append((None, _event(pb.Event.INTERNAL_OUTPUT, METRICS, metrics)))
+        elif metrics is not None:  # the step's logged series: linked like its log, never a cache key
+            pairs.append((_new_artifact(artifact_type, metrics), _event(pb.Event.INTERNAL_OUTPUT, METRICS)))
         # the run context by id only, never re-written (force_reuse_context); a cache-key context by
         # name, created by the first execution that completes with that key
         contexts = [pb.Context(id=run.id)]
@@ -396,8 +420,8 @@ class MLMDStore:
         ins = {n: a for (t, n), a in zip(names, artifact_ids, strict=True) if t == pb.Event.INPUT}
         outs = {n: a for (t, n), a in zip(names, artifact_ids, strict=True) if t == pb.Event.OUTPUT}
         logs = {n: a for (t, n), a in zip(names, artifact_ids, strict=True) if t == pb.Event.INTERNAL_OUTPUT}
-        return ExecutionInfo(exec_id, step, state, parameters, code_hash, cache_key, started, ended, run.name, error, ins, outs, logs,
-                             load_seconds, store_seconds, dict(scalars or {}))
+        return ExecutionInfo(exec_id, step, state, {**parameters, **(logged or {})}, code_hash, cache_key, started, ended, run.name, error,
+                             ins, outs, logs, load_seconds, store_seconds, dict(scalars or {}), dict(metric_summary or {}), dict(tags or {}))
 
     # -- reading ------------------------------------------------------------
     def runs(self, pipeline: str | None = None, *, deleted: bool = False) -> list[RunInfo]:
@@ -803,11 +827,15 @@ def _run(ctx: pb.Context) -> RunInfo:
 def _execution(e: pb.Execution, inputs: dict[str, int], outputs: dict[str, int], logs: dict[str, int] | None = None) -> ExecutionInfo:
     p = e.properties
     params = json.loads(p["parameters"].string_value) if "parameters" in p and p["parameters"].string_value else {}
+    if "logged" in p and p["logged"].string_value:
+        params = {**params, **json.loads(p["logged"].string_value)}
     return ExecutionInfo(
         e.id, _str(p, "step"), _PB_TO_STATE.get(e.last_known_state, "unknown"), params, _str(p, "code_hash"),
         _str(p, "cache_key"), _num(p, "started"), _num(p, "ended"), _str(p, "run"), _str(p, "error"), inputs, outputs, logs or {},
         _num(p, "load_seconds"), _num(p, "store_seconds"),
         json.loads(p["scalars"].string_value) if "scalars" in p and p["scalars"].string_value else {},
+        json.loads(p["metrics"].string_value) if "metrics" in p and p["metrics"].string_value else {},
+        json.loads(p["tags"].string_value) if "tags" in p and p["tags"].string_value else {},
     )
 
 

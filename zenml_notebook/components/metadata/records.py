@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 __all__ = [
+    "METRICS",
     "ArtifactInfo",
     "ArtifactSpec",
     "EventInfo",
@@ -17,6 +18,8 @@ __all__ = [
     "VersionInfo",
     "run_state",
 ]
+
+METRICS = "metrics"  # the INTERNAL_OUTPUT event of a step's logged series (its log is "logs")
 
 
 @dataclass(frozen=True)
@@ -60,6 +63,8 @@ class ExecutionInfo:
     load_seconds: float = 0.0  # reading its inputs from the store (not in started..ended)
     store_seconds: float = 0.0  # writing its outputs into the store (not in started..ended)
     scalars: dict[str, Any] = field(default_factory=dict)  # output -> its value, for outputs that are a number (what tables sort by)
+    metrics: dict[str, dict[str, float]] = field(default_factory=dict)  # metric -> last, min, max, count, step (log_metric)
+    tags: dict[str, str] = field(default_factory=dict)  # log_tag
 
 
 @dataclass(frozen=True)
