@@ -109,3 +109,14 @@ describe('the DAG at full size', () => {
     expect(zoomed).toEqual({ x: 25, y: 25, width: 50, height: 50 });
   });
 });
+
+describe('metric columns', () => {
+  it('are offered, shown by default and show the last value', () => {
+    const page = { columns: { parameters: [], scalars: [], metrics: ['train.loss'] } };
+    const column = allColumns(page).find(c => c.id === 'metric:train.loss')!;
+    expect(column.label).toBe('train.loss (last)');
+    expect(defaultVisible(page)).toContain('metric:train.loss');
+    expect(cellText(row({ metrics: { 'train.loss': 0.0123456789 } }), column)).toBe('0.0123457');
+    expect(cellText(row(), column)).toBe('');
+  });
+});

@@ -126,3 +126,42 @@ async def test_lineage_versions_and_tags(jp_fetch, runs: list[str]) -> None:
         assert code in (400, 404) and body["error"] and "Traceback" not in body["error"], bad
     code, body = await get(jp_fetch, "versions", "nope")
     assert code in (200, 404)
+
+
+@step(cache=False)
+def learn(epochs: int = 2000, rate: float = 0.1) -> float:
+    from zenml_notebook import log_metric
+
+    for i in range(epochs):
+        log_metric("loss", rate * 100.0 / (i + 1) + (50.0 if i == 1234 else 0.0))
+    return rate
+
+
+@pipeline(cache=False)
+def learning(epochs: int = 2000, rate: float = 0.1):
+    learn(epochs=epochs, rate=rate)
+
+
+async def test_metric_routes_downsample_and_overlay(jp_fetch, repo_root: Path) -> None:  # noqa: F811
+    with api_cwd(repo_root):
+        names = [learning(rate=r, run_name=f"learn-{i}").name for i, r in enumerate([0.1, 0.2, 0.3])]
+    code, body = await get(jp_fetch, "runs", "learn-0", "metrics", points="100")
+    assert code == 200 and len(body["series"]) == 1
+    s = body["series"][0]
+    assert s["step"] == "learn" and s["name"] == "loss" and s["count"] == 2000 and len(s["values"]) <= 100
+    spike = 10.0 / 1235 + 50.0  # one point, at step 1234
+    assert s["max"] == pytest.approx(spike) and max(s["values"]) == pytest.approx(spike)  # survives downsampling
+    assert s["min"] == pytest.approx(10.0 / 2000) and min(s["values"]) == pytest.approx(10.0 / 2000)
+    code, body = await get(jp_fetch, "runs", "metric-chart", runs=",".join(names), metric="learn.loss", smooth="0.6", log="1")
+    assert code == 200 and body["spec"]["mark"]["type"] == "line" and body["spec"]["encoding"]["y"]["scale"]["type"] == "log"
+    assert {v["run"] for v in body["spec"]["data"]["values"]} == set(names)
+    code, body = await get(jp_fetch, "runs", "metric-chart", runs="learn-1", metric="learn.loss", x="time")
+    assert code == 200 and body["spec"]["encoding"]["x"]["title"] == "seconds" and body["spec"]["data"]["values"][0]["x"] == 0.0
+    code, body = await get(jp_fetch, "runs", "table", sort="metric:learn.loss", order="asc")
+    assert [r["name"] for r in body["rows"]] == ["learn-0", "learn-1", "learn-2"] and body["columns"]["metrics"] == ["learn.loss"]
+    for bad in ({"metric": "learn.loss", "x": "epoch"}, {"metric": "learn.loss", "smooth": "1.5"}, {"metric": "nodot"},
+                {"metric": "learn.nope"}, {"metric": "learn.loss", "points": "5"}):
+        code, body = await get(jp_fetch, "runs", "metric-chart", runs="learn-0", **bad)
+        assert code == 400 and body["error"] and "Traceback" not in body["error"], bad
+    code, body = await get(jp_fetch, "runs", "learn-0", "metrics", points="100000")
+    assert code == 400
