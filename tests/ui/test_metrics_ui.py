@@ -33,7 +33,8 @@ def test_the_live_curve_grows_while_the_step_runs(lab: dict) -> None:
     def scenario(page: Any, lab: dict) -> None:
         open_notebook(page, lab, "live/live.ipynb")
         page.get_by_text("Python 3 (ipykernel) | Idle").wait_for()
-        page.evaluate("async () => { await window.jupyterapp.commands.execute('notebook:run-all-cells'); }")
+        # not awaited: the command's promise resolves when the cell has finished
+        page.evaluate("() => { void window.jupyterapp.commands.execute('notebook:run-all-cells'); }")
         page.wait_for_function("s => !!document.querySelector(s)", arg=LINE)
         started = time.monotonic()
         first = page.evaluate("s => document.querySelector(s).getAttribute('d').length", LINE)
