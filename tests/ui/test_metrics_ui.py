@@ -12,7 +12,7 @@ from nbformat.v4 import new_code_cell, new_notebook
 
 from .test_explorer import EXPLORER, _open_explorer
 from .test_sidebar import ARTIFACTS, WAIT, execute_cells, in_browser, open_notebook
-from .test_sidebar import lab as lab  # noqa: F401 - the same Lab fixture
+from .test_sidebar import lab as lab
 
 KERNEL = {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}}
 LIVE = (
