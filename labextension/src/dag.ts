@@ -79,7 +79,9 @@ export function stateClass(state: string): string {
 
 /** Lay a run out left to right: nodes sized to their names (up to ``maxNode`` px), edge labels
  * given boxes of their own that the layout keeps clear of every node, edges routed by dagre. */
-export function layoutRun(run: IRun, maxNode = 160): IDagLayout {
+export const LABELLED_UP_TO = 300;  // steps: a bigger graph's edge labels are unreadable noise, and cost dagre a third of its time
+
+export function layoutRun(run: IRun, maxNode = 160, labels = run.steps.length <= LABELLED_UP_TO): IDagLayout {
   const g = new dagre.graphlib.Graph({ multigraph: true });
   g.setGraph({ rankdir: 'LR', nodesep: 14, ranksep: 30, edgesep: 8, marginx: 6, marginy: 6 });
   g.setDefaultEdgeLabel(() => ({}));
@@ -88,7 +90,7 @@ export function layoutRun(run: IRun, maxNode = 160): IDagLayout {
   }
   const edges = runEdges(run);
   const labelWidth = (label: string) => Math.min(label.length * 6 + 6, 120);
-  edges.forEach((e, i) => g.setEdge(e.from, e.to, { label: e.label, width: labelWidth(e.label), height: 14, labelpos: 'c' }, `e${i}`));
+  edges.forEach((e, i) => g.setEdge(e.from, e.to, labels ? { label: e.label, width: labelWidth(e.label), height: 14, labelpos: 'c' } : {}, `e${i}`));
   dagre.layout(g);
   const graph = g.graph();
   const nodes = run.steps.map(step => {
@@ -98,9 +100,9 @@ export function layoutRun(run: IRun, maxNode = 160): IDagLayout {
   const laid = edges.map((e, i) => {
     const edge: any = g.edge({ v: e.from, w: e.to, name: `e${i}` });
     const points = (edge.points ?? []).map((p: { x: number; y: number }) => ({ x: p.x, y: p.y }));
-    const width = labelWidth(e.label);
+    const width = labels ? labelWidth(e.label) : 0;
     const at = edge.x !== undefined ? { x: edge.x, y: edge.y } : points[Math.floor(points.length / 2)] ?? { x: 0, y: 0 };
-    return { ...e, points, labelBox: { x: at.x - width / 2, y: at.y - 7, width, height: 14 } };
+    return { ...e, points, labelBox: { x: at.x - width / 2, y: at.y - 7, width, height: labels ? 14 : 0 } };
   });
   return { nodes, edges: laid, width: Math.ceil(graph.width ?? 0), height: Math.ceil(graph.height ?? 0) };
 }

@@ -27,8 +27,15 @@ export function drawDag(run: IRun, onOpen: (step: string) => void, options: { zo
   svg.appendChild(content);
   for (const edge of layout.edges) {
     const d = edge.points.map((p, i) => `${i ? 'L' : 'M'}${p.x.toFixed(1)},${p.y.toFixed(1)}`).join(' ');
-    content.appendChild(svgEl('path', { d, class: 'zn-edge' }));
+    const path = svgEl('path', { d, class: 'zn-edge' });
+    const hover = svgEl('title', {});
+    hover.textContent = `${edge.from} → ${edge.to}: ${edge.label}`;
+    path.appendChild(hover);
+    content.appendChild(path);
     const b = edge.labelBox;
+    if (!b.width) {
+      continue;  // a big graph: the artifact's name is on the edge's hover title only
+    }
     const label = svgEl('text', { x: (b.x + b.width / 2).toFixed(1), y: (b.y + b.height - 3).toFixed(1), class: 'zn-edge-label', 'text-anchor': 'middle' });
     label.textContent = edge.label;
     content.appendChild(label);

@@ -96,6 +96,17 @@ describe('the DAG at full size', () => {
     }
   });
 
+  it('leaves edge labels out of a graph of more than 300 steps (dagre time; unreadable anyway)', () => {
+    const steps: IRun['steps'] = Array.from({ length: 301 }, (_, i) => ({
+      name: `s${i}`, state: 'complete', duration: 0, parameters: {}, error: '',
+      outputs: [{ id: i + 1, name: 'output', uri: '', path: null, materializer: 'json', hash: '' }], inputs: (i ? { x: i } : {}) as Record<string, number>
+    }));
+    const layout = layoutRun({ name: 'r', pipeline: 'p', state: 'complete', stack: 'd', steps });
+    expect(layout.edges).toHaveLength(300);
+    expect(layout.edges.every(e => e.labelBox.width === 0)).toBe(true);
+    expect(layoutRun(wide()).edges.every(e => e.labelBox.width > 0)).toBe(true);
+  });
+
   it('fits the graph in the viewport and zooms around a point', () => {
     const view = fitView({ width: 1000, height: 100 }, 500, 300);
     expect(view.width).toBeCloseTo(1000);
