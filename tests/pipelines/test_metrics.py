@@ -222,3 +222,17 @@ def test_outside_a_step_there_is_one_line() -> None:
 
         log_metrics({"a": 1.0})
     json.dumps({})
+
+
+def test_a_damaged_series_file_is_one_line(repo: Path) -> None:
+    run = cached_pipeline(n=5, cache=False)
+    store = api.artifact_store()
+    path = f"cached_pipeline/{run.name}/cached_curve/{FILE}"
+    data = store.read_bytes(path)
+    for damaged in (data[:-3], b"ZNM1" + data[4:40], b"not ours at all", data[:8] + b"[" + data[9:]):
+        store.write_bytes(path, damaged)
+        with pytest.raises(UsageError, match="a metrics file is damaged") as info:
+            Client().get_run(run.name).metrics()
+        assert "\n" not in str(info.value)
+    store.write_bytes(path, data)
+    assert len(Client().get_run(run.name).metrics()) == 5

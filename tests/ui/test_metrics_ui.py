@@ -79,6 +79,19 @@ def test_the_explorer_overlays_a_metric_across_three_runs(lab: dict) -> None:
         ex.locator("[data-zn='overlay-log']").check()
         page.wait_for_function("s => document.querySelectorAll(s).length === 3", arg=paths)
         page.screenshot(path=str(ARTIFACTS / "explorer-overlay.png"))
+        # the dark theme: the explorer's text follows Lab's colours (light text on a dark page)
+        page.evaluate("async () => { await window.jupyterapp.commands.execute('apputils:change-theme', {theme: 'JupyterLab Dark'}); }")
+        page.wait_for_function("() => document.body.dataset.jpThemeLight === 'false'")
+        page.wait_for_timeout(500)
+        page.screenshot(path=str(ARTIFACTS / "explorer-overlay-dark.png"))
+        light_text = page.evaluate("""() => {
+            const lum = c => { const [r, g, b] = c.match(/\\d+/g).map(Number); return 0.2126 * r + 0.7152 * g + 0.0722 * b; };
+            const cell = document.querySelector("#zenml-notebook-explorer [data-zn='compare-table'] td");
+            const page = getComputedStyle(document.querySelector('#zenml-notebook-explorer')).backgroundColor;
+            return [lum(getComputedStyle(cell).color), lum(page)];
+        }""")
+        assert light_text[0] > 150 and light_text[1] < 80, light_text
+        page.evaluate("async () => { await window.jupyterapp.commands.execute('apputils:change-theme', {theme: 'JupyterLab Light'}); }")
         # the figure: 10 runs x 100 000 points, from the request to the lines in the page
         ex.locator("[data-zn='tab-runs']").click()
         for name in ("sweep-0", "sweep-1", "sweep-2"):

@@ -236,12 +236,22 @@ class Series:
 
 
 def decode(data: bytes, names: set[str] | None = None) -> dict[str, Series]:
-    """The series in one file or segment; ``names`` limits which (a sorted file slices them)."""
+    """The series in one file or segment; ``names`` limits which (a sorted file slices them).
+    A file that is not one of ours, or was cut or altered, is refused in one line."""
+    try:
+        return _decode(data, names)
+    except (ValueError, KeyError, TypeError, IndexError, struct.error) as exc:
+        raise UsageError(f"a metrics file is damaged ({type(exc).__name__}); its run's other data is unaffected") from None
+
+
+def _decode(data: bytes, names: set[str] | None) -> dict[str, Series]:
     if data[:4] != MAGIC or len(data) < 8:
-        raise UsageError("not a zenml-notebook metrics file")
+        raise ValueError("not a zenml-notebook metrics file")
     (hlen,) = struct.unpack("<I", data[4:8])
     header = json.loads(data[8 : 8 + hlen])
     n = int(header["rows"])
+    if n < 0 or len(data) != 8 + hlen + n * 28:
+        raise ValueError("its length does not match its header")
     pos = 8 + hlen
     cols: list[array[Any]] = []
     for code, size in (("i", 4), ("q", 8), ("d", 8), ("d", 8)):

@@ -123,6 +123,10 @@ MAX_POINTS = 5000
 def _metrics(name: str, step: str, metric: str, points: int) -> dict[str, Any]:
     """A run's series, each downsampled to ``points`` (the min and max of every bucket kept)."""
     from ..pipelines.metrics import downsample
+    from ..validation import check_name
+
+    if step:
+        check_name("step", step)  # it may name a folder of a running step: never a path
 
     run = _client().get_run(name)
     out = []
@@ -149,9 +153,12 @@ def _metric_chart(names: list[str], metric: str, x: str, factor: float, log: boo
 
     if not names or len(names) > 50:
         raise UsageError("overlay 1 to 50 runs (runs=A&runs=B)")
+    from ..validation import check_name
+
     step, _, name = metric.partition(".")
     if not step or not name:
         raise UsageError(f"metric must be STEP.NAME (as the runs table's columns say), not {metric[:80]!r}")
+    check_name("step", step)
     client = _client()
     rows: list[tuple[str, float, float]] = []
     found = 0
