@@ -165,6 +165,6 @@ async def test_metric_routes_downsample_and_overlay(jp_fetch, repo_root: Path) -
         assert code == 400 and body["error"] and "Traceback" not in body["error"], bad
     code, body = await get(jp_fetch, "runs", "learn-0", "metrics", points="100000")
     assert code == 400
-    for step in ("../../etc", "a/b", "<b>x</b>"):  # a step names a folder of a running step: never a path
-        code, body = await get(jp_fetch, "runs", "learn-0", "metrics", step=step)
-        assert code == 400 and body["error"], step
+    for hostile in ("../../etc", "a/b", "<b>x</b>"):  # a step names a folder of a running step: never a path
+        code, body = await get(jp_fetch, "runs", "learn-0", "metrics", step=hostile)
+        assert code == 400 and body["error"], hostile
