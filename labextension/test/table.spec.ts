@@ -105,6 +105,19 @@ describe('the DAG at full size', () => {
     expect(layout.edges).toHaveLength(300);
     expect(layout.edges.every(e => e.labelBox.width === 0)).toBe(true);
     expect(layoutRun(wide()).edges.every(e => e.labelBox.width > 0)).toBe(true);
+    // laid out in linear time, in dependency order, no two steps on top of each other
+    const x = new Map(layout.nodes.map(n => [n.name, n.x]));
+    expect(steps.slice(1).every((s, i) => x.get(s.name)! > x.get(steps[i].name)!)).toBe(true);
+    const started = Date.now();
+    const thousand = layoutRun({ name: 'r', pipeline: 'p', state: 'complete', stack: 'd', steps: Array.from({ length: 1000 }, (_, i) => ({
+      name: `s${i}`, state: 'complete', duration: 0, parameters: {}, error: '',
+      outputs: [{ id: i + 1, name: 'output', uri: '', path: null, materializer: 'json', hash: '' }], inputs: (i ? { x: i, y: Math.max(1, i - 3) } : {}) as Record<string, number>
+    })) });
+    expect(Date.now() - started).toBeLessThan(300);
+    const boxes = thousand.nodes;
+    const seen = new Set(boxes.map(b => `${b.x},${b.y}`));
+    expect(seen.size).toBe(1000);
+    expect(thousand.edges.every(e => e.points.length === 4)).toBe(true);
   });
 
   it('fits the graph in the viewport and zooms around a point', () => {
