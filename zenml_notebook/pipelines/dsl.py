@@ -135,6 +135,14 @@ class Pipeline:
         graph = self.build(*args, **kwargs)
         return run_graph(self.name, graph, stack=stack, cache=self.cache if cache is None else cache, run_name=run_name)
 
+    def submit(self, *args: Any, stack: str | None = None, cache: bool | None = None, run_name: str | None = None, **kwargs: Any) -> Any:
+        """Start a run in the background and return its :class:`~.background.RunHandle` at once
+        (``.name``, ``.status``, ``.wait()``, ``.cancel()``); the notebook's next cells run meanwhile."""
+        from .background import submit
+
+        graph = self.build(*args, **kwargs)
+        return submit(self.name, graph, stack=stack, cache=self.cache if cache is None else cache, run_name=run_name)
+
 
 @overload
 def step(fn: Callable[..., Any], /) -> Step: ...

@@ -20,7 +20,7 @@ class Progress:
     EVERY = 0.25  # seconds between redraws
     SQUARES = 200  # steps drawn one square each; above, one bar
 
-    def __init__(self, run: str, steps: list[str]) -> None:
+    def __init__(self, run: str, steps: list[str], *, background: bool = False) -> None:
         self.run = run
         self.steps = steps
         self.states: dict[str, str] = {}
@@ -31,6 +31,7 @@ class Progress:
         self._drawn = 0.0
         self._handle: Any = None
         self._curves: Any = None  # the live metric curves' display (made at the first metric)
+        self._widget: Any = None  # a background run's progress: a widget, updated from its thread
         self._series: dict[str, list[tuple[str, int, float, float]]] = {}  # step -> its points so far
         self._tty = False
         shell = None
@@ -38,11 +39,25 @@ class Progress:
             from IPython import get_ipython
 
             shell = get_ipython()
-        if shell is not None and getattr(shell, "kernel", None) is not None:
+        if shell is not None and getattr(shell, "kernel", None) is not None and background:
+            # the submitting cell has finished by the time the run moves on, and a notebook ignores
+            # a finished cell's updates; a widget's are messages of its own and still arrive
+            try:
+                import ipywidgets
+            except ImportError:
+                return
+            from IPython.display import display
+
+            self._widget = ipywidgets.HTML(value=self._render_html())
+            display(self._widget)
+            self._drawn = time.monotonic()
+        elif shell is not None and getattr(shell, "kernel", None) is not None:
             from IPython.display import display
 
             self._handle = display(_View(self), display_id=True)
             self._drawn = time.monotonic()
+        elif background:
+            return  # a background run in a terminal draws no bar over what the user types
         else:
             self._tty = sys.stderr.isatty()
 
@@ -78,13 +93,15 @@ class Progress:
         return f"<div class='zenml-notebook-progress'><b>{html.escape(self.run)}</b> [{html.escape(self.state)}] {cells} {html.escape(self._counts())}</div>"
 
     def _update(self, *, force: bool = False) -> None:
-        if self._handle is None and not self._tty:
+        if self._handle is None and self._widget is None and not self._tty:
             return
         now = time.monotonic()
         if not force and now - self._drawn < self.EVERY:
             return
         self._drawn = now
-        if self._handle is not None:
+        if self._widget is not None:
+            self._widget.value = self._render_html()
+        elif self._handle is not None:
             self._handle.update(_View(self))
         else:
             total = len(self.steps)
@@ -126,7 +143,7 @@ class Progress:
     def close(self, state: str) -> None:
         self.state = state
         self._update(force=True)
-        if self._tty and self._handle is None:
+        if self._tty and self._handle is None and self._widget is None:
             sys.stderr.write("\n")
 
 

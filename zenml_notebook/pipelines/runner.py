@@ -13,6 +13,7 @@ import math
 import os
 import secrets as _random
 import socket
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -99,7 +100,8 @@ def execute_step(task: StepTask, known: dict[str, Any] | None = None) -> StepRes
     live = LIVE[-1] if LIVE and known is not None else None  # a notebook draws this run's curves as they grow
     recorder = Recorder(task.store, task.base, on_live=None if live is None else partial(live, task.node))
     previous = activate(recorder)
-    with capture() as cap:
+    # a background run's step shows nothing where the user is typing: its output is in its log
+    with capture(echo=not threading.current_thread().name.startswith(BACKGROUND_THREAD)) as cap:
         started = time.time()
         try:
             result = task.fn(**kwargs)
@@ -136,6 +138,8 @@ def execute_step(task: StepTask, known: dict[str, Any] | None = None) -> StepRes
     return StepResult(specs, started, ended, dict(zip(names, outputs, strict=True)) if known is not None else None, log,
                       load_seconds, time.perf_counter() - storing, scalars, metrics, summary, recorder.params, recorder.tags)
 
+
+BACKGROUND_THREAD = "zenml-notebook-run"  # the name prefix of a background run's thread
 
 # the notebook's live curves: called with (step, every point so far), at most 4 times a second; in-process runs only
 LIVE: list[Callable[[str, list[tuple[str, int, float, float]]], None]] = []
@@ -204,6 +208,11 @@ class _Context:
     produced: dict[tuple[str, str], Produced] = field(default_factory=dict)
     recorded: list[str] = field(default_factory=list)  # steps recorded complete or cached, in order
     executions: list[ExecutionInfo] = field(default_factory=list)  # every step recorded: the run's summary at its end
+    cancelled: threading.Event = field(default_factory=threading.Event)  # a background run's cancel(): no further step starts
+
+    def check_cancelled(self) -> None:
+        if self.cancelled.is_set():
+            raise KeyboardInterrupt  # recorded as "cancelled", like Ctrl-C
     def params_of(self, node: Node) -> dict[str, Any]:
         """The node's parameters as recorded (JSON values), worked out once when it was added."""
         return node.recorded
@@ -297,6 +306,7 @@ def run_local(ctx: _Context, graph: Graph, config: dict[str, Any]) -> None:
     """The local orchestrator: steps in order, in this process."""
     values: dict[tuple[str, str], Any] = {}
     for node in graph.order():
+        ctx.check_cancelled()
         key = cache_key(node, ctx.inputs_of(node))
         ctx.progress.start(node.name)
         if ctx.try_cache(node, key) is not None:
@@ -347,6 +357,7 @@ def run_dask(ctx: _Context, graph: Graph, config: dict[str, Any]) -> None:
     futures = as_completed(loop=client.loop)
 
     def submit_ready() -> None:
+        ctx.check_cancelled()
         for node in list(waiting):
             if not node.upstream <= done:
                 continue
@@ -388,17 +399,34 @@ def run_dask(ctx: _Context, graph: Graph, config: dict[str, Any]) -> None:
         raise UsageError(f"steps {', '.join(n.name for n in waiting)} never became ready")
 
 
+@dataclass
+class Started:
+    """A run recorded as started, with everything driving it needs."""
+
+    ctx: _Context
+    graph: Graph
+    orchestrate: Callable[..., None]
+    orchestrator: Any  # its ComponentRecord
+    name: str
+
+
 def run_graph(pipeline: str, graph: Graph, *, stack: str | None = None, cache: bool = True, run_name: str | None = None) -> Any:
     """Run ``graph`` on a stack snapshot; returns the :class:`Run`, or raises PipelineRunError."""
+    return drive_run(start_run(pipeline, graph, stack=stack, cache=cache, run_name=run_name))
+
+
+def start_run(pipeline: str, graph: Graph, *, stack: str | None = None, cache: bool = True, run_name: str | None = None,
+              background: bool = False) -> Started:
+    """Check the stack, open its stores and record the run as started (what happens before its
+    first step, in the caller's thread, also for a background run)."""
     from .. import api
     from ..components.artifacts import open_artifact_store
     from ..components.metadata import open_metadata_store
-    from ..flavors import DAMAGE, behaviour, check_stored
+    from ..flavors import behaviour
     from ..registry.records import identity
     from ..secrets import mask_config
     from ..validation import check_name, validate_stack
     from .progress import Progress
-    from .runs import Run
 
     if run_name is not None:  # it becomes a folder in the store and a name in every list and route
         check_name("run", run_name)
@@ -418,14 +446,23 @@ def run_graph(pipeline: str, graph: Graph, *, stack: str | None = None, cache: b
         except AlreadyExistsError:  # a generated name taken in the same second (many runs a second): draw again
             if run_name or attempt == 7:
                 raise
-    progress = Progress(name, [n.name for n in graph.order()])
-    ctx = _Context(pipeline, run, md, store, cache, progress)
+    progress = Progress(name, [n.name for n in graph.order()], background=background)
+    return Started(_Context(pipeline, run, md, store, cache, progress), graph, orchestrate, records["orchestrator"], name)
+
+
+def drive_run(started: Started) -> Any:
+    """Run the steps of a started run and record how it ended; returns the :class:`Run`, or
+    raises PipelineRunError (a background run does this in its own thread)."""
+    from ..flavors import DAMAGE, check_stored
+    from .runs import Run
+
+    ctx, graph, orchestrator, name = started.ctx, started.graph, started.orchestrator, started.name
+    md, store, run, progress = ctx.md, ctx.store, ctx.run, ctx.progress
     if progress.live:
         LIVE.append(progress.metrics)
-    orchestrator = records["orchestrator"]
     try:
         try:
-            orchestrate(ctx, graph, orchestrator.config)
+            started.orchestrate(ctx, graph, orchestrator.config)
         finally:
             if progress.live:
                 LIVE.remove(progress.metrics)
