@@ -134,6 +134,15 @@ def test_sigkill_mid_step_loses_at_most_the_last_second(repo: Path) -> None:
     assert len(ticks) >= last[1] - 2500  # and what the script said it had logged a moment before is there
 
 
+@pytest.fixture(autouse=True)
+def _own_clusters():
+    """The local Dask clusters these tests start are closed after each (other tests count them)."""
+    yield
+    from zenml_notebook.pipelines.runner import shutdown_clusters
+
+    shutdown_clusters()
+
+
 @pytest.fixture
 def dask_gcs(repo: Path, gcs_server, gcs_bucket: str) -> str:
     api.register_component("artifact_store", "gcs", "gcs", {"path": f"gs://{gcs_bucket}/runs", "anonymous": True, "endpoint_url": gcs_server.url})

@@ -115,3 +115,33 @@ def test_the_explorer_overlays_a_metric_across_three_runs(lab: dict) -> None:
         assert took < 20_000, took
 
     in_browser(scenario, lab)
+
+
+BACKGROUND = (
+    "import time\nfrom zenml_notebook import step, pipeline\n\n"
+    "@step(cache=False)\ndef long_step(seconds: float = 6.0) -> float:\n    time.sleep(seconds)\n    return seconds\n\n"
+    "@pipeline\ndef in_background():\n    long_step()\n\n"
+    "handle = in_background.submit()"
+)
+
+
+def test_a_background_run_leaves_the_notebook_free_and_its_widget_follows_it(lab: dict) -> None:
+    folder = lab["root"] / "background"
+    folder.mkdir()
+    nb = new_notebook(cells=[new_code_cell(BACKGROUND), new_code_cell("print('next cell', 6 * 7)")], metadata=KERNEL)
+    (folder / "bg.ipynb").write_text(json.dumps(nb))
+    widget = ".jp-NotebookPanel:not(.lm-mod-hidden) .jp-OutputArea-output .widget-html"
+
+    def scenario(page: Any, lab: dict) -> None:
+        open_notebook(page, lab, "background/bg.ipynb")
+        page.get_by_text("Python 3 (ipykernel) | Idle").wait_for()
+        page.evaluate("() => { void window.jupyterapp.commands.execute('notebook:run-all-cells'); }")
+        # the next cell prints while the run is still going (its widget says running)
+        page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-OutputArea-output", has_text="next cell 42").wait_for()
+        assert "[running]" in page.locator(widget).first.inner_text()
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "background-run-running.png"))
+        page.locator(widget, has_text="[complete]").wait_for(timeout=WAIT)
+        page.screenshot(path=str(ARTIFACTS / "background-run-complete.png"))
+
+    in_browser(scenario, lab)
