@@ -83,9 +83,10 @@ export class RunWatcher {
       const page = await this.api.getTable(this.cwd, { ...INITIAL, limit: 20 });
       const ended = endedRuns(this.seen, page.rows, this.since, this.first);
       this.first = false;
-      if (ended.length && shouldNotify({ pageHidden: document.hidden, notebookInFront: this.notebookInFront(this.cwd) })) {
-        for (const name of ended) {
-          this.onEnded({ name, state: page.rows.find(r => r.name === name)?.state ?? 'ended' });
+      for (const name of ended) {
+        const row = page.rows.find(r => r.name === name);
+        if (shouldNotify({ pageHidden: document.hidden, notebookInFront: this.notebookInFront(this.cwd), background: row?.background })) {
+          this.onEnded({ name, state: row?.state ?? 'ended' });
         }
       }
     } catch {

@@ -21,6 +21,8 @@ export interface ITableRow {
   scalars: Record<string, number>;
   /** "step.metric" -> its last value (log_metric) */
   metrics?: Record<string, number>;
+  /** started with submit(): nobody is watching its cell */
+  background?: boolean;
 }
 
 export interface ITablePage {
@@ -174,8 +176,9 @@ export function endedRuns(seen: Map<string, string>, rows: { name: string; state
   return ended;
 }
 
-/** Whether to raise a notification for a run that ended: only when its notebook is not in front
- * of the user (the page is hidden, or the focused tab is not a notebook of that repository). */
-export function shouldNotify(view: { pageHidden: boolean; notebookInFront: boolean }): boolean {
-  return view.pageHidden || !view.notebookInFront;
+/** Whether to raise a notification for a run that ended: a background run's always (its cell
+ * finished long ago; this is how its end and its error reach the user); another only when its
+ * notebook is not in front (the page is hidden, or the focused tab is not a notebook there). */
+export function shouldNotify(view: { pageHidden: boolean; notebookInFront: boolean; background?: boolean }): boolean {
+  return Boolean(view.background) || view.pageHidden || !view.notebookInFront;
 }

@@ -69,6 +69,7 @@ describe('the notification rule', () => {
     expect(shouldNotify({ pageHidden: false, notebookInFront: true })).toBe(false);
     expect(shouldNotify({ pageHidden: true, notebookInFront: true })).toBe(true);
     expect(shouldNotify({ pageHidden: false, notebookInFront: false })).toBe(true);
+    expect(shouldNotify({ pageHidden: false, notebookInFront: true, background: true })).toBe(true);  // submit(): always
   });
 });
 

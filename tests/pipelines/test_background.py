@@ -52,6 +52,10 @@ def test_submit_returns_at_once_and_wait_gives_the_run(repo: Path, capsys: pytes
     assert run.state == "complete" and run.output("after") == "x!" and handle.status == "complete" and handle.done()
     assert "step says x" in run.log("nap")  # the step's output is in its log ...
     assert "step says x" not in capsys.readouterr().out  # ... not where the caller was printing
+    rows = {r["name"]: r for r in Client().table()["rows"]}
+    assert rows[handle.name]["background"] is True  # the front ends announce its end wherever the user is
+    foreground = two_steps(tag="fg")
+    assert {r["name"]: r for r in Client().table()["rows"]}[foreground.name]["background"] is False
 
 
 def test_two_runs_at_once_keep_their_logs_apart(repo: Path) -> None:

@@ -142,6 +142,8 @@ def test_a_background_run_leaves_the_notebook_free_and_its_widget_follows_it(lab
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "background-run-running.png"))
         page.locator(widget, has_text="[complete]").wait_for(timeout=WAIT)
+        # its cell finished long ago: its end is announced although the notebook is in front
+        page.locator(".Toastify__toast", has_text="in_background-").first.wait_for(timeout=WAIT)
         page.screenshot(path=str(ARTIFACTS / "background-run-complete.png"))
 
     in_browser(scenario, lab)

@@ -209,6 +209,7 @@ class _Context:
     recorded: list[str] = field(default_factory=list)  # steps recorded complete or cached, in order
     executions: list[ExecutionInfo] = field(default_factory=list)  # every step recorded: the run's summary at its end
     cancelled: threading.Event = field(default_factory=threading.Event)  # a background run's cancel(): no further step starts
+    background: bool = False  # submitted with submit(): the front ends say when it ends, wherever the user is
 
     def check_cancelled(self) -> None:
         if self.cancelled.is_set():
@@ -285,7 +286,10 @@ class _Context:
     def summary(self) -> dict[str, Any]:
         from .table import summarize
 
-        return summarize(self.executions)
+        summary = summarize(self.executions)
+        if self.background:
+            summary["background"] = True
+        return summary
 
 
 def explain(exc: BaseException) -> str:
@@ -447,7 +451,7 @@ def start_run(pipeline: str, graph: Graph, *, stack: str | None = None, cache: b
             if run_name or attempt == 7:
                 raise
     progress = Progress(name, [n.name for n in graph.order()], background=background)
-    return Started(_Context(pipeline, run, md, store, cache, progress), graph, orchestrate, records["orchestrator"], name)
+    return Started(_Context(pipeline, run, md, store, cache, progress, background=background), graph, orchestrate, records["orchestrator"], name)
 
 
 def drive_run(started: Started) -> Any:

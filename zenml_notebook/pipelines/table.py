@@ -162,7 +162,8 @@ class _Index:
             "name": run.name, "pipeline": run.pipeline, "state": run.state, "started": run.started, "ended": run.ended or None,
             "duration": max(run.ended - run.started, 0.0) if run.ended else None, "steps": summary.get("steps", 0),
             "cached": summary.get("cached", 0), "stack": (run.stack or {}).get("name"), "user": run.user or None,
-            "parameters": params, "scalars": scalars, "metrics": metrics, "_text": text, "_info": run,
+            "parameters": params, "scalars": scalars, "metrics": metrics, "background": bool(summary.get("background")),
+            "_text": text, "_info": run,
         }
 
 
