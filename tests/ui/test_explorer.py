@@ -35,16 +35,22 @@ def _column(page: Any, column: str) -> list[str]:
 
 
 def _open_explorer(page: Any, run: str | None = None) -> None:
-    """Open the explorer by its command and wait until its tab is the one in front (a notebook
-    still restoring may take the front back once: then it is brought forward again)."""
+    """Open the explorer by its command and wait until its tab is the one in front. On a loaded
+    machine Lab may still be restoring a notebook, which takes the front back: then the explorer
+    is brought forward again (a few times, each with a short wait)."""
     args = json.dumps({"run": run} if run else {})
-    page.evaluate(f"async () => {{ await window.jupyterapp.commands.execute('zenml-notebook:open-runs', {args}); }}")
     front = "() => { const n = document.querySelector('#zenml-notebook-explorer'); return !!n && !n.classList.contains('lm-mod-hidden') && n.offsetParent !== null; }"
-    page.wait_for_function(front)
-    page.wait_for_timeout(1000)
-    if not page.evaluate(front):
+    page.evaluate(f"async () => {{ await window.jupyterapp.commands.execute('zenml-notebook:open-runs', {args}); }}")
+    for _ in range(8):
+        try:
+            page.wait_for_function(front, timeout=10_000)
+            page.wait_for_timeout(1000)
+            if page.evaluate(front):
+                return
+        except Exception:  # playwright's TimeoutError: bring it forward and look again
+            pass
         page.evaluate("() => window.jupyterapp.shell.activateById('zenml-notebook-explorer')")
-        page.wait_for_function(front)
+    raise AssertionError("the explorer tab never came to the front")
 
 
 def test_explorer_table_compare_run_page_versions_and_delete(lab: dict) -> None:
