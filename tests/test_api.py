@@ -54,7 +54,7 @@ def test_a_refused_change_leaves_no_trace(repo: Path) -> None:
             bad()
     with sqlite3.connect(repo / ".zenml" / "zenml.db") as conn:
         rows = list(conn.execute("select kind, name from components order by kind, name"))
-    assert rows == [("artifact_store", "default"), ("metadata_store", "default"), ("orchestrator", "default")]
+    assert rows == [("artifact_store", "default"), ("experiment_tracker", "default"), ("metadata_store", "default"), ("orchestrator", "default")]
     assert [s.name for s in api.list_stacks()[0]] == ["default"] and api.list_stacks()[1] == "default"
 
 
@@ -131,7 +131,7 @@ def test_registry_refuses_a_newer_schema(repo: Path) -> None:
     path = repo / ".zenml" / "zenml.db"
     with sqlite3.connect(path) as conn:
         conn.execute("update meta set value = '99' where key = 'schema_version'")
-    with pytest.raises(RegistryError, match=r"written by a newer zenml-notebook \(schema 99, this one reads 2\)"):
+    with pytest.raises(RegistryError, match=r"written by a newer zenml-notebook \(schema 99, this one reads 3\)"):
         api.list_stacks()
     with sqlite3.connect(path) as conn:
         conn.execute("update meta set value = 'abc' where key = 'schema_version'")

@@ -6,7 +6,7 @@ import re
 import sqlite3
 from pathlib import Path
 
-HEADER = "   STACK    METADATA STORE  ARTIFACT STORE  ORCHESTRATOR"
+HEADER = "   STACK    METADATA STORE  ARTIFACT STORE  ORCHESTRATOR  EXPERIMENT TRACKER"
 
 
 def test_first_command_initialises_and_says_so(cli, workdir: Path) -> None:
@@ -16,7 +16,7 @@ def test_first_command_initialises_and_says_so(cli, workdir: Path) -> None:
         f"warning: initialised a new zenml-notebook repository in {workdir} "
         "(stack 'default': sqlite metadata, local artifacts, local orchestrator)\n"
     )
-    assert r.out == f"{HEADER}\n*  default  default         default         default\n"
+    assert r.out == f"{HEADER}\n*  default  default         default         default       default\n"
     assert (workdir / ".zenml" / "zenml.db").is_file()
     again = cli("stack", "list")
     assert again.err == "" and again.out == r.out
@@ -63,8 +63,8 @@ def test_register_set_describe_and_list(cli) -> None:
     r = cli("stack", "list")
     assert r.out == (
         f"{HEADER}\n"
-        "   default  default         default         default\n"
-        "*  s2       meta2           art2            dask1\n"
+        "   default  default         default         default       default\n"
+        "*  s2       meta2           art2            dask1         default\n"
     )
     r = cli("stack", "describe")
     title, rest = r.out.split("\n", 1)
@@ -80,6 +80,8 @@ def test_register_set_describe_and_list(cli) -> None:
         "  orchestrator: dask1\n"
         "    flavor     dask\n"
         "    n_workers  3\n"
+        "  experiment tracker: default\n"
+        "    flavor  builtin\n"
     )
     assert cli("stack", "get").out == "active stack: 's2'\n"
     assert cli("stack", "set", "default").out == "active stack: 'default'\n"
@@ -183,7 +185,7 @@ def test_registry_from_a_newer_version_is_refused(cli, workdir: Path) -> None:
         conn.execute("UPDATE meta SET value = '99' WHERE key = 'schema_version'")
     r = cli("stack", "list")
     assert r.code == 2
-    assert "was written by a newer zenml-notebook (schema 99, this one reads 2)" in r.err
+    assert "was written by a newer zenml-notebook (schema 99, this one reads 3)" in r.err
 
 
 def test_a_gcs_error_is_one_line_without_library_warnings(cli, workdir: Path, tmp_path: Path) -> None:

@@ -41,7 +41,8 @@ def test_export_to_stdout(shell, repo: Path, capsys: pytest.CaptureFixture[str])
         "zenml_notebook_stack: 1\nname: default\ncomponents:\n"
         "  metadata_store:\n    name: default\n    flavor: sqlite\n    config:\n      uri: .zenml/metadata.db\n"
         "  artifact_store:\n    name: default\n    flavor: local\n    config:\n      path: .zenml/artifacts\n"
-        "  orchestrator:\n    name: default\n    flavor: local\n    config: {}"
+        "  orchestrator:\n    name: default\n    flavor: local\n    config: {}\n"
+        "  experiment_tracker:\n    name: default\n    flavor: builtin\n    config: {}"
     )
 
 
@@ -83,7 +84,7 @@ def test_good_import_applies_everything(shell, repo: Path) -> None:
     shell.run_line_magic("zenml", "stack import f.yaml")
     with sqlite3.connect(repo / ".zenml" / "zenml.db") as conn:
         names = sorted(r[0] for r in conn.execute("SELECT name FROM components"))
-    assert names == ["art-x", "default", "default", "default", "meta-x"]
+    assert names == ["art-x", "default", "default", "default", "default", "meta-x"]  # no experiment_tracker in it: the built-in one
 
 
 def test_import_of_a_missing_file(shell, repo: Path) -> None:

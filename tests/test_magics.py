@@ -27,8 +27,8 @@ SEED_GCS = "zenml config artifacts set gs://your-bucket/sub/dir\n"
 def test_stack_list_returns_a_display_object(shell, repo: Path) -> None:
     table = shell.run_line_magic("zenml", "stack list")
     assert repr(table) == (
-        "   STACK    METADATA STORE  ARTIFACT STORE  ORCHESTRATOR\n"
-        "*  default  default         default         default"
+        "   STACK    METADATA STORE  ARTIFACT STORE  ORCHESTRATOR  EXPERIMENT TRACKER\n"
+        "*  default  default         default         default       default"
     )
     html = table._repr_html_()
     assert "<table" in html and "title='active'" in html and "<td style='text-align:left'>default</td>" in html

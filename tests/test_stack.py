@@ -13,7 +13,8 @@ def test_from_registry_and_python(repo: Path) -> None:
 
     api.register_component("artifact_store", "bucket", "gcs", {"path": "gs://bkt/p"}, verify=False)
     stack = Stack.from_registry()
-    assert stack.model_dump() == {"name": "default", "metadata_store": "default", "artifact_store": "default", "orchestrator": "default"}
+    assert stack.model_dump() == {"name": "default", "metadata_store": "default", "artifact_store": "default", "orchestrator": "default",
+                                  "experiment_tracker": "default"}
     built = Stack(name="mine", metadata_store="default", artifact_store="bucket", orchestrator="default")
     assert built.components()["artifact_store"] == "bucket"
     with pytest.raises(Exception, match="frozen"):

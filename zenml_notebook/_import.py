@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, ConfigDict, ValidationError, create_model
 
 from .exceptions import UsageError
-from .kinds import KINDS
+from .kinds import KINDS, TABLE
 
 __all__ = ["MAX_ALIASES", "MAX_BYTES", "MAX_DEPTH", "nesting_depth", "parse_export", "read_export"]
 
@@ -139,14 +139,14 @@ class _ComponentsBase(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     def items(self) -> list[tuple[str, _Part]]:
-        return [(k, getattr(self, k)) for k in KINDS]
+        return [(k, getattr(self, k)) for k in KINDS if getattr(self, k) is not None]
 
 
-# one required field per component kind (kinds.py)
+# one field per component kind (kinds.py); an optional kind's may be left out (older exports)
 if TYPE_CHECKING:
     _Components = _ComponentsBase
 else:
-    _Components = create_model("_Components", __base__=_ComponentsBase, **{k: (_Part, ...) for k in KINDS})
+    _Components = create_model("_Components", __base__=_ComponentsBase, **{k.name: (_Part, ...) if k.required else (_Part | None, None) for k in TABLE})
 
 
 class _Export(BaseModel):

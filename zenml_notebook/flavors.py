@@ -40,6 +40,7 @@ _MD = "zenml_notebook.components.metadata"
 _ART = "zenml_notebook.components.artifacts"
 _RUN = "zenml_notebook.pipelines.runner"
 _CLU = "zenml_notebook.pipelines.clusters"
+_TRK = "zenml_notebook.components.trackers"
 
 # Each entry names, as lazy "module:attribute" strings, what the flavor *does*:
 #   config  - its frozen pydantic settings model
@@ -71,6 +72,14 @@ FLAVORS: MappingProxyType[tuple[str, str], MappingProxyType[str, str]] = Mapping
         ("metadata_store", "sqlite"): MappingProxyType({
             "config": f"{_CONFIGS}:SQLiteMetadataStoreConfig", "open": f"{_MD}:open_sqlite",
             "check": f"{_MD}:check_sqlite", "verify": f"{_MD}:verify_sqlite", "stop": "", "module": "", "extra": "", "local_path": "uri",
+        }),
+        # open: (record, repo) -> mirror(run) called when a run ends (None: nothing to mirror)
+        ("experiment_tracker", "builtin"): MappingProxyType({
+            "config": f"{_CONFIGS}:BuiltinTrackerConfig", "open": "", "check": "", "verify": "", "stop": "", "module": "", "extra": "",
+        }),
+        ("experiment_tracker", "mlflow"): MappingProxyType({
+            "config": f"{_CONFIGS}:MLflowTrackerConfig", "open": f"{_TRK}:open_tracker", "check": f"{_TRK}:check_tracker",
+            "verify": f"{_TRK}:verify_unsaved", "stop": "", "module": "", "extra": "",
         }),
         ("orchestrator", "dask"): MappingProxyType({
             "config": f"{_CONFIGS}:DaskOrchestratorConfig", "open": f"{_RUN}:run_dask", "check": "", "verify": "", "stop": f"{_CLU}:stop_component",

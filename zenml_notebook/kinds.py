@@ -11,7 +11,7 @@ from __future__ import annotations
 from types import MappingProxyType
 from typing import Any
 
-__all__ = ["ALIASES", "COMMAND_OF_KIND", "ENV_OF_KIND", "KINDS", "KIND_LABELS", "TABLE", "Kind"]
+__all__ = ["ALIASES", "COMMAND_OF_KIND", "ENV_OF_KIND", "KINDS", "KIND_LABELS", "OPTIONAL_DEFAULT", "TABLE", "Kind"]
 
 
 class Kind:
@@ -45,7 +45,12 @@ TABLE: tuple[Kind, ...] = (
          "ZENML_NOTEBOOK_ARTIFACT_STORE", "-a", ("artifact-store", "artifacts", "artifact")),
     Kind("orchestrator", "orchestrator", "orchestrator", True, "local", MappingProxyType({}),
          "ZENML_NOTEBOOK_ORCHESTRATOR", "-o", ("orchestrators",)),
+    # optional: a stack registered without one gets the built-in tracker named 'default' (and
+    # every stack of a registry older than this kind was given it by the schema 3 migration)
+    Kind("experiment_tracker", "experiment tracker", "experiment-tracker", False, "builtin", MappingProxyType({}),
+         "ZENML_NOTEBOOK_EXPERIMENT_TRACKER", "-e", ("experiment-tracker", "tracker", "experiment_trackers")),
 )
+OPTIONAL_DEFAULT = "default"  # the component an optional kind's part falls back to (created when missing)
 
 KINDS: tuple[str, ...] = tuple(k.name for k in TABLE)
 KIND_LABELS = MappingProxyType({k.name: k.label for k in TABLE})

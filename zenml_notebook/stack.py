@@ -7,7 +7,8 @@ process or a CI job can swap one part without touching the shared registry):
 * ``ZENML_NOTEBOOK_STACK`` - the stack to use instead of the registry's active one
   (read by :func:`zenml_notebook.api.active_stack_name`);
 * ``ZENML_NOTEBOOK_METADATA_STORE`` / ``ZENML_NOTEBOOK_ARTIFACT_STORE`` /
-  ``ZENML_NOTEBOOK_ORCHESTRATOR`` - a registered component to use in its place.
+  ``ZENML_NOTEBOOK_ORCHESTRATOR`` / ``ZENML_NOTEBOOK_EXPERIMENT_TRACKER`` - a registered
+  component to use in its place.
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ class Stack(BaseSettings):
     metadata_store: str
     artifact_store: str
     orchestrator: str
+    experiment_tracker: str = "default"  # optional: the built-in tracker
 
     @classmethod
     def settings_customise_sources(
@@ -63,6 +65,7 @@ class Stack(BaseSettings):
             "metadata_store": self.metadata_store,
             "artifact_store": self.artifact_store,
             "orchestrator": self.orchestrator,
+            "experiment_tracker": self.experiment_tracker,
         }
 
     @classmethod

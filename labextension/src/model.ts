@@ -127,13 +127,30 @@ export interface IRun {
   started?: number;
   ended?: number;
   steps: IRunStep[];
+  /** Where the run was mirrored (an experiment tracker besides the built-in one): the server's
+   * words, and the link only when it is an http(s) address. */
+  tracker?: { text: string; url: string | null; mirrored: boolean } | null;
 }
 
 export const KINDS: [string, string][] = [
   ['metadata_store', 'metadata'],
   ['artifact_store', 'artifacts'],
-  ['orchestrator', 'orchestrator']
+  ['orchestrator', 'orchestrator'],
+  ['experiment_tracker', 'tracker']
 ];
+
+/** An href the explorer may open: http(s) only (never javascript: or data:). */
+export function safeHref(url: string | null | undefined): string | null {
+  if (!url) {
+    return null;
+  }
+  try {
+    const parsed = new URL(url);
+    return parsed.protocol === 'http:' || parsed.protocol === 'https:' ? parsed.href : null;
+  } catch {
+    return null;
+  }
+}
 
 const IMAGE_MIMES = new Set(['image/png', 'image/jpeg', 'image/gif', 'image/webp']);
 

@@ -7,7 +7,7 @@ import { ILineage, ZenmlApi } from './api';
 import { stateClass } from './dag';
 import { drawDag, IDagView } from './dagview';
 import { el, previewNodes } from './dom';
-import { describeParameters, describeStepTime, formatDuration, formatWhen, humanSize, IRun, IRunStep, loadCode, scalarText } from './model';
+import { describeParameters, describeStepTime, formatDuration, formatWhen, humanSize, IRun, IRunStep, loadCode, safeHref, scalarText } from './model';
 
 export interface IRunActions {
   open(run: string): void;
@@ -61,6 +61,19 @@ export class RunPageView {
         started && ended ? formatDuration(ended - started) : '', `${run.steps.length} steps`,
         `${run.steps.filter(s => s.state === 'cached').length} cached`, `stack ${run.stack}`
       ].filter(Boolean).join(' · ') }));
+    if (run.tracker) {
+      const href = safeHref(run.tracker.url);
+      const line = el('div', { cls: run.tracker.mirrored ? 'zn-meta' : 'zn-meta zn-stale', zn: 'run-tracker', text: run.tracker.text });
+      if (href) {
+        line.appendChild(el('span', { text: ': ' }));
+        const link = el('a', { text: 'open ↗', title: href, zn: 'tracker-link' });
+        link.href = href;
+        link.target = '_blank';
+        link.rel = 'noopener noreferrer';
+        line.appendChild(link);
+      }
+      this.header.appendChild(line);
+    }
     this.dag = drawDag(run, step => this.showStep(step), { zoomable: true });
     this.graph.replaceChildren(this.dag.node);
     this.panel.replaceChildren(...run.steps.map(step => el('div', { cls: `zn-step ${stateClass(step.state)}`, zn: 'step', step: step.name,

@@ -80,7 +80,7 @@ def bob(tmp_path: Path, account: MySQLAccount) -> Person:
 
 
 def _stacks(person: Person) -> list[str]:
-    return [line.split()[-4] for line in person.ok("stack", "list").splitlines()[1:]]
+    return [line.split()[-5] for line in person.ok("stack", "list").splitlines()[1:]]
 
 
 def _active(person: Person) -> str:
@@ -92,7 +92,7 @@ def test_two_repositories_share_stacks_and_keep_their_own_active_stack(ana: Pers
     ana.ok("stack", "copy", "default", "solo")
     ana.ok("stack", "set", "solo")
     out = ana.ok("registry", "connect", url, "--passwd-env", "TEAM_PASSWORD")
-    assert f"connected to the shared registry {url}: 1 stack(s), 3 component(s)" in out
+    assert f"connected to the shared registry {url}: 1 stack(s), 4 component(s)" in out
     assert "created the registry's tables" in out
     assert "your active stack 'solo' is not in the shared registry, so the active stack is now 'default'" in out
     ana.ok("artifacts", "register", "team-art", "--path", "/tmp/team-art")
@@ -171,7 +171,7 @@ def test_copy_to_moves_everything_refuses_clashes_and_saves_no_password(ana: Per
            "--username", account.user, "--database", f"{account.database}_m", "--passwd", input=account.password + "\n")
     ana.ok("stack", "register", "exp", "-m", "db", "-a", "mine", "-o", "dask2")
     out = ana.ok("registry", "copy-to", url, "--passwd-env", "TEAM_PASSWORD")
-    assert "copied 8 to" in out and "stack 'exp'" in out and "`%zenml metadata update db --passwd`" in out
+    assert "copied 9 to" in out and "stack 'exp'" in out and "`%zenml metadata update db --passwd`" in out
     bob.ok("registry", "connect", url, "--passwd-env", "TEAM_PASSWORD")
     assert _stacks(bob) == ["default", "exp"]
     assert "orchestrator: dask2" in bob.ok("stack", "describe", "exp")
@@ -219,17 +219,17 @@ def test_an_older_schema_is_migrated_and_a_newer_one_refused(ana: Person, bob: P
             cur.execute("INSERT INTO components VALUES (%s, %s, 'old', %s, %s, 't', 't')", (i, kind, flavor, config))
         cur.execute("INSERT INTO stacks VALUES (1, 'old', 1, 2, 3, 't', 't')")
     out = ana.ok("registry", "connect", url, "--passwd-env", "TEAM_PASSWORD")
-    assert f"migrated {url} from schema 1 to 2" in out
+    assert f"migrated {url} from schema 1 to 3" in out
     assert "old" in _stacks(ana)
     described = ana.ok("stack", "describe", "old")
     assert "artifact store: old" in described and "path    old" in described
     with conn.cursor() as cur:
         cur.execute("UPDATE meta SET value = '99' WHERE `key` = 'schema_version'")
     r = ana.run("stack", "list")
-    assert r.returncode == 2 and "has schema 99, written by a newer zenml-notebook; this one reads schema 2: upgrade with " \
+    assert r.returncode == 2 and "has schema 99, written by a newer zenml-notebook; this one reads schema 3: upgrade with " \
         "`pip install -U zenml-notebook`" in r.stderr
     r = bob.run("registry", "connect", url, "--passwd-env", "TEAM_PASSWORD")
-    assert r.returncode == 2 and "has schema 99" in r.stderr and "reads schema 2" in r.stderr
+    assert r.returncode == 2 and "has schema 99" in r.stderr and "reads schema 3" in r.stderr
     assert "registry" in bob.ok("registry", "show") and "local" in bob.ok("registry", "show")  # nothing was saved
 
 
@@ -251,7 +251,7 @@ def test_a_stopped_server_is_one_line_within_the_timeout_and_reads_show_the_stal
             "port, or raise --connect-timeout"
         )
         r = ana.run("stack", "list")
-        assert r.returncode == 0 and [line.split()[-4] for line in r.stdout.splitlines()[1:]] == ["default", "prod"]
+        assert r.returncode == 0 and [line.split()[-5] for line in r.stdout.splitlines()[1:]] == ["default", "prod"]
         assert re.search(r"^warning: shared registry .* gave no MySQL answer within 2 s .*; showing this repository's copy of it "
                          r"from \d\d:\d\d, which may be stale$", r.stderr.strip()), r.stderr
         assert "Traceback" not in r.stderr

@@ -17,6 +17,7 @@ from ..exceptions import (
     ZenMLWarning,
 )
 from ..flavors import KIND_LABELS, KINDS, config_model
+from ..kinds import OPTIONAL_DEFAULT, TABLE
 from ..registry import (
     ComponentRecord,
     Session,
@@ -34,9 +35,24 @@ from .resolve import _component, _stack, describe_stack
 
 __all__ = ['copy_stack', 'delete_stack', 'export_stack', 'import_stack', 'register_stack', 'rename_stack', 'set_active_stack', 'update_stack']
 
+KIND_OF = {k.name: k for k in TABLE}
+
+
 # -- stacks --------------------------------------------------------------------
 def _resolve_parts(session: Session, components: Mapping[str, str]) -> dict[str, ComponentRecord | None]:
     return {k: _component(session, k, components[k]) if components.get(k) else None for k in KINDS}
+
+
+def _with_optional(session: Session, components: Mapping[str, str | None]) -> dict[str, str]:
+    """The parts of a stack, an optional kind left out (`-e` not given, an older export) filled
+    with that kind's default component, which is made when missing (kinds.TABLE decides both)."""
+    out = {k: v for k, v in components.items() if v}
+    for kind in TABLE:
+        if not kind.required and not out.get(kind.name):
+            if session.get_component(kind.name, OPTIONAL_DEFAULT) is None:
+                session.add_component(kind.name, OPTIONAL_DEFAULT, kind.default_flavor, dict(kind.default_config))
+            out[kind.name] = OPTIONAL_DEFAULT
+    return out
 
 
 def register_stack(
@@ -44,16 +60,22 @@ def register_stack(
     metadata_store: str,
     artifact_store: str,
     orchestrator: str,
+    experiment_tracker: str | None = None,
     *,
     activate: bool = False,
     update: bool = False,
 ) -> tuple[StackRecord, str]:
     """Register a stack; idempotent like :func:`register_component` (the same components:
-    "unchanged"; others: refused, or with ``update`` pointed at these: "updated")."""
+    "unchanged"; others: refused, or with ``update`` pointed at these: "updated"). Without an
+    experiment tracker it gets the built-in one ('default')."""
     check_name("stack", name)
-    wanted = {"metadata_store": metadata_store, "artifact_store": artifact_store, "orchestrator": orchestrator}
+    given = {"metadata_store": metadata_store, "artifact_store": artifact_store, "orchestrator": orchestrator,
+             "experiment_tracker": experiment_tracker}
     with _writable().write() as session:
         before = session.get_stack(name)
+        if before is not None:  # an optional part not given keeps what the stack has (a notebook's cell run again)
+            given = {k: v or (before.components.get(k) if not KIND_OF[k].required else v) for k, v in given.items()}
+        wanted = _with_optional(session, given)
         if before is not None and before.components != wanted and not update:
             differ = ", ".join(f"{KIND_LABELS[k]} {before.components[k]!r}" for k in KINDS if before.components[k] != wanted[k])
             raise AlreadyExistsError(
@@ -186,7 +208,7 @@ def import_stack(text: str, source: str, *, name: str | None = None) -> StackRec
                     f"{where}: {KIND_LABELS[kind]} {part.name!r} already exists with other "
                     "settings; rename it in the file or delete the existing one"
                 )
-        wanted = {k: p.name for k, p in doc.components.items()}
+        wanted = _with_optional(session, {k: p.name for k, p in doc.components.items()})
         validate_stack(stack_name, _resolve_parts(session, wanted))
         session.add_stack(stack_name, wanted)
         return _stack(session, stack_name)

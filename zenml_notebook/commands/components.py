@@ -21,6 +21,13 @@ __all__ = ["add_parsers"]
 KIND_OF = {k.name: k for k in TABLE}
 
 
+def command_aliases(kind: str) -> list[str]:
+    """Other words for a kind's command group: `metadata-store`, `experiment_tracker`, `tracker`."""
+    command = COMMAND_OF_KIND[kind]
+    wanted = (kind.replace("_", "-"), kind, "tracker")
+    return [a for a in dict.fromkeys(KIND_OF[kind].aliases + (kind,)) if a != command and a in wanted and (a != kind or "-" in command)]
+
+
 def _component_handlers(kind: str) -> dict[str, Handler]:
     label = KIND_LABELS[kind]
 
@@ -93,7 +100,7 @@ def add_parsers(sub: Any) -> None:
     for kind, command in COMMAND_OF_KIND.items():
         label = KIND_LABELS[kind]
         handlers = _component_handlers(kind)
-        aliases = [a for a in KIND_OF[kind].aliases if a == kind.replace("_", "-")]  # `%zenml metadata-store ...` too
+        aliases = command_aliases(kind)
         kp = sub.add_parser(command, aliases=aliases, help=f"manage {label}s", description=f"Register, list, describe, update and delete {label}s.")
         ks = subcommands(kp, "action")
         add_options = OPTIONS[kind][0]
@@ -110,7 +117,7 @@ def add_parsers(sub: Any) -> None:
         if kind == "orchestrator":
             add(ks, "stop", "stop the local Dask cluster this process started for it (never a scheduler you run)",
                 lambda a: Message(api.stop_orchestrator(a.name))).add_argument("name", nargs="?", metavar="NAME")
-        if kind != "orchestrator":
+        if kind not in ("orchestrator",):
             add(ks, "test", "reach the store now (default: the active stack's)", handlers["test"]).add_argument("name", nargs="?", metavar="NAME")
         if kind == "artifact_store":
             p = add(ks, "ls", "list a folder of the artifact store (default: the active stack's)", handlers["ls"])

@@ -9,6 +9,7 @@ from .. import api
 from ..display import Details, Message
 from ..flavors import COMMAND_OF_KIND, KIND_LABELS, flavors_of
 from ._base import Handler, add, subcommands
+from .components import command_aliases
 from .options import OPTIONS, settings_from
 from .render import component_details, stack_details, summary
 
@@ -50,7 +51,7 @@ def add_parsers(sub: Any) -> None:
     cs = subcommands(config, "target", "TARGET")
     add(cs, "list", "show the active stack's components", _config_list)
     for kind, command in COMMAND_OF_KIND.items():
-        cp = cs.add_parser(command, help=f"the active stack's {KIND_LABELS[kind]}", description=f"Get or set the active stack's {KIND_LABELS[kind]}.")
+        cp = cs.add_parser(command, aliases=command_aliases(kind), help=f"the active stack's {KIND_LABELS[kind]}", description=f"Get or set the active stack's {KIND_LABELS[kind]}.")
         ca = subcommands(cp, "action")
         add(ca, "get", f"show the active stack's {KIND_LABELS[kind]}", _config_get(kind))
         p = add(ca, "set", f"point the active stack at a {KIND_LABELS[kind]} with these settings", _config_set(kind))

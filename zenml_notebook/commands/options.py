@@ -55,10 +55,19 @@ def _orchestrator_options(p: argparse.ArgumentParser) -> None:
                    help="dask: start a local cluster with N workers (default 2)")
 
 
+def _tracker_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--tracking-uri", "--tracking_uri", dest="tracking_uri", help="mlflow: http(s)://host:port of the tracking server")
+    p.add_argument("--experiment", help="mlflow: experiment name (default: the pipeline's name)")
+    p.add_argument("--username", "--user", dest="username", help="mlflow: user name (basic auth)")
+    secret_option(p, "--passwd", "--password", dest="password", what="tracking server password")
+    p.add_argument("--timeout", help="mlflow: seconds mirroring a run may add to its end (default 10)")
+
+
 OPTIONS = {
     "metadata_store": (_metadata_options, ("uri", "host", "port", "username", "password", "database", "ssl_ca", "connect_timeout", "query_timeout")),
     "artifact_store": (_artifact_options, ("path", "credentials_file", "anonymous", "endpoint_url", "project", "region", "key", "secret", "timeout")),
     "orchestrator": (_orchestrator_options, ("scheduler_address", "n_workers")),
+    "experiment_tracker": (_tracker_options, ("tracking_uri", "experiment", "username", "password", "timeout")),
 }
 SECRET_OPTIONS = {"password": "--passwd", "key": "--key", "secret": "--secret"}
 
@@ -79,11 +88,11 @@ def settings_from(kind: str, args: argparse.Namespace) -> dict[str, Any]:
 
                 value = getpass.getpass(f"{field}: ")
             elif value is not None:
+                form = {"metadata_store": ", or `%zenml form mysql` in a notebook", "artifact_store": ", or `%zenml form artifacts` in a notebook"}
                 warnings.warn(
                     f"{SECRET_OPTIONS[field]} typed inline is now in this cell or your shell "
                     f"history; next time give {SECRET_OPTIONS[field]} without a value to be "
-                    f"prompted, {SECRET_OPTIONS[field]}-env VAR to read it from the environment, or `%zenml form "
-                    f"{'mysql' if field == 'password' else 'artifacts'}` in a notebook",
+                    f"prompted, {SECRET_OPTIONS[field]}-env VAR to read it from the environment{form.get(kind, '')}",
                     ZenMLWarning, stacklevel=2,
                 )
         if value is not None:

@@ -93,6 +93,12 @@ def _lineage(args: argparse.Namespace) -> Table:
     return Table(["STEP", "STATE", "", "AS", "ARTIFACT"], rows, title=f"lineage of artifact {args.artifact}")
 
 
+def _runs_sync_tracker(args: argparse.Namespace) -> Message:
+    outcome = open_client(args).sync_tracker(args.run, args.tracker)
+    steps = len(outcome.get("steps") or {})
+    return Message(f"run {args.run!r} is mirrored to experiment tracker {outcome['tracker']!r} ({steps} step run(s)): {outcome.get('url', '')}")
+
+
 def add_parsers(sub: Any) -> None:
     from . import cleanup  # it builds on this module's client
     pp = sub.add_parser("pipelines", help="pipelines that ran on a stack", description="Pipelines recorded in the stack's metadata store.")
@@ -118,6 +124,10 @@ def add_parsers(sub: Any) -> None:
     p.add_argument("run", metavar="RUN")
     p.add_argument("--step", help="only this step's")
     p.add_argument("--name", help="only this metric")
+    p.add_argument("--stack", **ON_STACK)
+    p = add(rs, "sync-tracker", "mirror an ended run to the stack's experiment tracker again (e.g. after its server was down)", _runs_sync_tracker)
+    p.add_argument("run", metavar="RUN")
+    p.add_argument("--tracker", help="an experiment tracker by name instead of the stack's")
     p.add_argument("--stack", **ON_STACK)
     cleanup.add_run_parsers(rs)
     p = add(rs, "compare", "parameters and outputs of runs side by side, and a chart of a scalar output", _runs_compare)

@@ -21,12 +21,12 @@ def _stack_list(args: argparse.Namespace) -> Table:
     stacks, active = api.list_stacks()
     rows = [[s.name, *(s.components[k] for k in KINDS)] for s in stacks]
     idx = next((i for i, s in enumerate(stacks) if s.name == active), None)
-    return Table(["STACK", "METADATA STORE", "ARTIFACT STORE", "ORCHESTRATOR"], rows, active=idx)
+    return Table(["STACK", *(KIND_LABELS[k].upper() for k in KINDS)], rows, active=idx)
 
 
 def _stack_register(args: argparse.Namespace) -> Message:
     s, outcome = api.register_stack(
-        args.name, args.metadata_store, args.artifact_store, args.orchestrator, activate=args.set, update=args.update
+        args.name, args.metadata_store, args.artifact_store, args.orchestrator, args.experiment_tracker, activate=args.set, update=args.update
     )
     note = "; it is now the active stack" if args.set else f"; activate it with `stack set {s.name}`"
     if outcome == "unchanged":
@@ -35,7 +35,7 @@ def _stack_register(args: argparse.Namespace) -> Message:
 
 
 def _stack_update(args: argparse.Namespace) -> Message:
-    before, after = api.update_stack(args.name, metadata_store=args.metadata_store, artifact_store=args.artifact_store, orchestrator=args.orchestrator)
+    before, after = api.update_stack(args.name, **{k: getattr(args, k) for k in KINDS})
     changes = [f"{KIND_LABELS[k]} {before.components[k]!r} -> {after.components[k]!r}" for k in KINDS if before.components[k] != after.components[k]]
     return Message(f"updated stack {args.name!r}: {'; '.join(changes) or 'no change'}")
 
@@ -76,7 +76,7 @@ _STACK: dict[str, Handler] = {
 
 
 def add_parsers(sub: Any) -> None:
-    stack = sub.add_parser("stack", help="register, list, switch and share stacks", description="Stacks: one metadata store, artifact store and orchestrator each.")
+    stack = sub.add_parser("stack", help="register, list, switch and share stacks", description="Stacks: one metadata store, artifact store and orchestrator each, and optionally an experiment tracker.")
     ss = subcommands(stack, "action")
     for name, help_ in (("register", "register a stack"), ("update", "change a stack's components")):
         p = add(ss, name, help_, _STACK[name])
@@ -85,7 +85,7 @@ def add_parsers(sub: Any) -> None:
         for part in TABLE:  # one option per component kind (kinds.py)
             kind, dashed = part.name, part.name.replace("_", "-")
             flags = [f for f in (part.flag, f"--{kind}", f"--{dashed}") if f]
-            p.add_argument(*flags, dest=kind, required=required and part.required, metavar=dashed.upper(), help=f"name of a registered {KIND_LABELS[kind]}")
+            p.add_argument(*flags, dest=kind, required=required and part.required, metavar=dashed.upper(), help=f"name of a registered {KIND_LABELS[kind]}" + ("" if part.required else f" (default: the built-in {part.default_flavor} one)"))
         if required:
             p.add_argument("--set", action="store_true", help="also make it the active stack")
             p.add_argument("--update", action="store_true", help="if it exists with other components, point it at these")

@@ -17,10 +17,12 @@ from ..secrets import is_ref
 from ..uris import is_remote_address, parse_artifact_uri
 
 __all__ = [
+    "BuiltinTrackerConfig",
     "DaskOrchestratorConfig",
     "GCSArtifactStoreConfig",
     "LocalArtifactStoreConfig",
     "LocalOrchestratorConfig",
+    "MLflowTrackerConfig",
     "MySQLMetadataStoreConfig",
     "S3ArtifactStoreConfig",
     "SQLiteMetadataStoreConfig",
@@ -199,3 +201,44 @@ class DaskOrchestratorConfig(_Config):
     def is_remote(self) -> bool:
         """True when the scheduler is on another machine (not loopback)."""
         return is_remote_address(self.scheduler_address)
+
+
+# -- experiment trackers ------------------------------------------------------
+class BuiltinTrackerConfig(_Config):
+    """Metrics, parameters and tags kept beside the run, in its own stores (no settings)."""
+
+
+def _tracking_uri(value: str) -> str:
+    _text(value)
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"{value[:80]!r} is not an http(s):// address of an MLflow tracking server (like http://127.0.0.1:5000)")
+    if parts.username or parts.password:
+        raise ValueError("must not carry a user name or password; give them with --username and --passwd")
+    if parts.query or parts.fragment:
+        raise ValueError("must be the server's address without ?query or #fragment")
+    try:
+        parts.port  # noqa: B018 - raises on a port out of range
+    except ValueError as exc:
+        raise ValueError(str(exc)) from None
+    return value.rstrip("/")
+
+
+_EXPERIMENT = re.compile(r"^[^\x00-\x1f<>\x7f]{1,250}$")
+
+
+def _experiment(value: str) -> str:
+    if not _EXPERIMENT.match(value) or not value.strip():
+        raise ValueError(f"{value[:80]!r} is not an experiment name: use 1-250 printable characters, no '<' or '>'")
+    return value
+
+
+class MLflowTrackerConfig(_Config):
+    """Mirror each run to an MLflow tracking server: a parent MLflow run per pipeline run, a
+    nested one per step (through MLflow's REST API; no mlflow package needed)."""
+
+    tracking_uri: Annotated[str, AfterValidator(_tracking_uri)]
+    experiment: Annotated[str, AfterValidator(_experiment)] | None = Field(None, description="MLflow experiment (default: the pipeline's name)")
+    username: Text | None = None
+    password: SecretRef = _secret("the tracking server's password")
+    timeout: float | None = Field(None, gt=0, le=600, description="seconds mirroring a run may take (default 10)")

@@ -412,6 +412,7 @@ class Started:
     orchestrate: Callable[..., None]
     orchestrator: Any  # its ComponentRecord
     name: str
+    tracker: Any = None  # the experiment tracker's ComponentRecord (None or builtin: nothing to mirror)
 
 
 def run_graph(pipeline: str, graph: Graph, *, stack: str | None = None, cache: bool = True, run_name: str | None = None) -> Any:
@@ -451,7 +452,8 @@ def start_run(pipeline: str, graph: Graph, *, stack: str | None = None, cache: b
             if run_name or attempt == 7:
                 raise
     progress = Progress(name, [n.name for n in graph.order()], background=background)
-    return Started(_Context(pipeline, run, md, store, cache, progress, background=background), graph, orchestrate, records["orchestrator"], name)
+    return Started(_Context(pipeline, run, md, store, cache, progress, background=background), graph, orchestrate, records["orchestrator"], name,
+                   records.get("experiment_tracker"))
 
 
 def drive_run(started: Started) -> Any:
@@ -477,7 +479,7 @@ def drive_run(started: Started) -> Any:
     except _StepFailed as failed:
         md.finish_run(run, "failed", ctx.summary())
         progress.close("failed")
-        result = Run.load(md, name, store)
+        result = _mirrored(started, Run.load(md, name, store))
         raise PipelineRunError(
             f"step {failed.step!r} of run {name!r} failed: {explain(failed.error)}", result
         ) from failed.error
@@ -494,4 +496,16 @@ def drive_run(started: Started) -> Any:
         raise
     md.finish_run(run, "complete", ctx.summary())
     progress.close("complete")
-    return Run.load(md, name, store)
+    return _mirrored(started, Run.load(md, name, store))
+
+
+def _mirrored(started: Started, result: Any) -> Any:
+    """The ended run, mirrored to the stack's experiment tracker when it has one besides the
+    built-in (bounded by the tracker's timeout; a failure is a warning, never the run's)."""
+    tracker = started.tracker
+    if tracker is None or tracker.flavor == "builtin":  # the default path: nothing imported, nothing to do
+        return result
+    from ..components.trackers import mirror_run
+
+    mirror_run(tracker, started.ctx.md, started.ctx.run, result)
+    return result

@@ -63,6 +63,8 @@ class StepRun:
     metric_summary: dict[str, dict[str, float]] = dataclasses.field(default_factory=dict)  # metric -> last, min, max, count, step
     metrics_artifact: ArtifactInfo | None = None  # the series it logged (a cache hit: the reused execution's)
     tags: dict[str, str] = dataclasses.field(default_factory=dict)
+    scalars: dict[str, float] = dataclasses.field(default_factory=dict)  # outputs that are finite numbers
+    started: float = 0.0
     _run: Any = dataclasses.field(default=None, repr=False, compare=False)
 
     def metrics(self, name: str | None = None) -> Any:
@@ -84,6 +86,7 @@ class Run:
     steps: list[StepRun]
     _md: Any = None
     _store: Any = None
+    summary: dict[str, Any] = dataclasses.field(default_factory=dict)  # what tables list; "tracker": where it was mirrored
 
     @classmethod
     def load(cls, md: MLMDStore, name: str, store: ArtifactStore | None = None) -> Run:
@@ -96,10 +99,10 @@ class Run:
         steps = [
             StepRun(e.step, e.state, max(e.ended - e.started, 0.0), e.parameters, {k: arts[v] for k, v in e.outputs.items() if v in arts},
                     e.inputs, e.error, arts.get(e.logs.get(LOG_NAME, -1)), e.load_seconds, e.store_seconds, e.metrics,
-                    arts.get(e.logs.get(METRICS, -1)), e.tags)
+                    arts.get(e.logs.get(METRICS, -1)), e.tags, e.scalars, e.started)
             for e in execs
         ]
-        run = cls(info.name, info.pipeline, run_state(info), info.started, info.ended, info.stack, steps, md, store)
+        run = cls(info.name, info.pipeline, run_state(info), info.started, info.ended, info.stack, steps, md, store, info.summary or {})
         for s in steps:
             s._run = run
         return run
@@ -201,8 +204,16 @@ class Run:
     def duration(self) -> float:
         return max(self.ended - self.started, 0.0) if self.ended else 0.0
 
+    def _mirror(self) -> tuple[str, str | None] | None:
+        from ..components.trackers import describe_mirror
+
+        return describe_mirror(self.summary.get("tracker"), self.name)
+
     def __repr__(self) -> str:
         lines = [f"run {self.name!r} of pipeline {self.pipeline!r}: {self.state}, {self.duration:.2f} s, stack {self.stack.get('name', '?')!r}"]
+        mirror = self._mirror()
+        if mirror is not None:
+            lines.append(f"  {mirror[0]}" + (f": {mirror[1]}" if mirror[1] else ""))
         for s in self.steps:
             outs = ", ".join(f"{k}={a.uri}" for k, a in s.outputs.items())
             err = f"  {s.error}" if s.error else ""
@@ -237,7 +248,12 @@ class Run:
             src = "data:image/svg+xml;base64," + base64.b64encode(dag.encode()).decode()
             picture = (f"<div class='zenml-notebook-dag' style='overflow-x:auto;margin:4px 0'>"
                        f"<img src='{src}' alt='{alt}' title='{alt}' style='max-width:none'></div>")
-        return (f"<div class='zenml-notebook-run'>{head}{picture}{self._curves_html()}<table class='zenml-notebook'><thead><tr><th>step</th>"
+        mirror, tracked = self._mirror(), ""
+        if mirror is not None:
+            text, url = mirror
+            link = f" <a href='{esc(url)}' target='_blank' rel='noopener noreferrer'>{esc(url)}</a>" if url else ""
+            tracked = f"<div class='zenml-notebook-tracker'><small>{esc(text)}{':' if url else ''}{link}</small></div>"
+        return (f"<div class='zenml-notebook-run'>{head}{tracked}{picture}{self._curves_html()}<table class='zenml-notebook'><thead><tr><th>step</th>"
                 f"<th>state</th><th>duration</th><th>parameters</th><th>outputs</th></tr></thead><tbody>{''.join(rows)}</tbody></table></div>")
 
     def _curves_html(self) -> str:
@@ -292,6 +308,7 @@ class Client:
         repo, _ = api.open_repository()
         desc = api.describe_stack(stack)
         self.stack = desc.stack.name
+        self._tracker = desc.components.get("experiment_tracker")
         self._md = open_metadata_store(desc.components["metadata_store"], repo)
         self._store = open_artifact_store(desc.components["artifact_store"], repo)
 
@@ -346,6 +363,22 @@ class Client:
 
     def get_run(self, name: str) -> Run:
         return Run.load(self._md, name, self._store)
+
+    def sync_tracker(self, name: str, tracker: str | None = None) -> dict[str, Any]:
+        """Mirror an ended run to an experiment tracker (default: this stack's) again, e.g. after
+        its server was down when the run ended: idempotent; what the run's summary keeps of it."""
+        from .. import api
+        from ..components.trackers import mirror_run
+
+        run = self.get_run(name)
+        if run.state == "running":
+            raise UsageError(f"run {name!r} is still running; it is mirrored when it ends")
+        record = api.get_component("experiment_tracker", tracker)[0] if tracker else self._tracker
+        if record is None or record.flavor == "builtin":
+            which = f"experiment tracker {record.name!r}" if record is not None else "it"
+            raise UsageError(f"stack {self.stack!r} keeps its runs' metrics itself ({which} is the built-in one), so there is nothing to "
+                             "mirror; give --tracker NAME of an mlflow tracker, or put one on the stack with `stack update STACK -e NAME`")
+        return mirror_run(record, self._md, self._md.get_run(name), run, deadline=None, warn=False)
 
     def last_run(self, pipeline: str | None = None) -> Run:
         runs = self._md.runs(pipeline)

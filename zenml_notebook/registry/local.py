@@ -22,6 +22,7 @@ from typing import Any, ClassVar
 
 from ..disk import disk_problem
 from ..exceptions import AlreadyExistsError, RegistryError
+from ..kinds import OPTIONAL_DEFAULT, TABLE
 from .records import (
     KINDS,
     SCHEMA_VERSION,
@@ -39,8 +40,9 @@ __all__ = ["Registry", "Session"]
 _BUSY_TIMEOUT_S = 60.0
 
 # one column per component kind (kinds.py): a stack names one component of each
-_KIND_COLUMNS = "".join(f"    {kind} INTEGER NOT NULL REFERENCES components(id),\n" for kind in KINDS)
-_SCHEMA = """
+def _schema(kinds: tuple[str, ...]) -> str:
+    columns = "".join(f"    {kind} INTEGER NOT NULL REFERENCES components(id),\n" for kind in kinds)
+    return """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS components (
     id INTEGER PRIMARY KEY,
@@ -62,7 +64,27 @@ CREATE TABLE IF NOT EXISTS stacks (
     version INTEGER NOT NULL DEFAULT 1,
     updated_by TEXT NOT NULL DEFAULT ''
 );
-""".replace("{kinds}", _KIND_COLUMNS)
+""".replace("{kinds}", columns)
+
+
+_SCHEMA = _schema(KINDS)
+_FIRST_KINDS = ("metadata_store", "artifact_store", "orchestrator")  # the kinds of schemas 1 and 2
+
+
+def _add_kind(kind: str) -> tuple[str, ...]:
+    """A new optional kind: its column (SQLite adds a REFERENCES column only nullable) and, for
+    every existing stack, the kind's default component (kinds.TABLE), made if missing."""
+    spec = next(k for k in TABLE if k.name == kind)
+    config = json.dumps(dict(spec.default_config)).replace("'", "''")
+    return (
+        f"ALTER TABLE stacks ADD COLUMN {kind} INTEGER REFERENCES components(id)",
+        "INSERT INTO components (kind, name, flavor, config, created, updated, version, updated_by) "
+        f"SELECT '{kind}', '{OPTIONAL_DEFAULT}', '{spec.default_flavor}', '{config}', "
+        "strftime('%Y-%m-%dT%H:%M:%S+00:00', 'now'), strftime('%Y-%m-%dT%H:%M:%S+00:00', 'now'), 1, 'schema upgrade' "
+        f"WHERE NOT EXISTS (SELECT 1 FROM components WHERE kind = '{kind}' AND name = '{OPTIONAL_DEFAULT}')",
+        f"UPDATE stacks SET {kind} = (SELECT id FROM components WHERE kind = '{kind}' AND name = '{OPTIONAL_DEFAULT}') WHERE {kind} IS NULL",
+    )
+
 
 # The statements that take schema N to N+1, applied in order inside one transaction.
 _MIGRATIONS: dict[int, tuple[str, ...]] = {
@@ -71,9 +93,11 @@ _MIGRATIONS: dict[int, tuple[str, ...]] = {
         for table in ("components", "stacks")
         for column in ("version INTEGER NOT NULL DEFAULT 1", "updated_by TEXT NOT NULL DEFAULT ''")
     ),
+    2: _add_kind("experiment_tracker"),
 }
-# the tables as schema 1 made them (tests build an old registry with it)
-SCHEMA_1 = _SCHEMA.replace("    version INTEGER NOT NULL DEFAULT 1,\n    updated_by TEXT NOT NULL DEFAULT '',\n", "").replace(
+# the tables as schemas 1 and 2 made them (tests build an old registry with them)
+SCHEMA_2 = _schema(_FIRST_KINDS)
+SCHEMA_1 = SCHEMA_2.replace("    version INTEGER NOT NULL DEFAULT 1,\n    updated_by TEXT NOT NULL DEFAULT '',\n", "").replace(
     ",\n    version INTEGER NOT NULL DEFAULT 1,\n    updated_by TEXT NOT NULL DEFAULT ''\n", "\n"
 )
 
@@ -171,15 +195,14 @@ class Session:
     # LEFT JOINs: a stack whose component id dangles (a hand-edited or damaged registry) is
     # still listed, with "" for that part, and whoever uses it says which field is broken
     _STACK_SQL = (
-        "SELECT s.name, m.name, a.name, o.name, s.created, s.updated, s.version, s.updated_by FROM stacks s "
-        "LEFT JOIN components m ON s.metadata_store = m.id "
-        "LEFT JOIN components a ON s.artifact_store = a.id "
-        "LEFT JOIN components o ON s.orchestrator = o.id"
+        "SELECT s.name, " + ", ".join(f"k{i}.name" for i in range(len(KINDS))) + ", s.created, s.updated, s.version, s.updated_by FROM stacks s "
+        + " ".join(f"LEFT JOIN components k{i} ON s.{kind} = k{i}.id" for i, kind in enumerate(KINDS))
     )
 
     @staticmethod
     def _stack(row: tuple[Any, ...]) -> StackRecord:
-        return StackRecord(row[0], {k: v or "" for k, v in zip(KINDS, row[1:4], strict=True)}, row[4], row[5], int(row[6]), str(row[7]))
+        n = len(KINDS)
+        return StackRecord(row[0], {k: v or "" for k, v in zip(KINDS, row[1:1 + n], strict=True)}, row[n + 1], row[n + 2], int(row[n + 3]), str(row[n + 4]))
 
     def list_stacks(self) -> list[StackRecord]:
         rows = self._conn.execute(self._STACK_SQL + " ORDER BY s.name").fetchall()
@@ -204,15 +227,15 @@ class Session:
         stamp = now()
         self._insert(
             f"stack {name!r}",
-            "INSERT INTO stacks (name, metadata_store, artifact_store, orchestrator, created, updated, updated_by) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            f"INSERT INTO stacks (name, {', '.join(KINDS)}, created, updated, updated_by) "  # noqa: S608 - the kinds table's names
+            f"VALUES (?, {', '.join('?' for _ in KINDS)}, ?, ?, ?)",
             (name, *self._component_ids(components), stamp, stamp, identity()),
         )
 
     def update_stack(self, name: str, components: dict[str, str], *, expected_version: int | None = None) -> None:
         sql = (
-            "UPDATE stacks SET metadata_store = ?, artifact_store = ?, orchestrator = ?, "
-            "updated = ?, updated_by = ?, version = version + 1 WHERE name = ?"
+            "UPDATE stacks SET " + "".join(f"{kind} = ?, " for kind in KINDS)  # noqa: S608 - the kinds table's names
+            + "updated = ?, updated_by = ?, version = version + 1 WHERE name = ?"
         )
         params: tuple[Any, ...] = (*self._component_ids(components), now(), identity(), name)
         if expected_version is not None:
@@ -257,8 +280,8 @@ class Session:
             )
         for st in stacks:
             self._conn.execute(
-                "INSERT INTO stacks (name, metadata_store, artifact_store, orchestrator, created, updated, "
-                "version, updated_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                f"INSERT INTO stacks (name, {', '.join(KINDS)}, created, updated, version, updated_by) "  # noqa: S608 - the kinds table's names
+                f"VALUES (?, {', '.join('?' for _ in KINDS)}, ?, ?, ?, ?)",
                 (st.name, *self._component_ids(st.components), st.created, st.updated, st.version, st.updated_by),
             )
         self.set_meta("generation", str(generation))

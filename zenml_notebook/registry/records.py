@@ -15,6 +15,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ..exceptions import ConflictError, NotFoundError, RegistryError
+from ..kinds import COMMAND_OF_KIND
 from ..kinds import KINDS as _KINDS
 
 if TYPE_CHECKING:
@@ -35,7 +36,8 @@ __all__ = [
 
 KINDS = _KINDS  # the kinds table (see kinds.py) decides
 # 1: components, stacks, meta.  2: per-row optimistic version and updated_by; a write generation.
-SCHEMA_VERSION = 2
+# 3: the experiment_tracker kind (every existing stack gets the built-in tracker 'default').
+SCHEMA_VERSION = 3
 ENV_USER = "ZENML_NOTEBOOK_USER"  # who a change is recorded as (default: OS user @ host name)
 
 
@@ -106,7 +108,7 @@ def component_from_row(registry: str, row: Sequence[Any], fix: str) -> Component
     except (TypeError, ValueError, RecursionError):  # RecursionError: nested past the parser's stack
         config = None
     if not isinstance(config, dict):
-        noun = "artifacts" if kind == "artifact_store" else str(kind).split("_")[0]
+        noun = COMMAND_OF_KIND.get(kind, "artifacts" if kind == "artifact_store" else str(kind).split("_")[0])
         raise RegistryError(
             f"{where}: field 'config' is not a JSON object ({cut(row[3])}); fix it with "
             f"`{noun} delete {name}` and register it again, or {fix}"

@@ -170,7 +170,29 @@ def _migrate_1_to_2(conn: sa.Connection) -> None:
         op.add_column(table, sa.Column("updated_by", sa.String(128), nullable=False, server_default=""))
 
 
-_MIGRATIONS: dict[int, Callable[[sa.Connection], None]] = {1: _migrate_1_to_2}
+def _migrate_2_to_3(conn: sa.Connection) -> None:
+    """Schema 2 -> 3: the experiment_tracker kind; every existing stack gets the kind's default
+    component (the built-in tracker 'default', made if missing). The added column is nullable
+    (a column added to a filled table has no component to point at until the UPDATE)."""
+    from alembic.migration import MigrationContext
+    from alembic.operations import Operations
+
+    from ..kinds import OPTIONAL_DEFAULT, TABLE
+
+    kind = next(k for k in TABLE if k.name == "experiment_tracker")
+    if "experiment_tracker" not in {c["name"] for c in sa.inspect(conn).get_columns("stacks")}:  # DDL is not transactional on MySQL
+        Operations(MigrationContext.configure(conn)).add_column("stacks", sa.Column(kind.name, sa.Integer, nullable=True))
+    found = conn.execute(sa.select(_C.c.id).where(_C.c.kind == kind.name, _C.c.name == OPTIONAL_DEFAULT)).first()
+    if found is None:
+        stamp = now()
+        conn.execute(sa.insert(_C).values(kind=kind.name, name=OPTIONAL_DEFAULT, flavor=kind.default_flavor, config=json.dumps(dict(kind.default_config)),
+                                          created=stamp, updated=stamp, version=1, updated_by="schema upgrade"))
+        found = conn.execute(sa.select(_C.c.id).where(_C.c.kind == kind.name, _C.c.name == OPTIONAL_DEFAULT)).first()
+    assert found is not None
+    conn.execute(sa.update(_S).where(_S.c[kind.name].is_(None)).values({kind.name: int(found[0])}))
+
+
+_MIGRATIONS: dict[int, Callable[[sa.Connection], None]] = {1: _migrate_1_to_2, 2: _migrate_2_to_3}
 
 
 # -- errors in words -----------------------------------------------------------------------------
@@ -271,7 +293,7 @@ class SharedSession:
 
     # -- stacks ---------------------------------------------------------------------
     def _stack_query(self) -> sa.Select[Any]:
-        parts = {kind: _C.alias(kind[0]) for kind in KINDS}
+        parts = {kind: _C.alias(f"k{i}") for i, kind in enumerate(KINDS)}
         joined: Any = _S
         for kind, alias in parts.items():
             joined = joined.outerjoin(alias, _S.c[kind] == alias.c.id)
@@ -281,7 +303,8 @@ class SharedSession:
 
     @staticmethod
     def _stack(row: Sequence[Any]) -> StackRecord:
-        return StackRecord(row[0], {k: v or "" for k, v in zip(KINDS, row[1:4], strict=True)}, row[4], row[5], int(row[6]), str(row[7]))
+        n = len(KINDS)
+        return StackRecord(row[0], {k: v or "" for k, v in zip(KINDS, row[1:1 + n], strict=True)}, row[n + 1], row[n + 2], int(row[n + 3]), str(row[n + 4]))
 
     def list_stacks(self) -> list[StackRecord]:
         return [self._stack(r) for r in self._conn.execute(self._stack_query().order_by(_S.c.name))]

@@ -162,8 +162,12 @@ def _run(name: str) -> dict[str, Any]:
         steps.append({"name": s.name, "state": s.state, "duration": s.duration, "parameters": s.parameters, "error": s.error, "outputs": outputs,
                       "inputs": s.inputs, "log": s.log is not None, "load": s.load_seconds, "store": s.store_seconds,
                       "metrics": s.metric_summary, "tags": s.tags})
+    from ..components.trackers import describe_mirror
+
+    mirror = describe_mirror(run.summary.get("tracker"), run.name)
     return {"name": run.name, "pipeline": run.pipeline, "state": run.state, "started": run.started, "ended": run.ended,
-            "stack": run.stack.get("name"), "steps": steps}
+            "stack": run.stack.get("name"), "steps": steps,
+            "tracker": None if mirror is None else {"text": mirror[0], "url": mirror[1], "mirrored": bool(run.summary["tracker"].get("mirrored"))}}
 
 
 class RunsHandler(_Base):

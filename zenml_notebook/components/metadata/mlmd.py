@@ -329,6 +329,22 @@ class MLMDStore:
         self._run_contexts.pop(run.id, None)
         return _run(ctx)
 
+    def update_summary(self, run: RunInfo, changes: dict[str, Any]) -> RunInfo:
+        """Add ``changes`` to an ended run's summary (what its experiment tracker made of it),
+        leaving its state and times as they are."""
+        def put(store: metadata_store.MetadataStore) -> pb.Context:
+            (ctx,) = store.get_contexts_by_id([run.id])
+            try:
+                summary = json.loads(ctx.properties["summary"].string_value or "{}")
+            except ValueError:
+                summary = {}
+            summary = {**(summary if isinstance(summary, dict) else {}), **changes}
+            ctx.properties["summary"].string_value = json.dumps(summary, sort_keys=True, default=repr)
+            store.put_contexts([ctx])
+            return ctx
+
+        return _run(self._call(put))
+
     def close_run(self, run: RunInfo, state: str, summary: dict[str, Any] | None = None) -> None:
         """Best effort after a failure: mark the run ``state`` unless the store itself fails."""
         try:

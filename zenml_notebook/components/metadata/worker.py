@@ -203,6 +203,10 @@ class WorkerStore:
         self._pending_finish.pop(run.id, None)
         return result
 
+    def update_summary(self, run: RunInfo, changes: dict[str, Any]) -> RunInfo:
+        result: RunInfo = self._call("update_summary", run, changes)
+        return result
+
     def record_step(self, run: RunInfo, step: str, **kwargs: Any) -> ExecutionInfo:
         result: ExecutionInfo = self._call("record_step", run, step, **kwargs)
         return result
