@@ -45,7 +45,7 @@ demo-stop:
 system-deps:
 	bash .ci/install-system-deps.sh
 
-test: system-deps venv
+test: system-deps venv .venv-mlflow/.installed
 	cd labextension && PATH="$(CURDIR)/$(VENV)/bin:$$PATH" jlpm install && PATH="$(CURDIR)/$(VENV)/bin:$$PATH" jlpm test
 	$(PY) -m pytest $(PYTEST_ARGS)
 

@@ -27,6 +27,7 @@ ENV_KEYS = (
     "ZENML_NOTEBOOK_METADATA_STORE",
     "ZENML_NOTEBOOK_ARTIFACT_STORE",
     "ZENML_NOTEBOOK_ORCHESTRATOR",
+    "ZENML_NOTEBOOK_EXPERIMENT_TRACKER",
 )
 
 
@@ -120,6 +121,18 @@ def gcs_server(tmp_path_factory: pytest.TempPathFactory):
     from .services import start_fake_gcs
 
     server = start_fake_gcs(tmp_path_factory.mktemp("fake-gcs"))
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def mlflow_server(tmp_path_factory: pytest.TempPathFactory):
+    """A real ``mlflow server`` (sqlite backend) on 127.0.0.1, stopped at the end by PID."""
+    from .services import start_mlflow
+
+    server = start_mlflow(tmp_path_factory.mktemp("mlflow"))
     try:
         yield server
     finally:

@@ -255,3 +255,68 @@ def start_moto(root: Path, env: dict[str, str] | None = None) -> Server:
                                 start_new_session=True, env={**os.environ, **(env or {})})
     _wait_port(port, proc, log, "moto_server")
     return Server("moto_server", port, proc, log)
+
+
+MLFLOW_VENV = Path(__file__).resolve().parents[1] / ".venv-mlflow"
+
+
+@dataclass
+class MLflowServer(Server):
+    """``mlflow server`` (sqlite backend) of ``.venv-mlflow`` in its own process group: paused
+    and resumed as a whole (it serves from child processes), stopped by PID."""
+
+    def pause(self) -> None:
+        os.killpg(self.proc.pid, signal.SIGSTOP)
+
+    def resume(self) -> None:
+        os.killpg(self.proc.pid, signal.SIGCONT)
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGCONT)
+                os.killpg(self.proc.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+
+    def python(self, code: str, *args: str) -> str:
+        """Run ``code`` with MLflow's own client (it lives in .venv-mlflow, not in ours)."""
+        return subprocess.run([str(MLFLOW_VENV / "bin" / "python"), "-c", code, self.url, *args], check=True, capture_output=True,
+                              text=True, timeout=120).stdout
+
+
+def start_mlflow(root: Path) -> MLflowServer:
+    import json
+    import urllib.request
+
+    binary = MLFLOW_VENV / "bin" / "mlflow"
+    if not binary.exists():
+        raise RuntimeError(f"{binary} is missing: `make test` creates it (the .venv-mlflow/.installed target)")
+    root.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    log = root / "mlflow.log"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(
+            [str(binary), "server", "--host", "127.0.0.1", "--port", str(port), "--workers", "1",
+             "--backend-store-uri", f"sqlite:///{root / 'mlflow.db'}", "--default-artifact-root", str(root / "artifacts")],
+            stdout=out, stderr=subprocess.STDOUT, start_new_session=True, cwd=root,
+        )
+    _wait_port(port, proc, log, "mlflow server", timeout=90)
+    deadline = time.monotonic() + 60
+    while True:  # listening is not answering: wait for its API
+        try:
+            request = urllib.request.Request(f"http://127.0.0.1:{port}/api/2.0/mlflow/experiments/search", data=json.dumps({"max_results": 1}).encode(),
+                                             headers={"Content-Type": "application/json"})
+            with urllib.request.urlopen(request, timeout=5) as response:
+                if response.status == 200:
+                    break
+        except OSError:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"mlflow server did not answer within 60 s; see {log}") from None
+            time.sleep(0.2)
+    return MLflowServer("mlflow server", port, proc, log)

@@ -25,7 +25,7 @@ def command_aliases(kind: str) -> list[str]:
     """Other words for a kind's command group: `metadata-store`, `experiment_tracker`, `tracker`."""
     command = COMMAND_OF_KIND[kind]
     wanted = (kind.replace("_", "-"), kind, "tracker")
-    return [a for a in dict.fromkeys(KIND_OF[kind].aliases + (kind,)) if a != command and a in wanted and (a != kind or "-" in command)]
+    return [a for a in dict.fromkeys((*KIND_OF[kind].aliases, kind)) if a != command and a in wanted and (a != kind or "-" in command)]
 
 
 def _component_handlers(kind: str) -> dict[str, Handler]:

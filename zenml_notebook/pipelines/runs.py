@@ -370,14 +370,14 @@ class Client:
         from .. import api
         from ..components.trackers import mirror_run
 
-        run = self.get_run(name)
-        if run.state == "running":
-            raise UsageError(f"run {name!r} is still running; it is mirrored when it ends")
         record = api.get_component("experiment_tracker", tracker)[0] if tracker else self._tracker
         if record is None or record.flavor == "builtin":
             which = f"experiment tracker {record.name!r}" if record is not None else "it"
             raise UsageError(f"stack {self.stack!r} keeps its runs' metrics itself ({which} is the built-in one), so there is nothing to "
                              "mirror; give --tracker NAME of an mlflow tracker, or put one on the stack with `stack update STACK -e NAME`")
+        run = self.get_run(name)
+        if run.state == "running":
+            raise UsageError(f"run {name!r} is still running; it is mirrored when it ends")
         return mirror_run(record, self._md, self._md.get_run(name), run, deadline=None, warn=False)
 
     def last_run(self, pipeline: str | None = None) -> Run:

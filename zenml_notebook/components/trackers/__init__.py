@@ -65,7 +65,7 @@ def mirror_run(record: ComponentRecord, md: Any, info: Any, run: Any, *, deadlin
         tracker = opener(record, None)
         if deadline == -1.0:
             deadline = time.monotonic() + tracker.timeout
-        outcome = tracker.mirror(run, deadline=deadline)
+        outcome: dict[str, Any] = tracker.mirror(run, deadline=deadline)
     except ZenMLError as exc:
         outcome = {"tracker": record.name, "flavor": record.flavor, "mirrored": False, "error": str(exc)[:400]}
         if not warn:
