@@ -161,7 +161,7 @@ def test_form_magic(shell, repo: Path) -> None:
     form = shell.run_line_magic("zenml", "form mysql")
     assert type(form).__name__ == "MySQLForm"
     assert type(shell.run_line_magic("zenml", "form stack")).__name__ == "StackForm"
-    with pytest.raises(UsageError, match=r"unknown command .postgres.; choose from mysql, artifacts, stack"):
+    with pytest.raises(UsageError, match=r"unknown command .postgres.; choose from mysql, artifacts, tracker, stack"):
         shell.run_line_magic("zenml", "form postgres")
 
 
@@ -243,3 +243,31 @@ def test_form_messages_talk_about_fields_not_flags(repo: Path, mysql_account, gc
     for text in shown:
         assert "--" not in text and " -m " not in text, text
     assert in_form_words("store it with `%zenml metadata update x --passwd`; check --key (or --key-env)") == "store it with this form; check 'Access key'"
+
+
+def test_tracker_form(repo: Path, mlflow_server, tmp_path: Path) -> None:
+    from zenml_notebook.widgets import tracker_form
+
+    form = tracker_form()
+    form.save_button.click()
+    assert form.status_text == "tracking uri is empty; fill it in"
+    form.tracking_uri.value = "ftp://127.0.0.1:1"
+    form.test_button.click()
+    assert "is not an http(s):// address" in form.status_text
+    form.tracking_uri.value = "http://127.0.0.1:9"
+    form.test_button.click()
+    assert "cannot be reached" in form.status_text and "--" not in form.status_text
+    form.tracking_uri.value, form.experiment.value = mlflow_server.url, "from-form"
+    form.username.value, form.password.value = "ana", "tracker-form-pw-7"
+    form.test_button.click()
+    assert form.status_text.startswith(f"OK - MLflow at {mlflow_server.url} answered")
+    assert form.password.value == ""  # taken out of the widget at once
+    form.save_button.click()
+    assert form.status_text == "registered experiment tracker 'team-mlflow'; stack 'default' uses it"
+    record = api.describe_stack().components["experiment_tracker"]
+    assert (record.name, record.config["experiment"], record.config["username"]) == ("team-mlflow", "from-form", "ana")
+    assert record.config["password"]["$secret"] and "tracker-form-pw-7" in (tmp_path / "config" / "secrets.json").read_text()
+    again = tracker_form("team-mlflow")  # pre-filled, except the password
+    assert (again.tracking_uri.value, again.password.value, again.password.placeholder) == (mlflow_server.url, "", "(stored - leave empty to keep)")
+    again.test_button.click()
+    assert again.status_text.startswith("OK - MLflow"), again.status_text

@@ -88,7 +88,8 @@ def settings_from(kind: str, args: argparse.Namespace) -> dict[str, Any]:
 
                 value = getpass.getpass(f"{field}: ")
             elif value is not None:
-                form = {"metadata_store": ", or `%zenml form mysql` in a notebook", "artifact_store": ", or `%zenml form artifacts` in a notebook"}
+                form = {"metadata_store": ", or `%zenml form mysql` in a notebook", "artifact_store": ", or `%zenml form artifacts` in a notebook",
+                        "experiment_tracker": ", or `%zenml form tracker` in a notebook"}
                 warnings.warn(
                     f"{SECRET_OPTIONS[field]} typed inline is now in this cell or your shell "
                     f"history; next time give {SECRET_OPTIONS[field]} without a value to be "

@@ -1,4 +1,4 @@
-"""ipywidget forms: MySQL credentials, artifact stores and stacks without secrets in cells.
+"""ipywidget forms: MySQL credentials, artifact stores, MLflow trackers and stacks without secrets in cells.
 
 Every form validates inline before any network call, disables its buttons while it works,
 shows errors in its status line (never a traceback), and does its work through
@@ -10,10 +10,12 @@ from .forms import (
     ArtifactStoreForm,
     MySQLForm,
     StackForm,
+    TrackerForm,
     artifacts_form,
     in_form_words,
     mysql_form,
     stack_form,
+    tracker_form,
 )
 
-__all__ = ["ArtifactStoreForm", "MySQLForm", "StackForm", "artifacts_form", "in_form_words", "mysql_form", "stack_form"]
+__all__ = ["ArtifactStoreForm", "MySQLForm", "StackForm", "TrackerForm", "artifacts_form", "in_form_words", "mysql_form", "stack_form", "tracker_form"]

@@ -16,7 +16,7 @@ from ..kinds import KIND_LABELS, KINDS
 from ..registry import ComponentRecord
 from ..uris import parse_artifact_uri
 
-__all__ = ["ArtifactStoreForm", "MySQLForm", "StackForm", "artifacts_form", "in_form_words", "mysql_form", "stack_form"]
+__all__ = ["ArtifactStoreForm", "MySQLForm", "StackForm", "TrackerForm", "artifacts_form", "in_form_words", "mysql_form", "stack_form", "tracker_form"]
 
 log = logging.getLogger("zenml_notebook")
 _STYLE = {"description_width": "130px"}
@@ -108,7 +108,8 @@ _FIELDS = {
     "database": "Database", "ssl-ca": "SSL CA file", "credentials-file": "Credentials file", "anonymous": "anonymous",
     "endpoint-url": "Endpoint URL", "project": "Project", "region": "Region", "key": "Access key", "secret": "Secret key",
     "path": "Path or URI", "uri": "Path or URI", "flavor": "Kind", "name": "Name", "metadata_store": "Metadata store",
-    "artifact_store": "Artifact store", "orchestrator": "Orchestrator",
+    "artifact_store": "Artifact store", "orchestrator": "Orchestrator", "experiment_tracker": "Experiment tracker",
+    "tracking-uri": "Tracking URI", "experiment": "Experiment", "timeout": "Timeout",
 }
 
 
@@ -280,6 +281,63 @@ class ArtifactStoreForm(_Form):
         self._secrets.clear()
 
 
+class TrackerForm(_Form):
+    """An MLflow experiment tracker: Test, then Save (the password never enters the notebook)."""
+
+    def __init__(self, name: str | None = None) -> None:
+        super().__init__()
+        existing = self._remember(_existing("experiment_tracker", name))
+        c = existing.config if existing and existing.flavor == "mlflow" else {}
+        self.name = _text("Name", name or "team-mlflow")
+        self.tracking_uri = _text("Tracking URI", str(c.get("tracking_uri", "")), "http://mlflow.example.com:5000")
+        self.experiment = _text("Experiment", str(c.get("experiment", "") or ""), "optional (default: the pipeline's name)")
+        self.username = _text("User", str(c.get("username", "") or ""), "optional")
+        self.password = _password("Password", "(stored - leave empty to keep)" if "password" in c else "optional")
+        self.timeout = _text("Timeout (s)", str(c.get("timeout", "") or ""), "10")
+        self.use = w.Checkbox(value=True, description="use it in the active stack", indent=False)
+        self._secret: str | None = None
+        self.test_button = self._button("Test", self.test)
+        self.save_button = self._button("Save", self.save, "primary")
+        fields = [self.name, self.tracking_uri, self.experiment, self.username, self.password, self.timeout, self.use]
+        self.widget = w.VBox([w.HTML("<b>MLflow experiment tracker</b>"), *fields, w.HBox(self.buttons), self.status])
+
+    def _settings(self) -> dict[str, Any]:
+        _required(name=self.name.value, tracking_uri=self.tracking_uri.value)
+        if self.password.value:
+            self._secret = self.password.value
+            remember_secret(self._secret)
+            self.password.value = ""
+        settings: dict[str, Any] = {"tracking_uri": self.tracking_uri.value.strip()}
+        for field in ("experiment", "username", "timeout"):
+            value = getattr(self, field).value.strip()
+            if value:
+                settings[field] = value
+        return settings
+
+    def test(self) -> None:
+        from .. import settings as component_settings
+        from ..components.trackers import check_tracker
+        from ..components.trackers.mlflow import MLflowTracker
+
+        settings = self._settings()
+        name = self.name.value.strip()
+        component_settings.validate("experiment_tracker", "mlflow", name, settings)  # the same checks as Save
+        existing = _existing("experiment_tracker", name)
+        if self._secret is None and existing is not None and "password" in existing.config:
+            what, ms = check_tracker(ComponentRecord("experiment_tracker", name, "mlflow", {**settings, "password": existing.config["password"]}), None)
+        else:
+            record = ComponentRecord("experiment_tracker", name, "mlflow", settings)
+            what, ms = MLflowTracker(record, secrets={"password": self._secret} if self._secret else None).check()
+        self._show(f"OK - {what}, {ms:.1f} ms", "ok")
+
+    def save(self) -> None:
+        settings = self._settings()
+        if self._secret is not None:
+            settings["password"] = self._secret
+        self._show(self._save("experiment_tracker", self.name.value.strip(), "mlflow", settings, self.use.value), "ok")
+        self._secret = None
+
+
 class StackForm(_Form):
     """A stack from registered components: Register, or Register and activate."""
 
@@ -305,7 +363,7 @@ def _save(kind: str, name: str, flavor: str, settings: dict[str, Any], use: bool
     """Register or update through the API (which checks the store first); optionally put
     the component on the active stack. Returns what was done, for the status line, and the
     component's version now."""
-    label = "metadata store" if kind == "metadata_store" else "artifact store"
+    label = KIND_LABELS[kind]
     if _existing(kind, name) is None:
         record, outcome = api.register_component(kind, name, flavor, settings)
         done = f"{label} {name!r} is already registered with these settings" if outcome == "unchanged" else f"{outcome} {label} {name!r}"
@@ -337,6 +395,11 @@ def mysql_form(name: str | None = None) -> MySQLForm:
 def artifacts_form(name: str | None = None) -> ArtifactStoreForm:
     """A form for an artifact store (pre-filled, except secrets, for NAME)."""
     return ArtifactStoreForm(name)
+
+
+def tracker_form(name: str | None = None) -> TrackerForm:
+    """A form for an MLflow experiment tracker (pre-filled, except the password, for NAME)."""
+    return TrackerForm(name)
 
 
 def stack_form() -> StackForm:
