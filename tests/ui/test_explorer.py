@@ -284,3 +284,46 @@ def test_explorer_figures_a_1000_step_dag_and_the_first_table(lab: dict) -> None
         assert tab < 10_000 and dag < 20_000, (tab, dag)
 
     in_browser(scenario, lab)
+
+
+def test_a_run_mirrored_to_mlflow_links_its_mlflow_run(lab: dict, mlflow_server) -> None:  # type: ignore[no-untyped-def]
+    """The explorer's run page names where the run was mirrored and links the MLflow run (an
+    http(s) link opened in a new tab); the sidebar's stack card shows the tracker."""
+    folder = lab["root"] / "tracked"
+    folder.mkdir()
+    nb = new_notebook(cells=[new_code_cell("x = 1")], metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})
+    (folder / "t.ipynb").write_text(json.dumps(nb))
+    lab = {**lab, "root": folder}
+    out = execute_cells(lab, f"%load_ext zenml_notebook\n%zenml config experiment_tracker set mlflow --tracking-uri {mlflow_server.url} --experiment ui",
+                        "from zenml_notebook import step, pipeline, log_metric\n@step\ndef fit(lr: float = 0.1) -> float:\n"
+                        "    for i in range(20):\n        log_metric('loss', 1 / (i + 1), step=i)\n    return lr\n"
+                        "@pipeline\ndef mirrored(lr: float = 0.1):\n    fit(lr=lr)\nrun = mirrored(run_name='mirrored-1')\n"
+                        "print(run.summary['tracker']['url'])")
+    url = "".join(o.get("text", "") for o in out.cells[1].outputs).strip().splitlines()[-1]
+    assert url.startswith(f"{mlflow_server.url}/#/experiments/"), url
+
+    def scenario(page: Any, lab: dict) -> None:
+        open_notebook(page, lab, "tracked/t.ipynb")
+        _open_explorer(page, "mirrored-1")
+        ex = page.locator(EXPLORER)
+        line = ex.locator("[data-zn='run-tracker']")
+        line.wait_for()
+        assert line.inner_text().startswith("mirrored to MLflow by experiment tracker 'default-mlflow'")
+        color = page.evaluate("() => [getComputedStyle(document.querySelector(\"[data-zn='tracker-link']\")).textDecorationLine,"
+                              " getComputedStyle(document.querySelector(\"[data-zn='run-tracker']\")).color,"
+                              " getComputedStyle(document.querySelector(\"[data-zn='tracker-link']\")).color]")
+        assert color[0] == "underline" and color[1] != color[2], color  # it looks like a link
+        link = line.locator("a[data-zn='tracker-link']")
+        assert (link.get_attribute("href"), link.get_attribute("target"), link.get_attribute("rel")) == (url, "_blank", "noopener noreferrer")
+        page.screenshot(path=str(ARTIFACTS / "explorer-run-mlflow.png"))
+        page.evaluate("async () => { await window.jupyterapp.commands.execute('apputils:change-theme', {theme: 'JupyterLab Dark'}); }")
+        page.wait_for_function("() => document.body.dataset.jpThemeLight === 'false'")
+        page.wait_for_timeout(500)
+        page.screenshot(path=str(ARTIFACTS / "explorer-run-mlflow-dark.png"))
+        page.evaluate("async () => { await window.jupyterapp.commands.execute('apputils:change-theme', {theme: 'JupyterLab Light'}); }")
+        show_sidebar(page)
+        card = page.locator("#zenml-notebook-sidebar [data-zn='active-stack']")
+        card.wait_for()
+        assert "tracker: default-mlflow" in card.inner_text() and "mlflow" in card.inner_text()
+
+    in_browser(scenario, lab)

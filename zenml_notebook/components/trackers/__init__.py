@@ -101,10 +101,11 @@ def describe_mirror(outcome: Any, run: str) -> tuple[str, str | None] | None:
         return None
     from urllib.parse import urlsplit
 
-    name, flavor = str(outcome.get("tracker", "?"))[:80], str(outcome.get("flavor"))[:40]
+    name = str(outcome.get("tracker", "?"))[:80]
+    flavor = {"mlflow": "MLflow"}.get(str(outcome.get("flavor")), str(outcome.get("flavor"))[:40])
     if outcome.get("mirrored"):
         url = str(outcome.get("url", ""))
         safe = url if urlsplit(url).scheme in ("http", "https") else None
-        return f"{flavor} run in experiment tracker {name!r}", safe
+        return f"mirrored to {flavor} by experiment tracker {name!r}", safe
     error = str(outcome.get("error", "not mirrored"))[:300]
-    return f"not mirrored to experiment tracker {name!r} ({flavor}): {error}; `runs sync-tracker {run}` tries again", None
+    return f"not mirrored to {flavor} (experiment tracker {name!r}): {error}; `runs sync-tracker {run}` tries again", None
