@@ -194,3 +194,14 @@ def test_two_processes_minting_versions_at_once_get_distinct_ones(store_record: 
     store = open_metadata_store(store_record, Repository(workdir))
     total, page = store.versions("model", limit=30)
     assert total == 30 and sorted(v.run for v in page) == ["r0"] * 15 + ["r1"] * 15
+
+
+def test_a_summary_is_added_to_without_touching_state_or_times(store) -> None:
+    run = store.start_run("train", "train-s", {"name": "default"})
+    store.finish_run(run, "failed", {"steps": 1, "parameters": {"fit.lr": 0.1}})
+    done = store.get_run("train-s")
+    later = store.update_summary(run, {"tracker": {"tracker": "mlf", "mirrored": False, "error": "<b>down</b>"}})
+    assert (later.state, later.ended) == ("failed", done.ended)
+    assert later.summary == {"steps": 1, "parameters": {"fit.lr": 0.1}, "tracker": {"tracker": "mlf", "mirrored": False, "error": "<b>down</b>"}}
+    store.update_summary(run, {"tracker": {"tracker": "mlf", "mirrored": True}})
+    assert store.get_run("train-s").summary["tracker"] == {"tracker": "mlf", "mirrored": True}
