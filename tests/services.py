@@ -8,6 +8,7 @@ server instead with ZENML_NOTEBOOK_TEST_MYSQL_HOST / _PORT / _ADMIN_USER / _ADMI
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import shutil
@@ -320,3 +321,56 @@ def start_mlflow(root: Path) -> MLflowServer:
                 raise RuntimeError(f"mlflow server did not answer within 60 s; see {log}") from None
             time.sleep(0.2)
     return MLflowServer("mlflow server", port, proc, log)
+
+
+@dataclass
+class DaskCluster:
+    """A real ``dask scheduler`` and ``dask worker`` processes on 127.0.0.1, each in its own
+    process group, stopped by PID."""
+
+    address: str
+    procs: list[subprocess.Popen[bytes]]
+    log: Path
+
+    def stop(self) -> None:
+        for proc in reversed(self.procs):
+            if proc.poll() is None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(proc.pid, signal.SIGTERM)
+        for proc in self.procs:
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+
+
+def start_dask(root: Path, workers: int = 2, env: dict[str, str] | None = None) -> DaskCluster:
+    import sys
+
+    root.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    log = root / "dask.log"
+    binary = str(Path(sys.executable).with_name("dask"))
+    procs: list[subprocess.Popen[bytes]] = []
+    environment = {**os.environ, **(env or {})}
+    with open(log, "ab") as out:
+        procs.append(subprocess.Popen([binary, "scheduler", "--host", "127.0.0.1", "--port", str(port), "--dashboard-address", ":0"],
+                                      stdout=out, stderr=subprocess.STDOUT, start_new_session=True, env=environment))
+        _wait_port(port, procs[0], log, "dask scheduler", timeout=60)
+        address = f"tcp://127.0.0.1:{port}"
+        for _ in range(workers):
+            procs.append(subprocess.Popen([binary, "worker", address, "--nthreads", "1", "--nworkers", "1", "--host", "127.0.0.1",
+                                           "--dashboard-address", ":0", "--memory-limit", "0", "--local-directory", str(root / "space")],
+                                          stdout=out, stderr=subprocess.STDOUT, start_new_session=True, env=environment, cwd=root))
+    cluster = DaskCluster(address, procs, log)
+    try:
+        from distributed import Client
+
+        with Client(address, timeout=60) as client:
+            client.wait_for_workers(workers, timeout=120)
+    except BaseException:
+        cluster.stop()
+        raise
+    return cluster
