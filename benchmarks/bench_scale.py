@@ -50,7 +50,7 @@ class Cluster:
         self.port = _free_port()
         self.address = f"tcp://127.0.0.1:{self.port}"
         self.procs: list[subprocess.Popen[bytes]] = []
-        log = open(root / f"dask-{workers}.log", "wb")  # noqa: SIM115 - closed with the processes
+        log = open(root / f"dask-{workers}.log", "wb")
         self.procs.append(subprocess.Popen([str(BIN / "dask"), "scheduler", "--host", "127.0.0.1", "--port", str(self.port),
                                             "--dashboard-address", ":0"], stdout=log, stderr=subprocess.STDOUT, start_new_session=True))
         self._wait_port()
