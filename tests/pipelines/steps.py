@@ -113,3 +113,18 @@ def log_curves(n: int = 1000) -> float:
 @pipeline(cache=False)
 def curves(n: int = 1000) -> None:
     log_curves(n=n)
+
+
+@step(cache=False)
+def start_value() -> str:
+    return "x"
+
+
+@step(cache=False)
+def explode(x: str) -> str:
+    raise ValueError(f"bad {x}")
+
+
+@pipeline(cache=False)
+def failing_detached() -> None:
+    explode(start_value())

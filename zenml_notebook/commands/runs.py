@@ -99,6 +99,12 @@ def _runs_sync_tracker(args: argparse.Namespace) -> Message:
     return Message(f"run {args.run!r} is mirrored to experiment tracker {outcome['tracker']!r} ({steps} step run(s)): {outcome.get('url', '')}")
 
 
+def _runs_cancel(args: argparse.Namespace) -> Message:
+    from ..pipelines.detached import cancel_detached
+
+    return Message(cancel_detached(args.run, args.stack))
+
+
 def add_parsers(sub: Any) -> None:
     from . import cleanup  # it builds on this module's client
     pp = sub.add_parser("pipelines", help="pipelines that ran on a stack", description="Pipelines recorded in the stack's metadata store.")
@@ -124,6 +130,9 @@ def add_parsers(sub: Any) -> None:
     p.add_argument("run", metavar="RUN")
     p.add_argument("--step", help="only this step's")
     p.add_argument("--name", help="only this metric")
+    p.add_argument("--stack", **ON_STACK)
+    p = add(rs, "cancel", "stop a detached run (submit(detach=True)) from any process: no further step starts", _runs_cancel)
+    p.add_argument("run", metavar="RUN")
     p.add_argument("--stack", **ON_STACK)
     p = add(rs, "sync-tracker", "mirror an ended run to the stack's experiment tracker again (e.g. after its server was down)", _runs_sync_tracker)
     p.add_argument("run", metavar="RUN")

@@ -135,13 +135,21 @@ class Pipeline:
         graph = self.build(*args, **kwargs)
         return run_graph(self.name, graph, stack=stack, cache=self.cache if cache is None else cache, run_name=run_name)
 
-    def submit(self, *args: Any, stack: str | None = None, cache: bool | None = None, run_name: str | None = None, **kwargs: Any) -> Any:
+    def submit(self, *args: Any, stack: str | None = None, cache: bool | None = None, run_name: str | None = None, detach: bool = False,
+               **kwargs: Any) -> Any:
         """Start a run in the background and return its :class:`~.background.RunHandle` at once
-        (``.name``, ``.status``, ``.wait()``, ``.cancel()``); the notebook's next cells run meanwhile."""
+        (``.name``, ``.status``, ``.wait()``, ``.cancel()``); the notebook's next cells run meanwhile.
+        With ``detach=True`` the run's driver goes to the stack's Dask cluster (see
+        :mod:`.detached`): the run goes on if this process ends."""
+        graph = self.build(*args, **kwargs)
+        cache = self.cache if cache is None else cache
+        if detach:
+            from .detached import submit_detached
+
+            return submit_detached(self.name, graph, stack=stack, cache=cache, run_name=run_name)
         from .background import submit
 
-        graph = self.build(*args, **kwargs)
-        return submit(self.name, graph, stack=stack, cache=self.cache if cache is None else cache, run_name=run_name)
+        return submit(self.name, graph, stack=stack, cache=cache, run_name=run_name)
 
 
 @overload

@@ -20,7 +20,7 @@ class Progress:
     EVERY = 0.25  # seconds between redraws
     SQUARES = 200  # steps drawn one square each; above, one bar
 
-    def __init__(self, run: str, steps: list[str], *, background: bool = False) -> None:
+    def __init__(self, run: str, steps: list[str], *, background: bool = False, quiet: bool = False) -> None:
         self.run = run
         self.steps = steps
         self.states: dict[str, str] = {}
@@ -35,6 +35,8 @@ class Progress:
         self._series: dict[str, list[tuple[str, int, float, float]]] = {}  # step -> its points so far
         self._tty = False
         shell = None
+        if quiet:  # a detached run: its driver is elsewhere, nothing is drawn here
+            return
         if "IPython" in sys.modules:
             from IPython import get_ipython
 

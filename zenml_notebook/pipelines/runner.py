@@ -210,6 +210,7 @@ class _Context:
     executions: list[ExecutionInfo] = field(default_factory=list)  # every step recorded: the run's summary at its end
     cancelled: threading.Event = field(default_factory=threading.Event)  # a background run's cancel(): no further step starts
     background: bool = False  # submitted with submit(): the front ends say when it ends, wherever the user is
+    detached: bool = False  # submit(detach=True): driven by a task on the Dask cluster
 
     def check_cancelled(self) -> None:
         if self.cancelled.is_set():
@@ -289,6 +290,8 @@ class _Context:
         summary = summarize(self.executions)
         if self.background:
             summary["background"] = True
+        if self.detached:
+            summary["detached"] = True
         return summary
 
 
@@ -421,7 +424,7 @@ def run_graph(pipeline: str, graph: Graph, *, stack: str | None = None, cache: b
 
 
 def start_run(pipeline: str, graph: Graph, *, stack: str | None = None, cache: bool = True, run_name: str | None = None,
-              background: bool = False) -> Started:
+              background: bool = False, quiet: bool = False) -> Started:
     """Check the stack, open its stores and record the run as started (what happens before its
     first step, in the caller's thread, also for a background run)."""
     from .. import api
@@ -451,7 +454,7 @@ def start_run(pipeline: str, graph: Graph, *, stack: str | None = None, cache: b
         except AlreadyExistsError:  # a generated name taken in the same second (many runs a second): draw again
             if run_name or attempt == 7:
                 raise
-    progress = Progress(name, [n.name for n in graph.order()], background=background)
+    progress = Progress(name, [] if quiet else [n.name for n in graph.order()], background=background, quiet=quiet)
     return Started(_Context(pipeline, run, md, store, cache, progress, background=background), graph, orchestrate, records["orchestrator"], name,
                    records.get("experiment_tracker"))
 

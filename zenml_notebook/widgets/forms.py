@@ -316,7 +316,6 @@ class TrackerForm(_Form):
 
     def test(self) -> None:
         from .. import settings as component_settings
-        from ..components.trackers import check_tracker
         from ..components.trackers.mlflow import MLflowTracker
 
         settings = self._settings()
@@ -324,7 +323,7 @@ class TrackerForm(_Form):
         component_settings.validate("experiment_tracker", "mlflow", name, settings)  # the same checks as Save
         existing = _existing("experiment_tracker", name)
         if self._secret is None and existing is not None and "password" in existing.config:
-            what, ms = check_tracker(ComponentRecord("experiment_tracker", name, "mlflow", {**settings, "password": existing.config["password"]}), None)
+            what, ms = MLflowTracker(ComponentRecord("experiment_tracker", name, "mlflow", {**settings, "password": existing.config["password"]})).check()
         else:
             record = ComponentRecord("experiment_tracker", name, "mlflow", settings)
             what, ms = MLflowTracker(record, secrets={"password": self._secret} if self._secret else None).check()

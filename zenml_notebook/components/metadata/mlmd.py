@@ -329,6 +329,19 @@ class MLMDStore:
         self._run_contexts.pop(run.id, None)
         return _run(ctx)
 
+    def claim_run(self, run: RunInfo, *, host: str, pid: int) -> RunInfo:
+        """A started run's driver is now this process (a detached run's, on the cluster): its
+        host and pid are what tells a live run from one whose driver died."""
+        def put(store: metadata_store.MetadataStore) -> pb.Context:
+            (ctx,) = store.get_contexts_by_id([run.id])
+            ctx.properties["host"].string_value = host
+            ctx.properties["pid"].int_value = pid
+            store.put_contexts([ctx])
+            return ctx
+
+        self._run_contexts.pop(run.id, None)
+        return _run(self._call(put))
+
     def update_summary(self, run: RunInfo, changes: dict[str, Any]) -> RunInfo:
         """Add ``changes`` to an ended run's summary (what its experiment tracker made of it),
         leaving its state and times as they are."""

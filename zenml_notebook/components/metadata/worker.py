@@ -203,6 +203,10 @@ class WorkerStore:
         self._pending_finish.pop(run.id, None)
         return result
 
+    def claim_run(self, run: RunInfo, *, host: str, pid: int) -> RunInfo:
+        result: RunInfo = self._call("claim_run", run, host=host, pid=pid)
+        return result
+
     def update_summary(self, run: RunInfo, changes: dict[str, Any]) -> RunInfo:
         result: RunInfo = self._call("update_summary", run, changes)
         return result
