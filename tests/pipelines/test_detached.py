@@ -143,3 +143,29 @@ def test_a_local_stack_is_refused_with_the_reason(repo: Path) -> None:
     assert "a detached run goes on without this process" in text and "SQLite file on this machine" in text and "folder on this machine" in text
     assert "\n" not in text
     assert Client().runs() == []  # nothing was recorded
+
+
+def test_a_cluster_that_cannot_import_us_is_one_classified_line(repo: Path, tmp_path: Path, mysql_account, gcs_server, gcs_bucket: str) -> None:  # type: ignore[no-untyped-def]
+    from zenml_notebook.exceptions import StoreConnectionError
+
+    from ..services import start_dask
+
+    fake = tmp_path / "without" / "zenml_notebook"  # first on the workers' path: as if it were not installed there
+    fake.mkdir(parents=True)
+    (fake / "__init__.py").write_text("raise ModuleNotFoundError(\"No module named 'zenml_notebook'\", name='zenml_notebook')\n")
+    cluster = start_dask(tmp_path / "dask", workers=1, env={"PYTHONPATH": str(fake.parent)})
+    try:
+        a = mysql_account
+        api.register_component("metadata_store", "maria", "mysql", {"host": a.host, "port": a.port, "username": a.user, "password": a.password,
+                                                                    "database": a.database})
+        api.register_component("artifact_store", "bucket", "gcs", {"path": f"gs://{gcs_bucket}/runs", "anonymous": True, "endpoint_url": gcs_server.url})
+        api.register_component("orchestrator", "bare", "dask", {"scheduler_address": cluster.address})
+        api.register_stack("bare", "maria", "bucket", "bare", activate=True)
+        with pytest.raises(StoreConnectionError) as info:
+            tiny.submit(detach=True, run_name="never-claimed")
+        text = str(info.value)
+        assert text.startswith("run 'never-claimed' could not start on the cluster: the cluster's workers cannot import zenml_notebook"), text
+        assert "\n" not in text and a.password not in text
+        assert Client().get_run("never-claimed").state == "failed"
+    finally:
+        cluster.stop()

@@ -131,12 +131,20 @@ def _classify(future: Any, address: str) -> str:
     if future.status != "error":
         return f"no worker of the scheduler at {address} started its driver within {CLAIM_TIMEOUT:g} s (are its workers busy or gone?)"
     exc = future.exception()
-    if isinstance(exc, ModuleNotFoundError) or "No module named" in str(exc):
-        return (f"the cluster's workers cannot import {getattr(exc, 'name', None) or 'a module it needs'}: install zenml-notebook "
-                "(and what your steps import) where they run")
+    chain, seen = [], exc
+    while seen is not None and len(chain) < 8:
+        chain.append(seen)
+        seen = seen.__cause__ or seen.__context__
+    missing = next((e for e in chain if isinstance(e, ModuleNotFoundError)), None)
+    if missing is not None or any("No module named" in str(e) for e in chain):
+        name = getattr(missing, "name", None) or "a module it needs"
+        return f"the cluster's workers cannot import {name}: install zenml-notebook (and what your steps import) where they run"
+    if any("deserializ" in str(e) for e in chain):
+        return (f"the cluster's workers cannot import zenml_notebook or what the run needs (the scheduler at {address} could not unpickle it): "
+                "install zenml-notebook, the same version, and what your steps import where the scheduler and workers run")
     if isinstance(exc, ZenMLError):
         return f"from the cluster: {exc}"
-    return f"from the cluster: {type(exc).__name__}: {str(exc)[:300]}"
+    return " ".join(f"from the cluster: {type(exc).__name__}: {str(exc)[:300]}".split())
 
 
 def drive_detached(payload: _Payload) -> str:
