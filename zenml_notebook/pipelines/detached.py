@@ -131,7 +131,8 @@ def _classify(future: Any, address: str) -> str:
     if future.status != "error":
         return f"no worker of the scheduler at {address} started its driver within {CLAIM_TIMEOUT:g} s (are its workers busy or gone?)"
     exc = future.exception()
-    chain, seen = [], exc
+    chain: list[BaseException] = []
+    seen = exc
     while seen is not None and len(chain) < 8:
         chain.append(seen)
         seen = seen.__cause__ or seen.__context__
