@@ -66,7 +66,8 @@ def test_full_disk_under_the_registry(cli, disk: SmallDisk) -> None:
     assert error.startswith(f"zenml-notebook: error: cannot write the registry {repo}/.zenml/zenml.db: the disk holding {repo}/.zenml is full (")
     assert error.endswith(f"KiB free); {FULL} (nothing was changed)")
     listed = cli("stack", "list", cwd=repo)  # reading still works on a full disk
-    assert listed.code == 0 and listed.out.split() == ["STACK", "METADATA", "STORE", "ARTIFACT", "STORE", "ORCHESTRATOR", "*", "default", "default", "default", "default"]
+    assert listed.code == 0 and listed.out.split() == ["STACK", "METADATA", "STORE", "ARTIFACT", "STORE", "ORCHESTRATOR", "EXPERIMENT", "TRACKER",
+                                                                 "*", "default", "default", "default", "default", "default"]
     disk.free()
     assert cli("stack", "register", "s2", "-m", "default", "-a", "default", "-o", "default", cwd=repo).code == 0
     assert "s2" in cli("stack", "list", cwd=repo).out

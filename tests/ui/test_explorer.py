@@ -53,6 +53,20 @@ def _open_explorer(page: Any, run: str | None = None) -> None:
     raise AssertionError("the explorer tab never came to the front")
 
 
+def _wait_in_explorer(page: Any, selector: str) -> Any:
+    """A locator inside the explorer once it is visible; on a loaded machine a notebook Lab is still
+    restoring may take the front back, then the explorer is brought forward again."""
+    found = page.locator(EXPLORER).locator(selector)
+    for _ in range(6):
+        try:
+            found.wait_for(timeout=10_000)
+            return found
+        except Exception:  # playwright's TimeoutError
+            page.evaluate("() => window.jupyterapp.shell.activateById('zenml-notebook-explorer')")
+    found.wait_for(timeout=10_000)
+    return found
+
+
 def test_explorer_table_compare_run_page_versions_and_delete(lab: dict) -> None:
     folder = lab["root"] / "explore"
     folder.mkdir()
@@ -305,9 +319,7 @@ def test_a_run_mirrored_to_mlflow_links_its_mlflow_run(lab: dict, mlflow_server)
     def scenario(page: Any, lab: dict) -> None:
         open_notebook(page, lab, "tracked/t.ipynb")
         _open_explorer(page, "mirrored-1")
-        ex = page.locator(EXPLORER)
-        line = ex.locator("[data-zn='run-tracker']")
-        line.wait_for()
+        line = _wait_in_explorer(page, "[data-zn='run-tracker']")
         assert line.inner_text().startswith("mirrored to MLflow by experiment tracker 'default-mlflow'")
         color = page.evaluate("() => [getComputedStyle(document.querySelector(\"[data-zn='tracker-link']\")).textDecorationLine,"
                               " getComputedStyle(document.querySelector(\"[data-zn='run-tracker']\")).color,"
