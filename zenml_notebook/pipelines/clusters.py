@@ -31,6 +31,18 @@ class _Local:
 
 
 _CLUSTERS: dict[int, _Local] = {}
+_REMOTE: dict[str, Any] = {}  # scheduler address -> this process's client of a scheduler the user runs
+
+
+def _close_remote() -> None:
+    with _LOCK:
+        clients = list(_REMOTE.values())
+        _REMOTE.clear()
+    for client in clients:
+        try:
+            client.close(timeout=2)
+        except Exception:  # noqa: S110 - at exit: the scheduler may be gone already
+            pass
 _LOCK = threading.RLock()
 
 
@@ -96,8 +108,14 @@ def client_for(config: dict[str, Any]) -> Any:
     except ImportError:
         raise UsageError("the dask orchestrator needs distributed; run `pip install 'zenml-notebook[dask]'`") from None
     address = config.get("scheduler_address")
-    if address:
-        return Client(address, timeout="10s", set_as_default=False)
+    if address:  # one client per scheduler and process, kept for the next runs (a new one per run leaked a connection each)
+        with _LOCK:
+            client = _REMOTE.get(address)
+            if client is None or client.status not in ("running", "connecting"):
+                client = _REMOTE[address] = Client(address, timeout="10s", set_as_default=False)
+                if len(_REMOTE) == 1:
+                    atexit.register(_close_remote)
+            return client
     workers = _workers(config)
     with _LOCK:
         if workers not in _CLUSTERS:

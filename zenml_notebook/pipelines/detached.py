@@ -96,7 +96,6 @@ def _detach_secrets(records: dict[str, ComponentRecord]) -> tuple[dict[str, Comp
 
 def submit_detached(pipeline: str, graph: Graph, *, stack: str | None, cache: bool, run_name: str | None) -> DetachedHandle:
     from .. import api
-    from .clusters import client_for
     from .runner import start_run
 
     desc = api.resolve_stack(stack)
@@ -106,7 +105,7 @@ def submit_detached(pipeline: str, graph: Graph, *, stack: str | None, cache: bo
     records, env = _detach_secrets(dict(desc.components))
     address = str(desc.components["orchestrator"].config["scheduler_address"])
     try:
-        client = client_for(desc.components["orchestrator"].config)
+        client = _client(address)
     except OSError as exc:
         ctx.md.close_run(ctx.run, "failed", {"detached": True})
         raise StoreConnectionError(f"the Dask scheduler at {address} cannot be reached ({type(exc).__name__}); run {started.name!r} did not start") from None
@@ -125,6 +124,13 @@ def submit_detached(pipeline: str, graph: Graph, *, stack: str | None, cache: bo
             raise StoreConnectionError(f"run {started.name!r} could not start on the cluster: {problem}")
     client.close()
     return DetachedHandle(started.name, stack)
+
+
+def _client(address: str) -> Any:
+    """A client of its own (closed when done; the runs' cached one is left alone)."""
+    from distributed import Client
+
+    return Client(address, timeout="10s", set_as_default=False)
 
 
 def _classify(future: Any, address: str) -> str:
@@ -254,7 +260,6 @@ class DetachedHandle:
 
 def cancel_detached(name: str, stack: str | None = None) -> str:
     """Ask a detached run's driver to start no further step; what was done, in words."""
-    from .clusters import client_for
     from .runs import Client
 
     info = Client(stack)._md.get_run(name)
@@ -267,7 +272,7 @@ def cancel_detached(name: str, stack: str | None = None) -> str:
                             "cancel(), a run in a notebook with the kernel's Interrupt")
     from distributed import Event
 
-    client = client_for({"scheduler_address": address})
+    client = _client(address)
     try:
         Event(cancel_event(name), client=client).set()
     finally:

@@ -44,7 +44,7 @@ __all__ = ["run_graph", "shutdown_clusters"]
 class Produced:
     """An output artifact as downstream steps and the cache need it."""
 
-    artifact_id: int
+    artifact_id: int  # -1 while its step is staged (finished, not recorded yet: see run_dask)
     content_hash: str
     uri: str
     materializer: str
@@ -224,6 +224,11 @@ class _Context:
 
     def try_cache(self, node: Node, key: str) -> ExecutionInfo | None:
         """Reuse a completed execution whose outputs still exist in this artifact store."""
+        found = self.cached(node, key)
+        return None if found is None else self.use_cached(node, key, *found)
+
+    def cached(self, node: Node, key: str) -> tuple[ExecutionInfo, list[Any]] | None:
+        """The completed execution a cache hit would reuse, and its artifacts (reads only)."""
         if not (self.cache and node.step.cache):
             return None
         hit = self.md.find_cached(key)
@@ -238,6 +243,10 @@ class _Context:
                     return None
             except UsageError:  # written to another artifact store
                 return None
+        return hit, artifacts
+
+    def use_cached(self, node: Node, key: str, hit: ExecutionInfo, artifacts: list[Any]) -> ExecutionInfo:
+        """Record a cache hit: the step, reusing ``hit``'s outputs (its inputs must be recorded)."""
         now = time.time()
         info = self.md.record_step(self.run, node.name, parameters=self.params_of(node), code_hash=node.step.code_hash, cache_key=key,
                                    inputs={a: p.artifact_id for a, p in self.inputs_of(node).items()}, outputs=dict(hit.outputs),
@@ -251,6 +260,11 @@ class _Context:
             self.produced[(node.name, name)] = Produced(art_id, a.content_hash, a.uri, a.materializer)
         self.recorded.append(node.name)
         return info
+
+    def stage(self, node: Node, result: StepResult) -> None:
+        """A finished step's outputs, known to the steps after it before it is recorded."""
+        for spec in result.specs:
+            self.produced[(node.name, spec.name)] = Produced(-1, spec.content_hash, spec.uri, spec.materializer)
 
     def task(self, node: Node) -> StepTask:
         inputs = {arg: (self.store.relative(p.uri), p.materializer) for arg, p in self.inputs_of(node).items()}
@@ -363,6 +377,14 @@ def run_dask(ctx: _Context, graph: Graph, config: dict[str, Any]) -> None:
     waiting = list(order)
     futures = as_completed(loop=client.loop)
 
+    pending: list[tuple[Node, str, StepResult]] = []  # a finished step, staged, recorded once its successors are submitted
+
+    def flush() -> None:
+        while pending:
+            node, key, result = pending.pop()
+            ctx.record(node, key, result)
+            ctx.progress.done(node.name, "complete")
+
     def submit_ready() -> None:
         ctx.check_cancelled()
         for node in list(waiting):
@@ -371,7 +393,10 @@ def run_dask(ctx: _Context, graph: Graph, config: dict[str, Any]) -> None:
             waiting.remove(node)
             key = cache_key(node, ctx.inputs_of(node))
             ctx.progress.start(node.name)
-            if ctx.try_cache(node, key) is not None:
+            hit = ctx.cached(node, key)
+            if hit is not None:
+                flush()  # a cache hit is recorded with its inputs' ids
+                ctx.use_cached(node, key, *hit)
                 ctx.progress.done(node.name, "cached")
                 done.add(node.name)
                 submit_ready()
@@ -393,10 +418,14 @@ def run_dask(ctx: _Context, graph: Graph, config: dict[str, Any]) -> None:
                     other.cancel()
                     ctx.record_failure(o_node, o_key, "cancelled", o_started, f"cancelled: step {node.name!r} failed")
                 raise _StepFailed(node.name, exc) from exc
-            ctx.record(node, key, result)
-            ctx.progress.done(node.name, "complete")
+            # the steps that waited for it go to the cluster first; it is recorded while they run
+            ctx.stage(node, result)
+            pending.append((node, key, result))
             done.add(node.name)
-            submit_ready()
+            try:
+                submit_ready()
+            finally:
+                flush()
     except KeyboardInterrupt:
         for other, (node, key, started) in list(submitted.items()):
             other.cancel()
