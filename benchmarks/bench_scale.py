@@ -176,6 +176,9 @@ def main() -> None:
                 chain_figures(cluster, chain_of, args, results)
                 memory_figure(args, results, work)
         finally:
+            from zenml_notebook.pipelines.clusters import _close_remote
+
+            _close_remote()  # this process's client of the scheduler, before the scheduler goes
             cluster.stop()
     print("JSON " + json.dumps(results))
     shutil.rmtree(work, ignore_errors=True)

@@ -61,6 +61,9 @@ def remote_stack(repo: Path, tmp_path: Path, mysql_account, gcs_server, gcs_buck
     try:
         yield cluster
     finally:
+        from zenml_notebook.pipelines.clusters import _close_remote
+
+        _close_remote()  # this process's client of the scheduler goes first
         cluster.stop()
 
 
@@ -169,3 +172,25 @@ def test_a_cluster_that_cannot_import_us_is_one_classified_line(repo: Path, tmp_
         assert Client().get_run("never-claimed").state == "failed"
     finally:
         cluster.stop()
+
+
+def test_runs_on_a_scheduler_share_one_client_and_record_every_step(repo: Path, remote_stack) -> None:  # type: ignore[no-untyped-def]
+    """Attached runs on the same scheduler: one client for the process (not one leaked per run);
+    a chain whose steps are recorded while their successors already run keeps every record."""
+    import cloudpickle
+
+    from zenml_notebook.pipelines import clusters
+
+    from . import steps
+
+    cloudpickle.register_pickle_by_value(steps)
+    first = steps.train()
+    client = clusters._REMOTE[remote_stack.address]
+    second = steps.train(n=60)
+    assert clusters._REMOTE[remote_stack.address] is client and len(clusters._REMOTE) == 1
+    for run in (first, second):
+        assert [s.state for s in run.steps] == ["complete"] * 4
+        loaded = Client().get_run(run.name)
+        ids = {a.id for s in loaded.steps for a in s.outputs.values()}
+        assert all(i > 0 for i in ids) and all(set(s.inputs.values()) <= ids for s in loaded.steps)
+    assert [s.state for s in steps.train().steps] == ["cached"] * 4  # hits recorded with their inputs' ids
