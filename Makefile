@@ -71,6 +71,7 @@ bench: venv .venv-mlflow/.installed
 	$(BENCH) benchmarks/bench_explorer.py
 	$(BENCH) benchmarks/bench_table.py
 	$(BENCH) benchmarks/bench_metrics.py
+	$(BENCH) benchmarks/bench_scale.py --runs 3
 
 # this checkout against an earlier revision, side by side (BEFORE=<git revision>)
 bench-ab: venv
