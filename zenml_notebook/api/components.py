@@ -159,6 +159,9 @@ def test_component(kind: str, name: str | None = None) -> tuple[ComponentRecord,
     record, _ = get_component(kind, name)
     check = behaviour(kind, record.flavor, "check")
     if check is None:
+        if kind == "experiment_tracker":
+            raise UsageError(f"experiment tracker {record.name!r} is the built-in one: it keeps metrics in the stack's own stores, "
+                             "so there is no server to reach (test those with `metadata test` and `artifacts test`)")
         raise UsageError(f"there is nothing to test for {KIND_LABELS[kind]}s: they run in this process")
     return (record, *check(record, repo))
 
