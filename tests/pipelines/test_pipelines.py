@@ -623,3 +623,41 @@ def test_storing_and_loading_outputs_shows_in_the_step_timings(repo: Path) -> No
     second = heavy()  # `big` is a cache hit now: `head` reads the 80 MB back from the store
     assert second.step("big").state == "cached" and second.step("head").load_seconds > 0.005
     assert "store " in repr(run) and "load " in second._repr_html_()
+
+
+WHO = """
+from zenml_notebook import pipeline, step
+
+@step(cache=False)
+def hello() -> int:
+    return 1
+
+@pipeline(name="who", cache=False)
+def who():
+    hello()
+
+if __name__ == "__main__":
+    print(who().name)
+"""
+
+
+def test_every_run_records_who_ran_it_and_runs_list_filters_by_person(cli, repo: Path) -> None:
+    import os
+
+    (repo / "who.py").write_text(WHO)
+    env = {k: v for k, v in os.environ.items() if k not in ("ZENML_NOTEBOOK_USER", "JUPYTERHUB_USER")}
+
+    def run_as(**who: str) -> str:
+        out = subprocess.run([sys.executable, "who.py"], cwd=repo, env={**env, **who}, capture_output=True, text=True, timeout=120)
+        assert out.returncode == 0, out.stderr
+        return out.stdout.strip()
+
+    by_ana = run_as(ZENML_NOTEBOOK_USER="ana")
+    by_hub = run_as(JUPYTERHUB_USER="bob")  # a JupyterHub single-user server: the hub user
+    both = run_as(ZENML_NOTEBOOK_USER="ana", JUPYTERHUB_USER="bob")  # the explicit setting wins
+    r = cli("runs", "list", "--user", "ana")
+    assert r.code == 0 and by_ana in r.out and both in r.out and by_hub not in r.out, r.out
+    assert r.out.splitlines()[1].split()[-1] == "USER" and all(line.split()[-1] == "ana" for line in r.out.splitlines()[2:])
+    r = cli("runs", "list", "--user", "carol")
+    assert "(no runs by 'carol'; `runs list` shows everyone's)" in r.out
+    assert "by bob" in repr(Client().get_run(by_hub)) and "&middot; by bob" in Client().get_run(by_hub)._repr_html_()

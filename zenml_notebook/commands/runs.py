@@ -26,9 +26,13 @@ def _pipelines_list(args: argparse.Namespace) -> Table:
 
 def _runs_list(args: argparse.Namespace) -> Table:
     client = open_client(args)
-    runs = client.runs(args.pipeline)[: args.limit]
-    rows = [[r.name, r.pipeline, client.run_state(r), when(r.started), f"{max(r.ended - r.started, 0):.2f} s" if r.ended else ""] for r in runs]
-    return Table(["RUN", "PIPELINE", "STATE", "STARTED", "DURATION"], rows, title=f"stack {client.stack!r}", empty="(no runs yet)")
+    runs = client.runs(args.pipeline)
+    if args.user:
+        runs = [r for r in runs if r.user == args.user]
+    rows = [[r.name, r.pipeline, client.run_state(r), when(r.started), f"{max(r.ended - r.started, 0):.2f} s" if r.ended else "", r.user]
+            for r in runs[: args.limit]]
+    empty = f"(no runs by {args.user!r}; `runs list` shows everyone's)" if args.user else "(no runs yet)"
+    return Table(["RUN", "PIPELINE", "STATE", "STARTED", "DURATION", "USER"], rows, title=f"stack {client.stack!r}", empty=empty)
 
 
 def _runs_compare(args: argparse.Namespace) -> Any:
@@ -116,6 +120,7 @@ def add_parsers(sub: Any) -> None:
     p = add(rs, "list", "runs, newest first", _runs_list, ["ls"])
     p.add_argument("pipeline", nargs="?", metavar="PIPELINE")
     p.add_argument("--limit", type=count(1, 100_000), default=50, help="at most this many runs (default 50)")
+    p.add_argument("--user", help="only the runs of this person (as `runs list` shows them)")
     p.add_argument("--stack", **ON_STACK)
     p = add(rs, "describe", "a run's steps, states, durations and outputs", lambda a: open_client(a).get_run(a.run))
     p.add_argument("run", metavar="RUN")

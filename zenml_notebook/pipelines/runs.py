@@ -87,6 +87,7 @@ class Run:
     _md: Any = None
     _store: Any = None
     summary: dict[str, Any] = dataclasses.field(default_factory=dict)  # what tables list; "tracker": where it was mirrored
+    user: str = ""  # who ran it ($ZENML_NOTEBOOK_USER, the hub user, or user@host)
 
     @classmethod
     def load(cls, md: MLMDStore, name: str, store: ArtifactStore | None = None) -> Run:
@@ -102,7 +103,7 @@ class Run:
                     arts.get(e.logs.get(METRICS, -1)), e.tags, e.scalars, e.started)
             for e in execs
         ]
-        run = cls(info.name, info.pipeline, run_state(info), info.started, info.ended, info.stack, steps, md, store, info.summary or {})
+        run = cls(info.name, info.pipeline, run_state(info), info.started, info.ended, info.stack, steps, md, store, info.summary or {}, info.user)
         for s in steps:
             s._run = run
         return run
@@ -210,7 +211,8 @@ class Run:
         return describe_mirror(self.summary.get("tracker"), self.name)
 
     def __repr__(self) -> str:
-        lines = [f"run {self.name!r} of pipeline {self.pipeline!r}: {self.state}, {self.duration:.2f} s, stack {self.stack.get('name', '?')!r}"]
+        by = f", by {self.user}" if self.user else ""
+        lines = [f"run {self.name!r} of pipeline {self.pipeline!r}: {self.state}, {self.duration:.2f} s, stack {self.stack.get('name', '?')!r}{by}"]
         mirror = self._mirror()
         if mirror is not None:
             lines.append(f"  {mirror[0]}" + (f": {mirror[1]}" if mirror[1] else ""))
@@ -236,7 +238,8 @@ class Run:
             )
         head = (f"<b>{esc(self.name)}</b> &middot; pipeline <b>{esc(self.pipeline)}</b> &middot; "
                 f"{state_html(self.state)} &middot; {self.duration:.2f} s &middot; "
-                f"stack <b>{esc(str(self.stack.get('name', '?')))}</b> &middot; {esc(_when(self.started))}")
+                f"stack <b>{esc(str(self.stack.get('name', '?')))}</b> &middot; {esc(_when(self.started))}"
+                + (f" &middot; by {esc(self.user)}" if self.user else ""))
         from .dag import run_svg
 
         dag = run_svg(self.name, self.steps, STATE_COLORS)

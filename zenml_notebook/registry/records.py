@@ -42,10 +42,12 @@ ENV_USER = "ZENML_NOTEBOOK_USER"  # who a change is recorded as (default: OS use
 
 
 def identity() -> str:
-    """Who is changing the registry: ``$ZENML_NOTEBOOK_USER``, else ``user@host``."""
-    env = os.environ.get(ENV_USER, "").strip()
-    if env:
-        return env[:120]
+    """Who is changing the registry or running a pipeline: ``$ZENML_NOTEBOOK_USER``, else the
+    JupyterHub user of this single-user server (``$JUPYTERHUB_USER``), else ``user@host``."""
+    for var in (ENV_USER, "JUPYTERHUB_USER"):
+        env = os.environ.get(var, "").strip()
+        if env:
+            return env[:120]
     try:
         user = getpass.getuser()
     except (KeyError, OSError):  # no passwd entry (some containers)
