@@ -4,6 +4,7 @@ set -euo pipefail
 need=()
 [ -x /usr/sbin/mariadbd ] || command -v mariadbd >/dev/null 2>&1 || need+=(mariadb-server mariadb-client)
 [ -x /usr/bin/chromium ] || need+=(chromium)          # the real browser for tests/ui (never `playwright install`)
+command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)  # tests start their own server
 command -v node >/dev/null 2>&1 || need+=(nodejs)  # builds the JupyterLab extension (jlpm is bundled with jupyter-builder)
 if [ ${#need[@]} -eq 0 ]; then
   exit 0

@@ -128,6 +128,27 @@ def gcs_server(tmp_path_factory: pytest.TempPathFactory):
 
 
 @pytest.fixture(scope="session")
+def postgres(tmp_path_factory: pytest.TempPathFactory):
+    """A private PostgreSQL server on 127.0.0.1 (initdb + postgres, its own data folder), stopped by PID."""
+    from .services import PostgreSQL
+
+    server = PostgreSQL.private(tmp_path_factory.mktemp("postgres"))
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def pg_account(postgres):
+    """A user allowed to create databases, with a fresh database name of its own (created by our check)."""
+    import uuid
+
+    account = postgres.account(f"zn_{uuid.uuid4().hex[:10]}")
+    return account
+
+
+@pytest.fixture(scope="session")
 def mlflow_server(tmp_path_factory: pytest.TempPathFactory):
     """A real ``mlflow server`` (sqlite backend) on 127.0.0.1, stopped at the end by PID."""
     from .services import start_mlflow

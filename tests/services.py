@@ -18,6 +18,7 @@ import subprocess
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 
 def free_port(preferred: int | None = None) -> int:
@@ -374,3 +375,117 @@ def start_dask(root: Path, workers: int = 2, env: dict[str, str] | None = None) 
         cluster.stop()
         raise
     return cluster
+
+
+def _pg_tool(name: str) -> str:
+    import glob
+
+    found = shutil.which(name) or next(iter(sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"), reverse=True)), None)
+    if not found:
+        raise RuntimeError(f"{name} not found: run `make test` (it installs postgresql) or `apt-get install postgresql`")
+    return found
+
+
+@dataclass
+class PostgreSQL:
+    """A private PostgreSQL server on 127.0.0.1 with its own data folder, in its own process group
+    (paused and resumed as a whole), stopped by PID. As root it runs as an unprivileged OS user
+    (PostgreSQL refuses root)."""
+
+    port: int
+    admin_password: str
+    root: Path
+    proc: subprocess.Popen[bytes] | None = None
+
+    @classmethod
+    def private(cls, root: Path) -> PostgreSQL:
+        import pwd
+        import tempfile
+
+        root.mkdir(parents=True, exist_ok=True)
+        prefix: list[str] = []
+        if os.getuid() == 0:  # the server's user must reach its folder: not under pytest's root-only one
+            root = Path(tempfile.mkdtemp(prefix="zn-postgres-"))
+            user = "postgres"
+            try:
+                pwd.getpwnam(user)
+            except KeyError:
+                subprocess.run(["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", user], check=True)
+            shutil.chown(root, user)
+            prefix = ["runuser", "-u", user, "--"]
+        pg = cls(free_port(), "a" + secrets.token_urlsafe(12), root)
+        pw = root / "admin.pw"
+        pw.write_text(pg.admin_password)
+        pw.chmod(0o644)
+        subprocess.run([*prefix, _pg_tool("initdb"), "-D", str(root / "data"), "-U", "admin", "--auth=scram-sha-256", f"--pwfile={pw}",
+                        "--no-sync"], check=True, capture_output=True, timeout=120)
+        pw.unlink()
+        log = open(root / "postgres.log", "ab")
+        pg.proc = subprocess.Popen([*prefix, _pg_tool("postgres"), "-D", str(root / "data"), "-p", str(pg.port), "-k", str(root),
+                                    "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c", "max_connections=200"],
+                                   stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        _wait_port(pg.port, pg.proc, root / "postgres.log", "postgres", timeout=60)
+        return pg
+
+    def connect(self, database: str = "postgres") -> Any:
+        import psycopg
+
+        return psycopg.connect(host="127.0.0.1", port=self.port, user="admin", password=self.admin_password, dbname=database, autocommit=True)
+
+    def account(self, user: str, *, createdb: bool = True) -> PostgreSQLAccount:
+        password = "p" + secrets.token_urlsafe(12)
+        with self.connect() as conn:
+            conn.execute(f'CREATE USER "{user}" PASSWORD \'{password}\'' + (" CREATEDB" if createdb else ""))
+        return PostgreSQLAccount("127.0.0.1", self.port, user, password, f"{user}_db")
+
+    def _tree(self) -> list[int]:
+        """The server's processes: PostgreSQL's backends each start a session of their own, so
+        a signal to the process group would reach the postmaster only."""
+        assert self.proc is not None
+        parents: dict[int, int] = {}
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            parents[int(stat.parent.name)] = int(fields[1])
+        tree, frontier = [self.proc.pid], [self.proc.pid]
+        while frontier:
+            frontier = [pid for pid, ppid in parents.items() if ppid in frontier]
+            tree += frontier
+        return tree
+
+    def _signal(self, sig: int) -> None:
+        for pid in self._tree():
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, sig)
+
+    def pause(self) -> None:
+        """SIGSTOP to the postmaster and every backend: connections stay open and nothing answers."""
+        self._signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        self._signal(signal.SIGCONT)
+
+    def stop(self) -> None:
+        if self.proc is None:
+            return
+        self._signal(signal.SIGCONT)
+        self._signal(signal.SIGINT)  # the postmaster's fast shutdown (SIGTERM would wait for every client to leave)
+        try:
+            self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self._signal(signal.SIGKILL)
+            self.proc.wait()
+        self.proc = None
+        if self.root.name.startswith("zn-postgres-"):
+            shutil.rmtree(self.root, ignore_errors=True)
+
+
+@dataclass(frozen=True)
+class PostgreSQLAccount:
+    host: str
+    port: int
+    user: str
+    password: str
+    database: str

@@ -45,7 +45,7 @@ _DIST = {"yaml": "pyyaml", "ml_metadata": "ml-metadata", "pydantic_settings": "p
 
 
 def test_every_import_is_a_declared_dependency() -> None:
-    declared = {r.split("[")[0].split(">")[0].split("=")[0].split("<")[0].strip().lower() for r in _requirements("s3", "dask", "keyring", "pandas")}
+    declared = {r.split("[")[0].split(">")[0].split("=")[0].split("<")[0].strip().lower() for r in _requirements("s3", "dask", "keyring", "pandas", "postgresql")}
     stdlib = set(sys.stdlib_module_names)
     missing = set()
     for path in (ROOT / "zenml_notebook").rglob("*.py"):

@@ -69,6 +69,10 @@ FLAVORS: MappingProxyType[tuple[str, str], MappingProxyType[str, str]] = Mapping
             "config": f"{_CONFIGS}:MySQLMetadataStoreConfig", "open": f"{_MD}:open_in_worker",
             "check": f"{_MD}:check_in_worker", "verify": f"{_MD}:verify_unsaved", "stop": "", "module": "pymysql", "extra": "",
         }),
+        ("metadata_store", "postgresql"): MappingProxyType({
+            "config": f"{_CONFIGS}:PostgreSQLMetadataStoreConfig", "open": f"{_MD}:open_in_worker",
+            "check": f"{_MD}:check_in_worker", "verify": f"{_MD}:verify_unsaved", "stop": "", "module": "psycopg", "extra": "postgresql",
+        }),
         ("metadata_store", "sqlite"): MappingProxyType({
             "config": f"{_CONFIGS}:SQLiteMetadataStoreConfig", "open": f"{_MD}:open_sqlite",
             "check": f"{_MD}:check_sqlite", "verify": f"{_MD}:verify_sqlite", "stop": "", "module": "", "extra": "", "local_path": "uri",

@@ -1,4 +1,4 @@
-"""One contract for the metadata-store interface, run against SQLite and a real MariaDB."""
+"""One contract for the metadata-store interface, run against SQLite, a real MariaDB and a real PostgreSQL."""
 
 from __future__ import annotations
 
@@ -16,10 +16,16 @@ from zenml_notebook.registry import ComponentRecord
 from zenml_notebook.repository import Repository
 
 
-@pytest.fixture(params=["sqlite", "mysql"])
+@pytest.fixture(params=["sqlite", "mysql", "postgresql"])
 def store_record(request: pytest.FixtureRequest, tmp_path: Path, workdir: Path) -> ComponentRecord:
     if request.param == "sqlite":
         return ComponentRecord("metadata_store", "lite", "sqlite", {"uri": str(tmp_path / "meta.db")})
+    if request.param == "postgresql":
+        pg = request.getfixturevalue("pg_account")
+        from zenml_notebook.secrets import store_secret
+
+        return ComponentRecord("metadata_store", "pg", "postgresql", {"host": pg.host, "port": pg.port, "username": pg.user,
+                                                                        "password": store_secret(pg.password), "database": pg.database})
     account = request.getfixturevalue("mysql_account")
     from zenml_notebook.secrets import store_secret
 

@@ -27,14 +27,15 @@ def secret_option(parser: argparse.ArgumentParser, *flags: str, dest: str, what:
 
 def _metadata_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--uri", help="sqlite: database file (default .zenml/metadata.db)")
-    p.add_argument("--host", help="mysql: server host")
-    p.add_argument("--port", help="mysql: server port (default 3306)")
-    p.add_argument("--username", "--user", dest="username", help="mysql: user name")
-    secret_option(p, "--passwd", "--password", dest="password", what="mysql password")
-    p.add_argument("--database", help="mysql: database name")
-    p.add_argument("--ssl-ca", "--ssl_ca", dest="ssl_ca", help="mysql: CA certificate file")
-    p.add_argument("--connect-timeout", dest="connect_timeout", help="mysql: seconds (default 5)")
-    p.add_argument("--query-timeout", dest="query_timeout", help="mysql: seconds a metadata call may take (default 30)")
+    p.add_argument("--host", help="mysql/postgresql: server host")
+    p.add_argument("--port", help="mysql/postgresql: server port (default 3306 / 5432)")
+    p.add_argument("--username", "--user", dest="username", help="mysql/postgresql: user name")
+    secret_option(p, "--passwd", "--password", dest="password", what="database password")
+    p.add_argument("--database", help="mysql/postgresql: database name")
+    p.add_argument("--sslmode", help="postgresql: disable, allow, prefer, require, verify-ca or verify-full")
+    p.add_argument("--ssl-ca", "--ssl_ca", dest="ssl_ca", help="mysql/postgresql: CA certificate file")
+    p.add_argument("--connect-timeout", dest="connect_timeout", help="mysql/postgresql: seconds (default 5)")
+    p.add_argument("--query-timeout", dest="query_timeout", help="mysql/postgresql: seconds a metadata call may take (default 30)")
 
 
 def _artifact_options(p: argparse.ArgumentParser) -> None:
@@ -64,7 +65,8 @@ def _tracker_options(p: argparse.ArgumentParser) -> None:
 
 
 OPTIONS = {
-    "metadata_store": (_metadata_options, ("uri", "host", "port", "username", "password", "database", "ssl_ca", "connect_timeout", "query_timeout")),
+    "metadata_store": (_metadata_options, ("uri", "host", "port", "username", "password", "database", "sslmode", "ssl_ca", "connect_timeout",
+                                           "query_timeout")),
     "artifact_store": (_artifact_options, ("path", "credentials_file", "anonymous", "endpoint_url", "project", "region", "key", "secret", "timeout")),
     "orchestrator": (_orchestrator_options, ("scheduler_address", "n_workers")),
     "experiment_tracker": (_tracker_options, ("tracking_uri", "experiment", "username", "password", "timeout")),

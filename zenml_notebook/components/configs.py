@@ -24,6 +24,7 @@ __all__ = [
     "LocalOrchestratorConfig",
     "MLflowTrackerConfig",
     "MySQLMetadataStoreConfig",
+    "PostgreSQLMetadataStoreConfig",
     "S3ArtifactStoreConfig",
     "SQLiteMetadataStoreConfig",
     "secret_fields",
@@ -130,6 +131,38 @@ class MySQLMetadataStoreConfig(_Config):
     ssl_ca: Text | None = None
     connect_timeout: float = Field(5.0, gt=0, le=300)
     # unset means the default (30 s), so existing settings and their summaries stay as they were
+    query_timeout: float | None = Field(None, gt=0, le=3600, description="seconds a metadata call may take (default 30)")
+
+
+_PG_DB = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]{0,62}$")
+SSLMODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
+
+
+def _pg_database(value: str) -> str:
+    if not _PG_DB.match(value):
+        raise ValueError(f"{value[:80]!r} is not a database name: use up to 63 letters, digits, '_' or '$', starting with a letter or '_'")
+    if value.lower() in ("postgres", "template0", "template1"):
+        raise ValueError(f"{value!r} is the server's own database; use a database of your own")
+    return value
+
+
+def _sslmode(value: str) -> str:
+    if value not in SSLMODES:
+        raise ValueError(f"must be one of {', '.join(SSLMODES)} (got {value[:40]!r})")
+    return value
+
+
+class PostgreSQLMetadataStoreConfig(_Config):
+    """ml-metadata on a PostgreSQL (>= 12) server."""
+
+    host: Host
+    port: Port = 5432
+    username: NonEmpty
+    password: SecretRef = _secret("the user's password")
+    database: Annotated[str, AfterValidator(_pg_database)]
+    sslmode: Annotated[str, AfterValidator(_sslmode)] | None = None
+    ssl_ca: Text | None = None
+    connect_timeout: float = Field(5.0, gt=0, le=300)
     query_timeout: float | None = Field(None, gt=0, le=3600, description="seconds a metadata call may take (default 30)")
 
 

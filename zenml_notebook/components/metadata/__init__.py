@@ -38,6 +38,7 @@ __all__ = [
     "open_in_worker",
     "open_metadata_store",
     "open_mysql_here",
+    "open_postgresql_here",
     "open_sqlite",
     "verify_sqlite",
     "verify_unsaved",
@@ -66,7 +67,8 @@ def check_in_worker(record: ComponentRecord, repo: Repository) -> tuple[str, flo
     store: Any = open_metadata_store(record, repo)  # a WorkerStore
     result = store._call("check")
     created = ", database created" if result.created_database else ""
-    return f"MySQL server {result.server_version}{created}", float(result.latency_ms)
+    what = result.server_version if record.flavor == "postgresql" else f"MySQL server {result.server_version}"
+    return f"{what}{created}", float(result.latency_ms)
 
 
 def check_sqlite(record: ComponentRecord, repo: Repository) -> tuple[str, float]:
@@ -92,8 +94,24 @@ def verify_sqlite(record: ComponentRecord, repo: Repository, secrets: dict[str, 
 
 
 def verify_unsaved(record: ComponentRecord, repo: Repository, secrets: dict[str, str]) -> None:
-    """Before a MySQL store is saved: the pre-flight with the password just typed (if any)."""
-    mysql_preflight(record, password=secrets.get("password"))
+    """Before a MySQL or PostgreSQL store is saved: the pre-flight with the password just typed (if any)."""
+    preflight(record, password=secrets.get("password"))
+
+
+def preflight(record: ComponentRecord, password: str | None = None) -> MySQLCheck:
+    """The server's pre-flight for a MySQL or PostgreSQL store (classified errors)."""
+    return postgresql_preflight(record, password) if record.flavor == "postgresql" else mysql_preflight(record, password)
+
+
+def postgresql_preflight(record: ComponentRecord, password: str | None = None) -> MySQLCheck:
+    from .pg_check import check_postgresql
+
+    c = record.config
+    try:
+        return check_postgresql(c["host"], int(c.get("port", 5432)), c["username"], _password(record) if password is None else password,
+                                c["database"], timeout=float(c.get("connect_timeout", 5.0)), sslmode=c.get("sslmode"), ssl_ca=c.get("ssl_ca"))
+    except StoreConnectionError as exc:
+        raise type(exc)(f"{_label(record)}: {exc}") from None
 
 
 def mysql_preflight(record: ComponentRecord, password: str | None = None) -> MySQLCheck:
@@ -180,9 +198,10 @@ def open_in_worker(record: ComponentRecord, repo: Repository) -> Any:
     from .worker import WorkerStore
 
     c = record.config
+    kind, port = ("PostgreSQL", 5432) if record.flavor == "postgresql" else ("MySQL", 3306)
     return WorkerStore(
         record, repo, query_timeout=float(c.get("query_timeout") or 30.0), connect_timeout=float(c.get("connect_timeout", 5.0)),
-        where=f"the MySQL server at {c['host']}:{c.get('port', 3306)}",
+        where=f"the {kind} server at {c['host']}:{c.get('port', port)}",
     )
 
 
@@ -248,6 +267,38 @@ def _use_wal(path: str) -> None:
                 conn.execute("PRAGMA journal_mode=WAL")
     except sqlite3.Error:
         pass
+
+
+@contextmanager
+def _postgresql_lock(record: ComponentRecord) -> Iterator[object]:
+    """A server-side advisory lock held while ml-metadata creates its schema."""
+    from .pg_check import _connect, classify
+
+    c = record.config
+    host, port, timeout = c["host"], int(c.get("port", 5432)), float(c.get("connect_timeout", 5.0))
+    try:
+        conn = _connect(host, port, c["username"], _password(record), c["database"], timeout, c.get("sslmode"), c.get("ssl_ca"))
+    except Exception as exc:  # psycopg's: it answered the pre-flight a moment ago, say what it says now
+        raise classify(exc, host, port, c["username"], c["database"], timeout) from None
+    try:
+        conn.execute("SELECT pg_advisory_lock(hashtext(%s))", (f"zenml_notebook.init.{c['database']}",))
+        yield None
+    finally:
+        conn.close()  # releases the lock
+
+
+def open_postgresql_here(record: ComponentRecord, repo: Repository) -> MLMDStore:
+    """A PostgreSQL store in *this* process: what the worker serves (never call it elsewhere)."""
+    from .mlmd import MLMDStore, postgresql_config
+
+    c: dict[str, Any] = record.config
+
+    def make() -> Any:  # every (re)connect: a classified answer before ml-metadata tries
+        postgresql_preflight(record)
+        return postgresql_config(c["host"], int(c.get("port", 5432)), c["username"], _password(record), c["database"],
+                                 c.get("sslmode"), c.get("ssl_ca"))
+
+    return MLMDStore(make, _label(record), lambda: _postgresql_lock(record))
 
 
 def open_mysql_here(record: ComponentRecord, repo: Repository) -> MLMDStore:

@@ -104,6 +104,18 @@ def mysql_config(host: str, port: int, user: str, password: str, database: str, 
     return config
 
 
+def postgresql_config(host: str, port: int, user: str, password: str, database: str, sslmode: str | None, ssl_ca: str | None) -> pb.ConnectionConfig:
+    config = pb.ConnectionConfig()
+    pg = config.postgresql
+    pg.host, pg.port, pg.user, pg.password, pg.dbname = host, str(port), user, password, database
+    pg.skip_db_creation = True  # the pre-flight created it (or said how)
+    if sslmode:
+        pg.ssloption.sslmode = sslmode
+    if ssl_ca:
+        pg.ssloption.sslrootcert = ssl_ca
+    return config
+
+
 def _str(props: Any, key: str) -> str:
     return str(props[key].string_value) if key in props else ""
 

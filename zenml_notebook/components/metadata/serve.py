@@ -35,7 +35,7 @@ def serve(fd: int) -> None:
     _secrets.ENV_OWNER.set(init["env_owner"])
     from ...registry import ComponentRecord
     from ...repository import Repository
-    from . import mysql_preflight, open_mysql_here, open_sqlite
+    from . import open_mysql_here, open_postgresql_here, open_sqlite, preflight
 
     record = ComponentRecord(**init["record"])
     store: Any = None
@@ -48,11 +48,11 @@ def serve(fd: int) -> None:
             if method == "open":
                 value = None
             elif method == "check":  # the pre-flight alone: what `metadata test` reports
-                value = mysql_preflight(record)
+                value = preflight(record)
             else:
                 if store is None:
                     # MySQL is what workers are for; SQLite only when benchmarks/bench_worker.py compares
-                    opener = open_sqlite if record.flavor == "sqlite" else open_mysql_here
+                    opener = {"sqlite": open_sqlite, "postgresql": open_postgresql_here}.get(record.flavor, open_mysql_here)
                     store = opener(record, Repository(init["root"]))
                 value = getattr(store, method)(*args, **kwargs)
             reply: tuple[Any, ...] = ("ok", value)
