@@ -31,11 +31,11 @@ CASES = [
      "invalid mysql metadata store 'default-mysql': database is required (--database)"),
     # unknown flavor, with suggestion
     ("metadata register m1 --flavor mysqll",
-     "unknown metadata store flavor 'mysqll' (did you mean 'mysql'?); available: mysql, sqlite"),
+     "unknown metadata store flavor 'mysqll' (did you mean 'mysql'?); available: mysql, postgresql, sqlite"),
     ("orchestrator register o1 --flavor dusk",
      "unknown orchestrator flavor 'dusk' (did you mean 'dask'?); available: dask, local"),
     ("config metadata set postgres",
-     "unknown metadata store flavor 'postgres'; available: mysql, sqlite"),
+     "unknown metadata store flavor 'postgres' (did you mean 'postgresql'?); available: mysql, postgresql, sqlite"),
     # unknown component in stack register / update / set
     ("stack register s1 -m default -a defualt -o default",
      "artifact store 'defualt' does not exist (did you mean 'default'?); register it with "
@@ -44,7 +44,7 @@ CASES = [
      "orchestrator 'nope' does not exist; register it with `orchestrator register nope --flavor dask|local ...` (registered: default)"),
     ("stack describe nope", "stack 'nope' does not exist; registered stacks: default"),
     ("metadata describe nope",
-     "metadata store 'nope' does not exist; register it with `metadata register nope --flavor mysql|sqlite ...` (registered: default)"),
+     "metadata store 'nope' does not exist; register it with `metadata register nope --flavor mysql|postgresql|sqlite ...` (registered: default)"),
     # duplicates
     ("metadata register default --flavor sqlite --uri other.db",
      "metadata store 'default' already exists with other settings (its uri is different); change it with "

@@ -60,7 +60,7 @@ BAD = [
     (GOOD.replace("zenml_notebook_stack: 1\n", ""), "f.yaml: zenml_notebook_stack is required; fix the file and import again"),
     (GOOD.replace("flavor: gcs,", "flavour: gcs,"), "f.yaml: components.artifact_store.flavor is required; fix the file and import again"),
     (GOOD.replace("  orchestrator:", "  extra: 1\n  orchestrator:"), "f.yaml: components.extra is not a known field; fix the file and import again"),
-    (GOOD.replace("flavor: sqlite", "flavor: sqlit"), "f.yaml: components.metadata_store: unknown metadata store flavor 'sqlit' (did you mean 'sqlite'?); available: mysql, sqlite"),
+    (GOOD.replace("flavor: sqlite", "flavor: sqlit"), "f.yaml: components.metadata_store: unknown metadata store flavor 'sqlit' (did you mean 'sqlite'?); available: mysql, postgresql, sqlite"),
     (GOOD.replace("gs://bkt-x/p", "http://bkt-x/p"), "f.yaml: components.artifact_store: invalid gcs artifact store 'art-x': path: unsupported artifact store URI scheme 'http' in 'http://bkt-x/p'; use a local path, file:///abs/path, gs://bucket/prefix or s3://bucket/prefix"),
     (GOOD.replace("{uri: x.db}", "{uri: x.db, port: 1}"), "f.yaml: components.metadata_store: invalid sqlite metadata store 'meta-x': unknown setting 'port' (valid: uri)"),
     (GOOD.replace("name: art-x", "name: 'a b'"), "f.yaml: components.artifact_store: invalid artifact store name 'a b': use 1-63 letters, digits, '-', '_' or '.', starting with a letter or digit"),

@@ -88,7 +88,7 @@ def test_seed_register_without_components_says_how(shell, repo: Path) -> None:
         shell.run_cell_magic("zenml", "", SEED_REGISTER)
     assert str(info.value) == (
         "metadata store 'my-new-metadata-store' does not exist; register it with "
-        "`metadata register my-new-metadata-store --flavor mysql|sqlite ...` (registered: default)"
+        "`metadata register my-new-metadata-store --flavor mysql|postgresql|sqlite ...` (registered: default)"
     )
     assert repr(shell.run_line_magic("zenml", "stack list")).count("\n") == 1
 
