@@ -3,6 +3,7 @@ import {
   breadcrumb,
   describeStepTime,
   describeParameters,
+  safeHref,
   describeRun,
   formatDuration,
   chartBars,
@@ -180,5 +181,17 @@ describe("a step's time", () => {
     expect(describeStepTime(step)).toBe('12 ms');
     expect(describeStepTime({ ...step, load: 0.003, store: 0.0405 })).toBe('12 ms · load 3.0 ms · store 41 ms');
     expect(describeStepTime({ ...step, duration: 3.006, store: 95.2 })).toBe('3.01 s · store 1 min 35 s');
+  });
+});
+
+describe('safeHref', () => {
+  it('keeps http(s) links and refuses every other scheme', () => {
+    expect(safeHref('http://127.0.0.1:5000/#/experiments/1/runs/abc')).toBe('http://127.0.0.1:5000/#/experiments/1/runs/abc');
+    expect(safeHref('https://mlflow.example.com/x')).toBe('https://mlflow.example.com/x');
+    expect(safeHref('javascript:alert(1)')).toBeNull();
+    expect(safeHref('data:text/html,<b>x</b>')).toBeNull();
+    expect(safeHref('not a url')).toBeNull();
+    expect(safeHref(null)).toBeNull();
+    expect(safeHref('')).toBeNull();
   });
 });
