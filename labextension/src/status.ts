@@ -6,7 +6,7 @@ import { Widget } from '@lumino/widgets';
 
 import { ZenmlApi } from './api';
 import { el } from './dom';
-import { endedRuns, INITIAL, shouldNotify } from './table';
+import { endedRuns, INITIAL, ITableRow, shouldNotify } from './table';
 
 const WATCH_MS = 3000;
 
@@ -42,6 +42,8 @@ export class RunWatcher {
   private readonly since = Date.now();
   private timer: number | null = null;
   private cwd = '';
+  private busy = false;
+  private again = false;
 
   constructor(
     private readonly api: ZenmlApi,
@@ -68,29 +70,54 @@ export class RunWatcher {
   }
 
   async tick(): Promise<void> {
+    // one look at a time (the interval and a folder change can both ask), and a later one when
+    // a look was asked for during another: a run that ends between them is not lost
+    if (this.busy) {
+      this.again = true;
+      return;
+    }
+    this.busy = true;
+    try {
+      do {
+        this.again = false;
+        await this.look();
+      } while (this.again);
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  private async look(): Promise<void> {
+    const cwd = this.cwd;
     let token: string;
     try {
-      token = (await this.api.getVersion(this.cwd)).token;
+      token = (await this.api.getVersion(cwd)).token;
     } catch {
       return;
     }
     if (token === this.token) {
       return;
     }
-    this.token = token;
     this.onChange();
+    let rows: ITableRow[];
     try {
-      const page = await this.api.getTable(this.cwd, { ...INITIAL, limit: 20 });
-      const ended = endedRuns(this.seen, page.rows, this.since, this.first);
-      this.first = false;
-      for (const name of ended) {
-        const row = page.rows.find(r => r.name === name);
-        if (shouldNotify({ pageHidden: document.hidden, notebookInFront: this.notebookInFront(this.cwd), background: row?.background })) {
-          this.onEnded({ name, state: row?.state ?? 'ended' });
-        }
-      }
+      rows = (await this.api.getTable(cwd, { ...INITIAL, limit: 20 })).rows;
     } catch {
-      // no repository here, or the store failed: the sidebar says which
+      // no repository here, or the store was busy or failed (the sidebar says which): the token
+      // is not taken, so the next look reads the runs again instead of missing an ending
+      return;
+    }
+    if (cwd !== this.cwd) {
+      return; // the folder changed while reading: that folder's first look starts over
+    }
+    this.token = token;
+    const ended = endedRuns(this.seen, rows, this.since, this.first);
+    this.first = false;
+    for (const name of ended) {
+      const row = rows.find(r => r.name === name);
+      if (shouldNotify({ pageHidden: document.hidden, notebookInFront: this.notebookInFront(this.cwd), background: row?.background })) {
+        this.onEnded({ name, state: row?.state ?? 'ended' });
+      }
     }
   }
 

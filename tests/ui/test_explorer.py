@@ -34,12 +34,15 @@ def _column(page: Any, column: str) -> list[str]:
         .map(td => td.textContent)""", column)
 
 
+EXPLORER_IN_FRONT = "() => { const n = document.querySelector('#zenml-notebook-explorer'); return !!n && !n.classList.contains('lm-mod-hidden') && n.offsetParent !== null; }"
+
+
 def _open_explorer(page: Any, run: str | None = None) -> None:
     """Open the explorer by its command and wait until its tab is the one in front. On a loaded
     machine Lab may still be restoring a notebook, which takes the front back: then the explorer
     is brought forward again (a few times, each with a short wait)."""
     args = json.dumps({"run": run} if run else {})
-    front = "() => { const n = document.querySelector('#zenml-notebook-explorer'); return !!n && !n.classList.contains('lm-mod-hidden') && n.offsetParent !== null; }"
+    front = EXPLORER_IN_FRONT
     page.evaluate(f"async () => {{ await window.jupyterapp.commands.execute('zenml-notebook:open-runs', {args}); }}")
     for _ in range(8):
         try:
@@ -192,6 +195,13 @@ def test_a_run_ending_behind_another_tab_notifies_once_and_the_status_bar_switch
         page.locator(EXPLORER).wait_for()
         proc = subprocess.Popen([sys.executable, str(script)], cwd=folder, env=lab["env"])
         try:
+            # the notebook must stay behind while the run ends: on a loaded machine Lab may still
+            # bring the notebook it restored forward, then the explorer is put in front again
+            while proc.poll() is None:
+                if not page.evaluate(EXPLORER_IN_FRONT):
+                    page.evaluate("() => window.jupyterapp.shell.activateById('zenml-notebook-explorer')")
+                page.wait_for_timeout(200)
+            assert proc.returncode == 0, "the background script failed"
             toast = page.locator(".jp-toast-message, .Toastify__toast", has_text="bg-run")
             toast.first.wait_for(timeout=WAIT)
         finally:
