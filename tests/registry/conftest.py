@@ -1,4 +1,4 @@
-"""The registry backends under test: the local SQLite file and a shared MariaDB database."""
+"""The registry backends under test: the local SQLite file and shared MariaDB and PostgreSQL databases."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ class Backend:
     env: dict[str, str]
 
 
-@pytest.fixture(params=["sqlite", "mariadb"])
+@pytest.fixture(params=["sqlite", "mariadb", "postgresql"])
 def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Backend:
     if request.param == "sqlite":
         path = tmp_path / "zenml.db"
@@ -34,11 +34,15 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Backend:
     from zenml_notebook.registry.shared import Connection
     from zenml_notebook.registry.team import reach
 
-    account = request.getfixturevalue("mysql_account")
-    url = f"mysql://{account.user}@{account.host}:{account.port}/{account.database}"
+    if request.param == "mariadb":
+        account = request.getfixturevalue("mysql_account")
+        url = f"mysql://{account.user}@{account.host}:{account.port}/{account.database}"
+    else:
+        account = request.getfixturevalue("pg_account")
+        url = f"postgresql://{account.user}@{account.host}:{account.port}/{account.database}"
     shared = reach(Connection.parse(url), account.password)
     shared.setup(seed=api._seed_default_stack)
-    return Backend("mariadb", shared, {"kind": "mysql", "url": url}, {"REGISTRY_TEST_PASSWORD": account.password})
+    return Backend(request.param, shared, {"kind": "shared", "url": url}, {"REGISTRY_TEST_PASSWORD": account.password})
 
 
 WRITER = """

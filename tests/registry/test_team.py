@@ -1,5 +1,7 @@
 """Two people ("ana" and "bob": two repositories, two config folders) sharing one registry
-on a real MariaDB of this module's own (paused by the fault test)."""
+on a real MariaDB and a real PostgreSQL of this module's own (paused by the fault tests): every
+test runs on both, except the migration from schema 1, which only MySQL registries can have
+(PostgreSQL registries start at schema 3)."""
 
 from __future__ import annotations
 
@@ -13,26 +15,79 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from ..services import MariaDB, MySQLAccount
+from ..services import MariaDB, MySQLAccount, PostgreSQL
 
 
-@pytest.fixture(scope="module")
-def team_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MariaDB]:
-    db = MariaDB.private(tmp_path_factory.mktemp("team-mariadb"))
+@dataclass
+class TeamDB:
+    """A shared-registry server of one kind, and what differs between the kinds in the tests."""
+
+    kind: str  # "mariadb" | "postgresql"
+    server: Any
+
+    @property
+    def host(self) -> str:
+        return "127.0.0.1"
+
+    @property
+    def port(self) -> int:
+        return int(self.server.port)
+
+    @property
+    def scheme(self) -> str:
+        return "mysql" if self.kind == "mariadb" else "postgresql"
+
+    @property
+    def product(self) -> str:  # as `metadata test` names the server
+        return "MySQL server" if self.kind == "mariadb" else "PostgreSQL"
+
+    @property
+    def key(self) -> str:  # the meta table's column "key", quoted
+        return "`key`" if self.kind == "mariadb" else '"key"'
+
+    def account(self) -> MySQLAccount:
+        if self.kind == "mariadb":
+            base = self.server.account("team", grant="ALL PRIVILEGES", on="`team\\_%`.*")
+            return MySQLAccount(base.host, base.port, base.user, base.password, f"team_{uuid.uuid4().hex[:10]}")
+        base = self.server.account(f"team_{uuid.uuid4().hex[:10]}")
+        return MySQLAccount(base.host, base.port, base.user, base.password, base.database)
+
+    def sql(self, account: MySQLAccount, *, autocommit: bool = True) -> Any:
+        """A DB-API connection to the account's database (created if missing)."""
+        if self.kind == "mariadb":
+            conn = _pymysql(account)
+            conn.autocommit(autocommit)
+            return conn
+        import psycopg
+
+        return psycopg.connect(host=account.host, port=account.port, user=account.user, password=account.password,
+                               dbname=account.database, autocommit=autocommit)
+
+    def metadata_flags(self, account: MySQLAccount, database: str) -> list[str]:
+        return ["--flavor", self.scheme, "--host", account.host, "--port", str(account.port), "--username", account.user,
+                "--database", database, "--passwd"]
+
+
+@pytest.fixture(scope="module", params=["mariadb", "postgresql"])
+def team_db(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[TeamDB]:
+    if request.param == "mariadb":
+        server: Any = MariaDB.private(tmp_path_factory.mktemp("team-mariadb"))
+    else:
+        server = PostgreSQL.private(tmp_path_factory.mktemp("team-postgres"))
     try:
-        yield db
+        yield TeamDB(request.param, server)
     finally:
-        db.resume() if getattr(db, "_proc", None) else None
-        db.stop()
+        server.resume()
+        server.stop()
 
 
 @pytest.fixture
-def account(team_db: MariaDB) -> MySQLAccount:
-    base = team_db.account("team", grant="ALL PRIVILEGES", on="`team\\_%`.*")
-    return MySQLAccount(base.host, base.port, base.user, base.password, f"team_{uuid.uuid4().hex[:10]}")
+def account(team_db: TeamDB) -> MySQLAccount:
+    return team_db.account()
 
 
 @dataclass
@@ -65,8 +120,8 @@ def _person(tmp_path: Path, name: str, account: MySQLAccount) -> Person:
 
 
 @pytest.fixture
-def url(account: MySQLAccount) -> str:
-    return f"mysql://{account.user}@{account.host}:{account.port}/{account.database}"
+def url(account: MySQLAccount, team_db: TeamDB) -> str:
+    return f"{team_db.scheme}://{account.user}@{account.host}:{account.port}/{account.database}"
 
 
 @pytest.fixture
@@ -115,19 +170,18 @@ def test_two_repositories_share_stacks_and_keep_their_own_active_stack(ana: Pers
     assert _stacks(bob) == ["default", "prod"]
 
 
-def test_secrets_stay_with_each_person(ana: Person, bob: Person, url: str, account: MySQLAccount) -> None:
+def test_secrets_stay_with_each_person(ana: Person, bob: Person, url: str, account: MySQLAccount, team_db: TeamDB) -> None:
     for p in (ana, bob):
         p.ok("registry", "connect", url, "--passwd-env", "TEAM_PASSWORD")
-    ana.ok("metadata", "register", "team-meta", "--flavor", "mysql", "--host", account.host, "--port", str(account.port),
-           "--username", account.user, "--database", f"{account.database}_m", "--passwd", input=account.password + "\n")
+    ana.ok("metadata", "register", "team-meta", *team_db.metadata_flags(account, f"{account.database}_m"), input=account.password + "\n")
     r = bob.run("metadata", "test", "team-meta")
     assert r.returncode == 2 and r.stderr.strip().splitlines()[-1] == (
         "zenml-notebook: error: metadata store 'team-meta' needs a password on this machine: "
         "`%zenml metadata update team-meta --passwd`"
     )
     bob.ok("metadata", "update", "team-meta", "--passwd", input=account.password + "\n")
-    assert "OK - MySQL server" in bob.ok("metadata", "test", "team-meta")
-    assert "OK - MySQL server" in ana.ok("metadata", "test", "team-meta")  # bob's password did not replace ana's reference
+    assert f"OK - {team_db.product}" in bob.ok("metadata", "test", "team-meta")
+    assert f"OK - {team_db.product}" in ana.ok("metadata", "test", "team-meta")  # bob's password did not replace ana's reference
     assert re.search(r"changed\s+\d\d:\d\d by ana@laptop", bob.ok("metadata", "describe", "team-meta"))
     for p in (ana, bob):  # no password anywhere in the repositories
         for f in (p.root / ".zenml").rglob("*"):
@@ -164,11 +218,12 @@ def test_a_change_from_an_old_read_is_refused_and_nothing_half_applied(
     assert "/tmp/a2" in bob.ok("artifacts", "describe", "shared-art")
 
 
-def test_copy_to_moves_everything_refuses_clashes_and_saves_no_password(ana: Person, bob: Person, url: str, account: MySQLAccount) -> None:
+def test_copy_to_moves_everything_refuses_clashes_and_saves_no_password(
+    ana: Person, bob: Person, url: str, account: MySQLAccount, team_db: TeamDB
+) -> None:
     ana.ok("artifacts", "register", "mine", "--path", "/tmp/mine")
     ana.ok("orchestrator", "register", "dask2", "--flavor", "dask", "--n-workers", "2")
-    ana.ok("metadata", "register", "db", "--flavor", "mysql", "--host", account.host, "--port", str(account.port),
-           "--username", account.user, "--database", f"{account.database}_m", "--passwd", input=account.password + "\n")
+    ana.ok("metadata", "register", "db", *team_db.metadata_flags(account, f"{account.database}_m"), input=account.password + "\n")
     ana.ok("stack", "register", "exp", "-m", "db", "-a", "mine", "-o", "dask2")
     out = ana.ok("registry", "copy-to", url, "--passwd-env", "TEAM_PASSWORD")
     assert "copied 9 to" in out and "stack 'exp'" in out and "`%zenml metadata update db --passwd`" in out
@@ -201,6 +256,7 @@ def _pymysql(account: MySQLAccount):  # type: ignore[no-untyped-def]
     return conn
 
 
+@pytest.mark.parametrize("team_db", ["mariadb"], indirect=True)  # schema 1 existed on MySQL only
 def test_an_older_schema_is_migrated_and_a_newer_one_refused(ana: Person, bob: Person, url: str, account: MySQLAccount) -> None:
     from zenml_notebook.registry.local import SCHEMA_1
 
@@ -234,35 +290,38 @@ def test_an_older_schema_is_migrated_and_a_newer_one_refused(ana: Person, bob: P
 
 
 def test_a_stopped_server_is_one_line_within_the_timeout_and_reads_show_the_stale_copy(
-    ana: Person, url: str, team_db: MariaDB
+    ana: Person, url: str, team_db: TeamDB
 ) -> None:
     ana.ok("registry", "connect", url, "--passwd-env", "TEAM_PASSWORD", "--connect-timeout", "2")
     ana.ok("stack", "register", "prod", "-m", "default", "-a", "default", "-o", "default")
     assert _stacks(ana) == ["default", "prod"]  # read once: the copy is saved
-    team_db.pause()
+    where = f"{team_db.host}:{team_db.port}"
+    said = (f"{where} accepted the connection but gave no MySQL answer within 2 s (the server is stopped or overloaded, or it is "
+            "not a MySQL server); check the URL's port, or raise --connect-timeout") if team_db.kind == "mariadb" else (
+            f"no PostgreSQL answer from {where} within 2 s (the server is stopped or overloaded, or a firewall drops the traffic); "
+            "check the URL's host and port, or raise --connect-timeout")
+    team_db.server.pause()
     try:
         started = time.monotonic()
         r = ana.run("stack", "register", "more", "-m", "default", "-a", "default", "-o", "default")
         took = time.monotonic() - started
         assert r.returncode == 2 and took < 2 + 1 + 0.6, took  # + the interpreter's start
-        assert r.stderr.strip() == (
-            f"zenml-notebook: error: shared registry {url}: {team_db.host}:{team_db.port} accepted the connection but gave "
-            "no MySQL answer within 2 s (the server is stopped or overloaded, or it is not a MySQL server); check the URL's "
-            "port, or raise --connect-timeout"
-        )
+        assert r.stderr.strip() == f"zenml-notebook: error: shared registry {url}: {said}"
         r = ana.run("stack", "list")
         assert r.returncode == 0 and [line.split()[-5] for line in r.stdout.splitlines()[1:]] == ["default", "prod"]
-        assert re.search(r"^warning: shared registry .* gave no MySQL answer within 2 s .*; showing this repository's copy of it "
-                         r"from \d\d:\d\d, which may be stale$", r.stderr.strip()), r.stderr
+        assert re.fullmatch(rf"warning: shared registry {re.escape(url)}: {re.escape(said)}; showing this repository's copy of it "
+                            r"from \d\d:\d\d, which may be stale", r.stderr.strip()), r.stderr
         assert "Traceback" not in r.stderr
     finally:
-        team_db.resume()
+        team_db.server.resume()
     assert _stacks(ana) == ["default", "prod"]
 
 
 @pytest.mark.parametrize(("given", "says"), [
     ("mysql://team:pw@127.0.0.1/db", "holds a password, which would be saved in .zenml/"),
-    ("postgresql://team@127.0.0.1/db", "scheme 'postgresql' is not supported (PostgreSQL is not supported yet)"),
+    ("postgresql://team:pw@127.0.0.1/db", "holds a password, which would be saved in .zenml/"),
+    ("sqlite://team@127.0.0.1/db", "scheme 'sqlite' is not supported (MySQL/MariaDB and PostgreSQL are)"),
+    ("postgresql://team@127.0.0.1/template1", "names the server's own system schema 'template1'"),
     ("mysql://127.0.0.1/db", "needs a user and a host"),
     ("mysql://team@127.0.0.1/", "needs a database name"),
     ("mysql://team@127.0.0.1/db;drop", "needs a database name"),
@@ -290,7 +349,7 @@ async def _stacks_over_http(jp_fetch) -> tuple[int, dict, float]:  # type: ignor
 
 
 async def test_the_sidebar_is_told_where_the_registry_lives_and_falls_back_to_the_stale_copy(
-    jp_fetch, jp_root_dir: Path, workdir: Path, url: str, account: MySQLAccount, team_db: MariaDB, monkeypatch: pytest.MonkeyPatch
+    jp_fetch, jp_root_dir: Path, workdir: Path, url: str, account: MySQLAccount, team_db: TeamDB, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from zenml_notebook import api
 
@@ -304,7 +363,7 @@ async def test_the_sidebar_is_told_where_the_registry_lives_and_falls_back_to_th
     prod = next(s for s in body["stacks"] if s["name"] == "prod")
     assert prod["changed_by"] == "ana@laptop" and prod["changed"].endswith("+00:00")
     assert account.password not in json.dumps(body)
-    team_db.pause()
+    team_db.server.pause()
     try:
         code, body, took = await _stacks_over_http(jp_fetch)
         assert code == 200 and body["registry"]["stale"] is True, body
@@ -313,10 +372,12 @@ async def test_the_sidebar_is_told_where_the_registry_lives_and_falls_back_to_th
         code, body, took = await _stacks_over_http(jp_fetch)  # the next poll does not wait again
         assert code == 200 and took < 0.5, took
     finally:
-        team_db.resume()
+        team_db.server.resume()
 
 
-def test_sixteen_writers_on_one_row_queue_without_false_conflicts(ana: Person, bob: Person, url: str, account: MySQLAccount) -> None:
+def test_sixteen_writers_on_one_row_queue_without_false_conflicts(
+    ana: Person, bob: Person, url: str, account: MySQLAccount, team_db: TeamDB
+) -> None:
     """Two people's repositories, 16 processes at once, each pointing 'prod' at its own artifact
     store: every one goes through (writers queue), none is lost, and only a stale read is refused."""
     for p in (ana, bob):
@@ -324,7 +385,7 @@ def test_sixteen_writers_on_one_row_queue_without_false_conflicts(ana: Person, b
     for i in range(16):
         ana.ok("artifacts", "register", f"art{i}", "--path", f"/tmp/art{i}")
     ana.ok("stack", "register", "prod", "-m", "default", "-a", "default", "-o", "default")
-    conn = _pymysql(account)
+    conn = team_db.sql(account)
     with conn.cursor() as cur:
         cur.execute("SELECT version FROM stacks WHERE name = 'prod'")
         (initial,) = cur.fetchone()
@@ -358,13 +419,12 @@ def test_sixteen_writers_on_one_row_queue_without_false_conflicts(ana: Person, b
         os.environ.update(old)
 
 
-def test_a_writer_held_up_by_another_says_so_within_its_lock_timeout(ana: Person, url: str, account: MySQLAccount) -> None:
+def test_a_writer_held_up_by_another_says_so_within_its_lock_timeout(ana: Person, url: str, account: MySQLAccount, team_db: TeamDB) -> None:
     ana.ok("registry", "connect", url, "--passwd-env", "TEAM_PASSWORD", "--lock-timeout", "2")
     ana.ok("stack", "list")
-    conn = _pymysql(account)
-    conn.autocommit(False)
+    conn = team_db.sql(account, autocommit=False)
     with conn.cursor() as cur:  # a teammate's change in flight, holding the registry's lock
-        cur.execute("SELECT value FROM meta WHERE `key` = 'generation' FOR UPDATE")
+        cur.execute(f"SELECT value FROM meta WHERE {team_db.key} = 'generation' FOR UPDATE")
         started = time.monotonic()
         r = ana.run("stack", "register", "more", "-m", "default", "-a", "default", "-o", "default")
         took = time.monotonic() - started

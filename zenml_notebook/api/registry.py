@@ -30,7 +30,7 @@ class RegistryStatus:
     """Where a repository's stacks and components live, and whether that answers now."""
 
     kind: str  # "local" or "shared"
-    url: str  # the file, or mysql://user@host:port/db (never a password)
+    url: str  # the file, or mysql:// or postgresql://user@host:port/db (never a password)
     stale: bool = False  # answered from this repository's last copy (the server is down)
     password: str = ""  # how the password is given (masked), for a shared registry
     stacks: int = 0
@@ -101,7 +101,7 @@ def connect_registry(
     url: str, *, password: str | dict[str, Any] | None = None, connect_timeout: float | None = None, ssl_ca: str | None = None,
     lock_timeout: float | None = None,
 ) -> tuple[RegistryStatus, list[str]]:
-    """Keep this repository's stacks and components in a shared MySQL/MariaDB registry.
+    """Keep this repository's stacks and components in a shared MySQL/MariaDB or PostgreSQL registry.
 
     The server is checked first (classified errors, nothing saved on failure); its tables are
     created (with a 'default' stack) or migrated. ``.zenml/`` records the URL and a secret

@@ -1,5 +1,5 @@
 """``registry ...``: where this repository's stacks and components live - its own file, or a
-team's shared MySQL/MariaDB database (connect, show, disconnect, copy-to)."""
+team's shared MySQL/MariaDB or PostgreSQL database (connect, show, disconnect, copy-to)."""
 
 from __future__ import annotations
 
@@ -79,18 +79,18 @@ _REGISTRY: dict[str, Handler] = {
 
 def add_parsers(sub: Any) -> None:
     reg = sub.add_parser(
-        "registry", help="share stacks with a team through a MySQL/MariaDB database",
-        description="Where stacks and components live: this repository's own file, or a shared MySQL/MariaDB database.",
+        "registry", help="share stacks with a team through a MySQL/MariaDB or PostgreSQL database",
+        description="Where stacks and components live: this repository's own file, or a shared MySQL/MariaDB or PostgreSQL database.",
     )
     rs = subcommands(reg, "action")
     add(rs, "show", "where this repository's stacks and components live", _REGISTRY["show"])
     add(rs, "disconnect", "use this repository's own registry again", _REGISTRY["disconnect"])
     for name, help_ in (
-        ("connect", "keep stacks and components in a shared registry (mysql://USER@HOST:PORT/DATABASE)"),
+        ("connect", "keep stacks and components in a shared registry (mysql:// or postgresql://USER@HOST:PORT/DATABASE)"),
         ("copy-to", "copy this repository's stacks and components into a shared registry"),
     ):
         p = add(rs, name, help_, _REGISTRY[name])
-        p.add_argument("url", metavar="URL", help="mysql://USER@HOST:PORT/DATABASE (no password in it)")
+        p.add_argument("url", metavar="URL", help="mysql://USER@HOST:PORT/DATABASE or postgresql://USER@HOST:PORT/DATABASE (no password in it)")
         secret_option(p, "--passwd", "--password", dest="password", what="database password")
         p.add_argument("--connect-timeout", dest="connect_timeout", type=float, metavar="SECONDS", help="seconds any registry call may take (default 5)")
         p.add_argument("--lock-timeout", dest="lock_timeout", type=float, metavar="SECONDS",

@@ -53,6 +53,7 @@ def _host(value: str) -> str:
 # the server's own schemas: a store or registry created in them would mix our tables with the
 # server's accounts and statistics
 SYSTEM_DATABASES = frozenset({"mysql", "information_schema", "performance_schema", "sys"})
+PG_SYSTEM_DATABASES = frozenset({"postgres", "template0", "template1"})
 
 
 def database_problem(value: str) -> str | None:
@@ -141,7 +142,7 @@ SSLMODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
 def _pg_database(value: str) -> str:
     if not _PG_DB.match(value):
         raise ValueError(f"{value[:80]!r} is not a database name: use up to 63 letters, digits, '_' or '$', starting with a letter or '_'")
-    if value.lower() in ("postgres", "template0", "template1"):
+    if value.lower() in PG_SYSTEM_DATABASES:
         raise ValueError(f"{value!r} is the server's own database; use a database of your own")
     return value
 

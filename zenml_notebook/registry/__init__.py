@@ -4,7 +4,8 @@ One contract, two backends (``tests/registry/test_contract.py`` runs the same su
 
 * :mod:`.local` - ``.zenml/zenml.db`` through the standard library's ``sqlite3`` (importing
   SQLAlchemy alone would spend the whole budget of a cold ``stack list``);
-* :mod:`.shared` - a team's MySQL/MariaDB database through SQLAlchemy 2 Core.
+* :mod:`.shared` - a team's MySQL/MariaDB or PostgreSQL database through SQLAlchemy 2 Core.
+* :mod:`.dialects` - what differs between those databases (connecting, deadlines, locks, errors).
 
 A repository connected to a shared registry (:mod:`.team`) reads and writes its components
 and stacks there, and keeps locally what is personal: the active stack, secret values, and

@@ -1,17 +1,18 @@
-"""The shared registry backend: a team's MySQL/MariaDB database through SQLAlchemy 2 Core.
+"""The shared registry backend: a team's MySQL/MariaDB or PostgreSQL database through SQLAlchemy 2 Core.
 
 The same contract as :mod:`.local`. Writers are serialised by a row lock on the registry's
 ``generation`` (taken first, like SQLite's ``BEGIN IMMEDIATE``), so a check-then-change is never
 raced; rows carry optimistic versions for changes prepared from an earlier read (a form, a
 ``metadata update`` that checks its server first).
 
-Never hangs: PyMySQL's connect, read and write timeouts bound every round trip by the
-connection's ``connect_timeout`` (registry queries are tiny), and a stale pooled connection is
+Never hangs: every round trip is bounded by the connection's ``connect_timeout`` (registry
+queries are tiny; how, per database, is in :mod:`.dialects`), and a stale pooled connection is
 replaced once only if it failed at once (a restarted server), never after a timeout.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import threading
@@ -25,15 +26,14 @@ from urllib.parse import unquote, urlsplit
 import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 
-from ..components.configs import SYSTEM_DATABASES
 from ..exceptions import (
     AlreadyExistsError,
-    RegistryBusyError,
     RegistryError,
     StoreUnavailableError,
     UsageError,
     ZenMLError,
 )
+from .dialects import SCHEMES, busy, dialect_of
 from .records import (
     KINDS,
     SCHEMA_VERSION,
@@ -47,8 +47,8 @@ from .records import (
 
 __all__ = ["TABLES", "Connection", "SharedRegistry", "SharedSession"]
 
-_SCHEMES = {"mysql", "mariadb", "mysql+pymysql", "mariadb+pymysql"}
 _DB_NAME = re.compile(r"[A-Za-z0-9_$]{1,64}")
+_FIX = "give it as mysql://USER@HOST:PORT/DATABASE or postgresql://USER@HOST:PORT/DATABASE"
 
 
 @dataclass(frozen=True)
@@ -63,25 +63,31 @@ class Connection:
     connect_timeout: float = 5.0
     ssl_ca: str | None = None
     lock_timeout: float = 30.0  # how long a writer waits for the writer ahead of it
+    dialect: str = "mysql"  # "mysql" (MySQL/MariaDB) or "postgresql"
 
     @property
     def url(self) -> str:
-        return f"mysql://{self.user}@{self.host}:{self.port}/{self.database}"
+        return f"{self.dialect}://{self.user}@{self.host}:{self.port}/{self.database}"
 
     @classmethod
     def parse(cls, url: str, **options: Any) -> Connection:
-        """``mysql://USER@HOST[:PORT]/DATABASE``; a password in the URL is refused (it would be saved)."""
+        """``mysql://USER@HOST[:PORT]/DATABASE`` or ``postgresql://…``; a password in the URL is
+        refused (it would be saved)."""
+        from .dialects import DIALECTS
+
         try:
             parts = urlsplit(url.strip())
-            port = parts.port or 3306
+            explicit = parts.port
         except ValueError:
-            parts, port = None, 0
-        fix = "give it as mysql://USER@HOST:PORT/DATABASE"
+            parts, explicit = None, None
+        fix = _FIX
         if parts is None or not parts.scheme:
             raise UsageError(f"{url!r} is not a registry URL; {fix}")
-        if parts.scheme.lower() not in _SCHEMES:
-            hint = " (PostgreSQL is not supported yet)" if parts.scheme.startswith("postgres") else ""
-            raise UsageError(f"registry URL scheme {parts.scheme!r} is not supported{hint}; {fix}")
+        kind = SCHEMES.get(parts.scheme.lower())
+        if kind is None:
+            raise UsageError(f"registry URL scheme {parts.scheme!r} is not supported (MySQL/MariaDB and PostgreSQL are); {fix}")
+        dialect = DIALECTS[kind]
+        port = explicit or dialect.default_port
         if parts.password is not None:
             raise UsageError(
                 "the registry URL holds a password, which would be saved in .zenml/; give the URL without it "
@@ -90,9 +96,9 @@ class Connection:
         if not parts.username or not parts.hostname:
             raise UsageError(f"the registry URL {url!r} needs a user and a host; {fix}")
         database = parts.path.lstrip("/")
-        if not _DB_NAME.fullmatch(database):
-            raise UsageError(f"the registry URL needs a database name of up to 64 letters, digits, '_' or '$' after the host; {fix}")
-        if database.lower() in SYSTEM_DATABASES:
+        if not _DB_NAME.fullmatch(database) or len(database) > dialect.max_name:
+            raise UsageError(f"the registry URL needs a database name of up to {dialect.max_name} letters, digits, '_' or '$' after the host; {fix}")
+        if database.lower() in dialect.system_databases:
             raise UsageError(f"the registry URL names the server's own system schema {database!r}; give a database of your own")
         if parts.query or parts.fragment:
             raise UsageError(f"the registry URL takes no options after '?' or '#'; use --connect-timeout and --ssl-ca; {fix}")
@@ -102,7 +108,7 @@ class Connection:
         lock = float(options.get("lock_timeout") or 30.0)
         if not 1 <= lock <= 3600:
             raise UsageError(f"--lock-timeout {lock:g} is outside 1-3600 seconds")
-        return cls(unquote(parts.username), parts.hostname, port, database, options.get("password"), timeout, options.get("ssl_ca"), lock)
+        return cls(unquote(parts.username), parts.hostname, port, database, options.get("password"), timeout, options.get("ssl_ca"), lock, kind)
 
     def settings(self) -> dict[str, Any]:
         """What ``.zenml/`` records: safe to commit (a secret *reference* at most)."""
@@ -196,40 +202,32 @@ _MIGRATIONS: dict[int, Callable[[sa.Connection], None]] = {1: _migrate_1_to_2, 2
 
 
 # -- errors in words -----------------------------------------------------------------------------
-def _code(error: BaseException) -> tuple[int, str]:
-    orig = getattr(error, "orig", error)
-    args: tuple[Any, ...] = tuple(getattr(orig, "args", ()))
-    code = int(args[0]) if args and isinstance(args[0], int) else 0
-    return code, str(args[1]) if len(args) > 1 else str(orig)
-
-
 def classify(error: BaseException, conn: Connection) -> ZenMLError:
     """A driver error of the shared registry, as one line naming it and the fix."""
-    from ..components.metadata.mysql_check import describe_failure
-
-    code, text = _code(error)
+    dialect = dialect_of(conn)
     label = f"shared registry {conn.url}"
-    if code == 1146:
+    if dialect.missing_tables(error):
         return RegistryError(
             f"{label} has no zenml-notebook tables (was the database emptied?); run "
             f"`zenml-notebook registry connect {conn.url}` to create them again"
         )
     if isinstance(error, sa_exc.TimeoutError):
         return StoreUnavailableError(f"{label}: no free connection within {conn.connect_timeout:g} s; try again")
-    why = describe_failure(code, text, conn.host, conn.port, conn.user, conn.database, conn.connect_timeout, flags="the URL")
+    why = dialect.describe(error, conn)
     return type(why)(f"{label}: {why}")
 
 
-def _session_setup(lock_timeout: float) -> Callable[[Any, Any], None]:
-    """Each new connection's row-lock wait is the registry's lock timeout (the server's default
-    is 50 s), so a writer queued behind another gives up when it said it would."""
-    wait = max(1, round(lock_timeout))
-
-    def setup(dbapi_connection: Any, _record: Any) -> None:
-        with dbapi_connection.cursor() as cursor:
-            cursor.execute(f"SET SESSION innodb_lock_wait_timeout = {wait}")
-
-    return setup
+@functools.cache
+def _stack_query() -> sa.Select[Any]:
+    """A stack with its components' names: one outer join per kind (built once; SQLAlchemy
+    caches the compiled form per dialect)."""
+    parts = {kind: _C.alias(f"k{i}") for i, kind in enumerate(KINDS)}
+    joined: Any = _S
+    for kind, alias in parts.items():
+        joined = joined.outerjoin(alias, _S.c[kind] == alias.c.id)
+    return sa.select(
+        _S.c.name, *(parts[k].c.name for k in KINDS), _S.c.created, _S.c.updated, _S.c.version, _S.c.updated_by
+    ).select_from(joined)
 
 
 # -- a transaction ---------------------------------------------------------------------------
@@ -293,13 +291,7 @@ class SharedSession:
 
     # -- stacks ---------------------------------------------------------------------
     def _stack_query(self) -> sa.Select[Any]:
-        parts = {kind: _C.alias(f"k{i}") for i, kind in enumerate(KINDS)}
-        joined: Any = _S
-        for kind, alias in parts.items():
-            joined = joined.outerjoin(alias, _S.c[kind] == alias.c.id)
-        return sa.select(
-            _S.c.name, *(parts[k].c.name for k in KINDS), _S.c.created, _S.c.updated, _S.c.version, _S.c.updated_by
-        ).select_from(joined)
+        return _stack_query()
 
     @staticmethod
     def _stack(row: Sequence[Any]) -> StackRecord:
@@ -371,22 +363,12 @@ class SharedRegistry:
     def __init__(self, connection: Connection, password: str) -> None:
         self.connection = connection
         c = connection
-        key = (c.user, c.host, c.port, c.database, password, c.connect_timeout, c.ssl_ca, c.lock_timeout)
+        key = (c.dialect, c.user, c.host, c.port, c.database, password, c.connect_timeout, c.ssl_ca, c.lock_timeout)
+        self._dialect = dialect_of(c)
         with self._lock:
             engine = self._engines.get(key)
             if engine is None:
-                url = sa.URL.create("mysql+pymysql", username=c.user, password=password, host=c.host, port=c.port, database=c.database)
-                engine = self._engines[key] = sa.create_engine(
-                    url,
-                    connect_args={
-                        "connect_timeout": c.connect_timeout, "read_timeout": c.connect_timeout,
-                        "write_timeout": c.connect_timeout, "charset": "utf8mb4",
-                        **({"ssl": {"ca": c.ssl_ca}} if c.ssl_ca else {}),
-                    },
-                    pool_size=4, max_overflow=12, pool_timeout=c.connect_timeout, pool_recycle=1800,
-                    hide_parameters=True,  # a failing statement's values never reach a message
-                )
-                sa.event.listen(engine, "connect", _session_setup(c.lock_timeout))
+                engine = self._engines[key] = dialect_of(c).engine(c, password)
         self._engine = engine
 
     @contextmanager
@@ -397,13 +379,17 @@ class SharedRegistry:
         except sa_exc.SQLAlchemyError as exc:
             raise classify(exc, self.connection) from None
         try:
-            yield conn
+            try:
+                yield conn
+            finally:
+                with self._dialect.guard(conn, self.connection):
+                    conn.close()  # rolls back whatever was not committed
         except sa_exc.IntegrityError as exc:
-            raise RegistryError(f"shared registry {self.connection.url} refused a change ({_code(exc)[1][:200]}); nothing was changed") from None
+            raise RegistryError(
+                f"shared registry {self.connection.url} refused a change ({self._dialect.message(exc)[:200]}); nothing was changed"
+            ) from None
         except (sa_exc.DBAPIError, sa_exc.TimeoutError) as exc:
             raise classify(exc, self.connection) from None
-        finally:
-            conn.close()  # rolls back whatever was not committed
 
     @contextmanager
     def _transaction(self, *, lock: bool) -> Iterator[SharedSession]:
@@ -412,7 +398,8 @@ class SharedRegistry:
         silent server is reported after one timeout, never retried."""
         for attempt in (0, 1):
             started = time.monotonic()
-            with self._connected() as conn:
+            with self._connected() as pooled:
+                conn = pooled if lock else self._dialect.snapshot(pooled)
                 try:
                     generation = self._head(conn, lock=lock)
                 except sa_exc.DBAPIError as exc:
@@ -420,7 +407,8 @@ class SharedRegistry:
                         continue
                     raise
                 yield SharedSession(conn, self.connection.url, generation)
-                conn.commit()
+                with self._dialect.guard(conn, self.connection):
+                    conn.commit()
                 return
 
     def _head(self, conn: sa.Connection, *, lock: bool) -> int:
@@ -458,25 +446,16 @@ class SharedRegistry:
 
     def _locked(self, conn: sa.Connection, query: sa.Select[Any]) -> list[Any]:
         """Run a locking read, waiting up to the lock timeout for the writer ahead (not just the
-        connection's read timeout, which bounds a silent server) and saying so if it is not freed."""
-        raw: Any = conn.connection.dbapi_connection
-        saved = getattr(raw, "_read_timeout", None)
-        wait = self.connection.lock_timeout
-        if saved is not None:
-            raw._read_timeout = saved + wait  # PyMySQL sets the socket's timeout from it per read
+        deadline that bounds a silent server) and saying so if it is not freed."""
         started = time.monotonic()
         try:
-            return list(conn.execute(query).all())
+            with self._dialect.lock_wait(conn, self.connection):
+                return list(conn.execute(query).all())
         except sa_exc.DBAPIError as exc:
-            if _code(exc)[0] in (1205, 3572):  # lock wait timeout / NOWAIT
-                raise RegistryBusyError(
-                    f"another writer holds the shared registry {self.connection.url}; waited "
-                    f"{time.monotonic() - started:.0f} s for it; try again (or raise --lock-timeout)"
-                ) from None
+            if self._dialect.lock_timed_out(exc):
+                raise busy(self.connection, time.monotonic() - started) from None
             raise
-        finally:
-            if saved is not None:
-                raw._read_timeout = saved
+
     def read(self) -> AbstractContextManager[SharedSession]:
         """A consistent snapshot for queries."""
         return self._transaction(lock=False)
@@ -492,40 +471,31 @@ class SharedRegistry:
         """Create the tables (seeded) or migrate older ones; (schema before, schema now).
 
         Under a server-side named lock, so two people connecting at once create one schema;
-        MySQL's DDL is not transactional, so each migration step records its version at once.
+        MySQL's DDL is not transactional, so each migration step records its version at once
+        (and commits, on PostgreSQL too).
         """
         lock_name = f"zenml_notebook.registry.{self.connection.database}"
-        with self._connected() as conn:
-            got = conn.exec_driver_sql("SELECT GET_LOCK(%s, %s)", (lock_name, int(self.connection.connect_timeout) + 5)).scalar()
+        with self._connected() as conn, self._dialect.named_lock(conn, lock_name, self.connection):
+            before = 0
+            if sa.inspect(conn).has_table("meta"):
+                value = conn.execute(sa.select(_M.c.value).where(_M.c.key == "schema_version")).scalar()
+                before = int(value) if value is not None and str(value).isdigit() else 0
             conn.commit()
-            if got != 1:
-                raise StoreUnavailableError(f"shared registry {self.connection.url}: another client is setting it up; try again in a moment")
-            try:
-                before = 0
-                if sa.inspect(conn).has_table("meta"):
-                    value = conn.execute(sa.select(_M.c.value).where(_M.c.key == "schema_version")).scalar()
-                    before = int(value) if value is not None and str(value).isdigit() else 0
+            if before > SCHEMA_VERSION:
+                self._head(conn, lock=False)  # raises: a newer schema, named
+            if before == 0:
+                _META.create_all(conn)
+                conn.execute(sa.insert(_M), [{"key": "schema_version", "value": str(SCHEMA_VERSION)}, {"key": "generation", "value": "1"}])
+                if seed is not None:
+                    seed(SharedSession(conn, self.connection.url, 1))
                 conn.commit()
-                if before > SCHEMA_VERSION:
-                    self._head(conn, lock=False)  # raises: a newer schema, named
-                if before == 0:
-                    _META.create_all(conn)
-                    conn.execute(sa.insert(_M), [{"key": "schema_version", "value": str(SCHEMA_VERSION)}, {"key": "generation", "value": "1"}])
-                    if seed is not None:
-                        seed(SharedSession(conn, self.connection.url, 1))
-                    conn.commit()
-                    return 0, SCHEMA_VERSION
-                current = before
-                while current < SCHEMA_VERSION:
-                    _MIGRATIONS[current](conn)
-                    current += 1
-                    conn.execute(sa.update(_M).where(_M.c.key == "schema_version").values(value=str(current)))
-                    if conn.execute(sa.select(_M.c.key).where(_M.c.key == "generation")).first() is None:
-                        conn.execute(sa.insert(_M).values(key="generation", value="1"))
-                    conn.commit()
-                return before, current
-            finally:
-                conn.rollback()
-                conn.exec_driver_sql("SELECT RELEASE_LOCK(%s)", (lock_name,)).close()
+                return 0, SCHEMA_VERSION
+            current = before
+            while current < SCHEMA_VERSION:
+                _MIGRATIONS[current](conn)
+                current += 1
+                conn.execute(sa.update(_M).where(_M.c.key == "schema_version").values(value=str(current)))
+                if conn.execute(sa.select(_M.c.key).where(_M.c.key == "generation")).first() is None:
+                    conn.execute(sa.insert(_M).values(key="generation", value="1"))
                 conn.commit()
-
+            return before, current

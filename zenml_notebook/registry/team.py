@@ -189,12 +189,12 @@ def _label(record: ComponentRecord | StackRecord) -> str:
 
 def reach(connection: Connection, password: str) -> SharedRegistry:
     """The pre-flight (classified, within the connect timeout), then the registry."""
-    from ..components.metadata.mysql_check import check_mysql
+    from .dialects import dialect_of
     from .shared import SharedRegistry
 
     c = connection
     try:
-        check_mysql(c.host, c.port, c.user, password, c.database, timeout=c.connect_timeout, ssl_ca=c.ssl_ca, flags="the URL")
+        dialect_of(c).preflight(c, password)
     except StoreConnectionError as exc:
         raise type(exc)(f"shared registry {c.url}: {exc}") from None
     return SharedRegistry(connection, password)

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from ...registry import ComponentRecord
     from ...repository import Repository
     from .mlmd import MLMDStore
-    from .mysql_check import MySQLCheck
+    from .mysql_check import ServerCheck
 
 __all__ = [
     "ArtifactInfo",
@@ -98,12 +98,12 @@ def verify_unsaved(record: ComponentRecord, repo: Repository, secrets: dict[str,
     preflight(record, password=secrets.get("password"))
 
 
-def preflight(record: ComponentRecord, password: str | None = None) -> MySQLCheck:
+def preflight(record: ComponentRecord, password: str | None = None) -> ServerCheck:
     """The server's pre-flight for a MySQL or PostgreSQL store (classified errors)."""
     return postgresql_preflight(record, password) if record.flavor == "postgresql" else mysql_preflight(record, password)
 
 
-def postgresql_preflight(record: ComponentRecord, password: str | None = None) -> MySQLCheck:
+def postgresql_preflight(record: ComponentRecord, password: str | None = None) -> ServerCheck:
     from .pg_check import check_postgresql
 
     c = record.config
@@ -114,7 +114,7 @@ def postgresql_preflight(record: ComponentRecord, password: str | None = None) -
         raise type(exc)(f"{_label(record)}: {exc}") from None
 
 
-def mysql_preflight(record: ComponentRecord, password: str | None = None) -> MySQLCheck:
+def mysql_preflight(record: ComponentRecord, password: str | None = None) -> ServerCheck:
     from .mysql_check import check_mysql
 
     c = record.config

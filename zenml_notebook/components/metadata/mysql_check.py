@@ -21,11 +21,13 @@ from ...exceptions import (
     UsageError,
 )
 
-__all__ = ["MySQLCheck", "check_mysql", "classify", "describe_failure"]
+__all__ = ["ServerCheck", "check_mysql", "classify", "describe_failure"]
 
 
 @dataclass(frozen=True)
-class MySQLCheck:
+class ServerCheck:
+    """What a pre-flight check found: the server (product and version), the round trip, and whether it made the database."""
+
     server_version: str
     latency_ms: float
     created_database: bool
@@ -102,7 +104,7 @@ def check_mysql(
     timeout: float = 5.0,
     ssl_ca: str | None = None,
     flags: str = "",
-) -> MySQLCheck:
+) -> ServerCheck:
     """Connect, read the server version, make sure ``database`` is usable (creating it
     when missing and allowed). Raises StoreConnectionError saying which failure it was."""
     import re
@@ -161,4 +163,4 @@ def check_mysql(
         raise describe_failure(code, str(exc), host, port, user, database, timeout, flags=flags) from None
     finally:
         conn.close()
-    return MySQLCheck(version, (time.perf_counter() - started) * 1000, created)
+    return ServerCheck(version, (time.perf_counter() - started) * 1000, created)
