@@ -1,10 +1,10 @@
 """The registry, local and shared: cold `stack list` (a fresh CLI process) and warm
-`%zenml stack list` (a running IPython), on the local SQLite file and on a shared MariaDB
-registry on 127.0.0.1; prints a table and one JSON line.
+`%zenml stack list` (a running IPython), on the local SQLite file and on shared MariaDB and
+PostgreSQL registries on 127.0.0.1; prints a table and one JSON line.
 
 Run: `make bench` (or `python benchmarks/bench_registry.py [--runs N]`). Medians of N runs,
-min/max beside them. Needs a MariaDB: a private one is started on 127.0.0.1 (tests/services.py)
-and stopped at the end. Both repositories hold the same 5 stacks.
+min/max beside them. Needs a MariaDB and a PostgreSQL: private ones are started on 127.0.0.1
+(tests/services.py) and stopped at the end. Every repository holds the same 5 stacks.
 """
 
 from __future__ import annotations
@@ -28,6 +28,8 @@ BUDGET = {
     "stack list (cold CLI), shared MariaDB": 0.400,
     "%zenml stack list (warm), local": 0.005,
     "%zenml stack list (warm), shared MariaDB": 0.005,
+    "stack list (cold CLI), shared PostgreSQL": 0.400,
+    "%zenml stack list (warm), shared PostgreSQL": 0.005,
 }
 
 
@@ -71,12 +73,13 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=15)
     args = parser.parse_args()
-    from tests.services import MariaDB
+    from tests.services import MariaDB, PostgreSQL
 
     work = Path(tempfile.mkdtemp(prefix="zn-bench-registry-"))
     os.environ["ZENML_NOTEBOOK_CONFIG_DIR"] = str(work / "config")
     os.environ["ZENML_NOTEBOOK_SECRETS_BACKEND"] = "file"
     server = MariaDB.private(work / "mariadb")
+    pg = PostgreSQL.private(work / "postgres")
     try:
         account = server.account("bench", grant="ALL PRIVILEGES", on="`bench\\_%`.*")
         os.environ["ZN_BENCH_PW"] = account.password
@@ -89,23 +92,33 @@ def main() -> None:
         url = f"mysql://{account.user}@{account.host}:{account.port}/bench_registry"
         run(SCRIPT, "registry", "connect", url, "--passwd-env", "ZN_BENCH_PW", cwd=shared)
         fill(shared)
+        pg_account = pg.account("bench")
+        on_pg = work / "pg"
+        on_pg.mkdir()
+        run(SCRIPT, "init", cwd=on_pg)
+        os.environ["ZN_BENCH_PG_PW"] = pg_account.password
+        run(SCRIPT, "registry", "connect", f"postgresql://bench@127.0.0.1:{pg.port}/bench_registry", "--passwd-env", "ZN_BENCH_PG_PW", cwd=on_pg)
+        fill(on_pg)
         results = {
             "stack list (cold CLI), local": cold(local, args.runs),
             "stack list (cold CLI), shared MariaDB": cold(shared, args.runs),
             "%zenml stack list (warm), local": warm(local, 50),
             "%zenml stack list (warm), shared MariaDB": warm(shared, 50),
+            "stack list (cold CLI), shared PostgreSQL": cold(on_pg, args.runs),
+            "%zenml stack list (warm), shared PostgreSQL": warm(on_pg, 50),
         }
     finally:
         server.stop()
+        pg.stop()
         shutil.rmtree(work, ignore_errors=True)
-    print(f"registry: local SQLite vs shared MariaDB on 127.0.0.1, 5 stacks; {args.runs} cold runs, 50 warm; "
+    print(f"registry: local SQLite vs shared MariaDB and PostgreSQL on 127.0.0.1, 5 stacks; {args.runs} cold runs, 50 warm; "
           f"{os.cpu_count()} cores, Python {sys.version.split()[0]}")
-    print(f"{'operation':42} {'median':>9} {'min':>9} {'max':>9} {'budget':>8}")
+    print(f"{'operation':45} {'median':>9} {'min':>9} {'max':>9} {'budget':>8}")
     summary = {}
     for name, values in results.items():
         med = statistics.median(values)
         budget = BUDGET[name]
-        print(f"{name:42} {med * 1000:7.2f}ms {min(values) * 1000:7.2f}ms {max(values) * 1000:7.2f}ms "
+        print(f"{name:45} {med * 1000:7.2f}ms {min(values) * 1000:7.2f}ms {max(values) * 1000:7.2f}ms "
               f"{budget * 1000:6.0f}ms {'ok' if med <= budget else 'MISS'}")
         summary[name] = {"median_s": med, "min_s": min(values), "max_s": max(values), "budget_s": budget}
     print("JSON " + json.dumps(summary))

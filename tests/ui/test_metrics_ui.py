@@ -10,7 +10,7 @@ from typing import Any
 
 from nbformat.v4 import new_code_cell, new_notebook
 
-from .test_explorer import EXPLORER, _open_explorer
+from .test_explorer import EXPLORER, _open_explorer, _wait_in_explorer
 from .test_sidebar import ARTIFACTS, WAIT, execute_cells, in_browser, open_notebook
 from .test_sidebar import lab as lab
 
@@ -73,7 +73,7 @@ def test_the_explorer_overlays_a_metric_across_three_runs(lab: dict) -> None:
         ex.locator("[data-zn='runs-search']").fill("sweep-")
         page.wait_for_function("() => document.querySelectorAll(\"#zenml-notebook-explorer [data-zn='run-row']\").length === 3")
         for name in ("sweep-0", "sweep-1", "sweep-2"):
-            ex.locator(f"tr[data-run='{name}'] input[type=checkbox]").check()
+            _wait_in_explorer(page, f"tr[data-run='{name}'] input[type=checkbox]").check()
         ex.locator("[data-zn='compare-selected']").click()
         page.wait_for_function("s => document.querySelectorAll(s).length === 3", arg=paths)
         ex.locator("[data-zn='overlay-log']").check()

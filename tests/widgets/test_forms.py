@@ -64,6 +64,36 @@ def test_mysql_test_save_and_prefill(repo: Path, mysql_account, tmp_path: Path) 
     assert again.status_text.startswith("OK - MySQL server")
 
 
+def test_the_database_form_takes_postgresql_too(repo: Path, pg_account, tmp_path: Path) -> None:
+    form = mysql_form()
+    assert form.port.value == "3306"
+    form.flavor.value = "postgresql"
+    assert form.port.value == "5432"  # the server's default port follows the choice
+    form.name.value = "team-pg"
+    fill_mysql(form, pg_account)
+    form.test_button.click()
+    assert form.status_text.startswith("OK - PostgreSQL 15") and form.status_text.endswith(" ms"), form.status_text
+    assert form.password.value == ""
+    form.save_button.click()
+    assert form.status_text == "registered metadata store 'team-pg'; stack 'default' uses it", form.status_text
+    record, _ = api.get_component("metadata_store", "team-pg")
+    assert record.flavor == "postgresql" and record.config["database"] == pg_account.database
+    for f in (repo / ".zenml").rglob("*"):
+        if f.is_file():
+            assert pg_account.password.encode() not in f.read_bytes()
+    again = mysql_form("team-pg")
+    assert again.flavor.value == "postgresql" and again.port.value == str(pg_account.port)
+    again.test_button.click()  # the stored password is used
+    assert again.status_text.startswith("OK - PostgreSQL"), again.status_text
+    wrong = mysql_form()
+    wrong.flavor.value = "postgresql"
+    wrong.name.value = "bad-pg"
+    fill_mysql(wrong, pg_account, password="wrong-password-1")
+    wrong.test_button.click()
+    assert f"refused user {pg_account.user!r}: wrong user name or password" in wrong.status_text, wrong.status_text
+    assert "wrong-password-1" not in wrong.status_text
+
+
 def test_mysql_classified_failures(repo: Path, mysql_account) -> None:
     form = mysql_form()
     fill_mysql(form, mysql_account, password="wrong-password-1")
@@ -161,7 +191,9 @@ def test_form_magic(shell, repo: Path) -> None:
     form = shell.run_line_magic("zenml", "form mysql")
     assert type(form).__name__ == "MySQLForm"
     assert type(shell.run_line_magic("zenml", "form stack")).__name__ == "StackForm"
-    with pytest.raises(UsageError, match=r"unknown command .postgres.; choose from mysql, artifacts, tracker, stack"):
+    assert shell.run_line_magic("zenml", "form postgresql").flavor.value == "postgresql"
+    with pytest.raises(UsageError, match=r"unknown command .postgres. \(did you mean .postgresql.\?\); choose from mysql, postgresql, "
+                                         r"artifacts, tracker, stack"):
         shell.run_line_magic("zenml", "form postgres")
 
 

@@ -1,4 +1,4 @@
-"""``form mysql|artifacts|tracker|stack``: the ipywidget forms (in a notebook only)."""
+"""``form mysql|postgresql|artifacts|tracker|stack``: the ipywidget forms (in a notebook only)."""
 
 from __future__ import annotations
 
@@ -20,13 +20,17 @@ def _form(args: argparse.Namespace) -> Any:
         return widgets.stack_form()
     if args.which == "tracker":
         return widgets.tracker_form(args.name)
-    return widgets.mysql_form(args.name) if args.which == "mysql" else widgets.artifacts_form(args.name)
-
+    if args.which in ("mysql", "postgresql"):
+        form = widgets.mysql_form(args.name)
+        if args.which == "postgresql" and form.flavor.value != "postgresql" and not args.name:
+            form.flavor.value = "postgresql"
+        return form
+    return widgets.artifacts_form(args.name)
 
 
 def add_parsers(sub: Any) -> None:
-    p = add(sub, "form", "a form (in a notebook): mysql, artifacts, tracker (MLflow) or stack; secrets never go into cells", _form)
-    p.add_argument("which", choices=["mysql", "artifacts", "tracker", "stack"], metavar="mysql|artifacts|tracker|stack")
+    p = add(sub, "form", "a form (in a notebook): mysql or postgresql, artifacts, tracker (MLflow) or stack; secrets never go into cells", _form)
+    p.add_argument("which", choices=["mysql", "postgresql", "artifacts", "tracker", "stack"], metavar="mysql|postgresql|artifacts|tracker|stack")
     p.add_argument("name", nargs="?", metavar="NAME", help="pre-fill from this registered component")
 
 

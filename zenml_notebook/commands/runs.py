@@ -26,11 +26,9 @@ def _pipelines_list(args: argparse.Namespace) -> Table:
 
 def _runs_list(args: argparse.Namespace) -> Table:
     client = open_client(args)
-    runs = client.runs(args.pipeline)
-    if args.user:
-        runs = [r for r in runs if r.user == args.user]
+    runs = client.recent_runs(args.limit, pipeline=args.pipeline, user=args.user or None)
     rows = [[r.name, r.pipeline, client.run_state(r), when(r.started), f"{max(r.ended - r.started, 0):.2f} s" if r.ended else "", r.user]
-            for r in runs[: args.limit]]
+            for r in runs]
     empty = f"(no runs by {args.user!r}; `runs list` shows everyone's)" if args.user else "(no runs yet)"
     return Table(["RUN", "PIPELINE", "STATE", "STARTED", "DURATION", "USER"], rows, title=f"stack {client.stack!r}", empty=empty)
 

@@ -146,16 +146,21 @@ def _required(**fields: str) -> None:
             raise ZenMLError(f"{label.replace('_', ' ')} is empty; fill it in")
 
 
+_SERVERS = {"mysql": ("MySQL / MariaDB", 3306), "postgresql": ("PostgreSQL", 5432)}
+
+
 class MySQLForm(_Form):
-    """A MySQL/MariaDB metadata store: Test connection, then Save."""
+    """A metadata store on a database server (MySQL/MariaDB or PostgreSQL): Test connection, then Save."""
 
     def __init__(self, name: str | None = None) -> None:
         super().__init__()
         existing = self._remember(_existing("metadata_store", name))
-        c = existing.config if existing and existing.flavor == "mysql" else {}
+        c = existing.config if existing and existing.flavor in _SERVERS else {}
+        flavor = existing.flavor if existing and existing.flavor in _SERVERS else "mysql"
+        self.flavor = w.Dropdown(options=[(label, key) for key, (label, _) in _SERVERS.items()], value=flavor, description="Server", style=_STYLE)
         self.name = _text("Name", name or "team-mysql")
         self.host = _text("Host", str(c.get("host", "")), "db.example.com")
-        self.port = _text("Port", str(c.get("port", 3306)))
+        self.port = _text("Port", str(c.get("port", _SERVERS[flavor][1])))
         self.username = _text("User", str(c.get("username", "")))
         stored = existing is not None and "password" in c
         self.password = _password("Password", "(stored - leave empty to keep)" if stored else "")
@@ -165,8 +170,14 @@ class MySQLForm(_Form):
         self._secret: str | None = None  # held in Python only, never synced to the browser
         self.test_button = self._button("Test connection", self.test)
         self.save_button = self._button("Save", self.save, "primary")
-        fields = [self.name, self.host, self.port, self.username, self.password, self.database, self.ssl_ca, self.use]
-        self.widget = w.VBox([w.HTML("<b>MySQL metadata store</b>"), *fields, w.HBox(self.buttons), self.status])
+        self.flavor.observe(lambda change: self._server_changed(change["old"], change["new"]), names="value")
+        fields = [self.flavor, self.name, self.host, self.port, self.username, self.password, self.database, self.ssl_ca, self.use]
+        self.widget = w.VBox([w.HTML("<b>MySQL metadata store</b> (or PostgreSQL: pick the server)"), *fields, w.HBox(self.buttons), self.status])
+
+    def _server_changed(self, old: str, new: str) -> None:
+        """The other server's default port, unless a port of one's own was typed."""
+        if self.port.value.strip() == str(_SERVERS[old][1]):
+            self.port.value = str(_SERVERS[new][1])
 
     def _take_password(self) -> str | None:
         """Move a typed password out of the widget at once (saved widget state stays empty)."""
@@ -188,19 +199,21 @@ class MySQLForm(_Form):
 
     def test(self) -> None:
         from .. import settings as component_settings
-        from ..components.metadata import mysql_preflight
+        from ..components.metadata import preflight
 
         password = self._take_password()
         settings = self._settings()
-        component_settings.validate("metadata_store", "mysql", self.name.value.strip(), settings)  # the same checks as Save
-        record = ComponentRecord("metadata_store", self.name.value.strip(), "mysql", settings)
+        flavor = self.flavor.value
+        component_settings.validate("metadata_store", flavor, self.name.value.strip(), settings)  # the same checks as Save
+        record = ComponentRecord("metadata_store", self.name.value.strip(), flavor, settings)
         if password is None:
             existing = _existing("metadata_store", self.name.value.strip())
             if existing is None or "password" not in existing.config:
                 raise ZenMLError("password is empty; type it in")
-            record = ComponentRecord("metadata_store", existing.name, "mysql", {**settings, "password": existing.config["password"]})
-        result = mysql_preflight(record, password=password)
-        self._show(f"OK - MySQL server {result.server_version}, {result.latency_ms:.1f} ms", "ok")
+            record = ComponentRecord("metadata_store", existing.name, flavor, {**settings, "password": existing.config["password"]})
+        result = preflight(record, password=password)
+        server = f"MySQL server {result.server_version}" if flavor == "mysql" else result.server_version
+        self._show(f"OK - {server}, {result.latency_ms:.1f} ms", "ok")
 
     def save(self) -> None:
         password = self._take_password()
@@ -210,7 +223,7 @@ class MySQLForm(_Form):
             settings["password"] = password
         if password is None and _existing("metadata_store", name) is None:
             raise ZenMLError("password is empty; type it in")
-        self._show(self._save("metadata_store", name, "mysql", settings, self.use.value), "ok")
+        self._show(self._save("metadata_store", name, self.flavor.value, settings, self.use.value), "ok")
         self._secret = None
 
 

@@ -223,8 +223,8 @@ class WorkerStore:
         result: tuple[list[RunInfo], int] = self._call("runs_changed_since", since_ms)
         return result
 
-    def newest_runs(self, limit: int) -> list[RunInfo]:
-        result: list[RunInfo] = self._call("newest_runs", limit)
+    def newest_runs(self, limit: int, *, pipeline: str | None = None, user: str | None = None) -> list[RunInfo]:
+        result: list[RunInfo] = self._call("newest_runs", limit, pipeline=pipeline, user=user)
         return result
 
     def pipelines(self) -> list[str]:
