@@ -22,17 +22,43 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 
 from ..components.configs import PG_SYSTEM_DATABASES, SYSTEM_DATABASES
 from ..exceptions import RegistryBusyError, StoreConnectionError, StoreUnavailableError
 
-if TYPE_CHECKING:
-    from .shared import Connection
 
-__all__ = ["DIALECTS", "SCHEMES", "Dialect", "dialect_of"]
+class Connection(Protocol):
+    """Where a shared registry lives (:class:`.shared.Connection`), as the dialects read it."""
+
+    @property
+    def user(self) -> str: ...
+
+    @property
+    def host(self) -> str: ...
+
+    @property
+    def port(self) -> int: ...
+
+    @property
+    def database(self) -> str: ...
+
+    @property
+    def connect_timeout(self) -> float: ...
+
+    @property
+    def ssl_ca(self) -> str | None: ...
+
+    @property
+    def lock_timeout(self) -> float: ...
+
+    @property
+    def dialect(self) -> str: ...
+
+    @property
+    def url(self) -> str: ...
 
 
 class Dialect:
