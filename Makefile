@@ -45,9 +45,17 @@ demo-stop:
 system-deps:
 	bash .ci/install-system-deps.sh
 
-test: system-deps venv .venv-mlflow/.installed
+# the JupyterHub test's environment: a venv every OS user can run, with the wheel of this checkout
+# (see .ci/hub-env.sh); rebuilt when the package changes
+HUB_ENV ?= /opt/zenml-notebook-hub
+$(HUB_ENV)/.installed: $(VENV)/.installed $(shell find zenml_notebook -name '*.py')
+	bash .ci/hub-env.sh $(HUB_ENV) $(VENV)
+
+HUB_DEPS := $(if $(filter 0,$(shell id -u)),$(HUB_ENV)/.installed,)  # the hub test spawns servers as other OS users: root only
+
+test: system-deps venv .venv-mlflow/.installed $(HUB_DEPS)
 	cd labextension && PATH="$(CURDIR)/$(VENV)/bin:$$PATH" jlpm install && PATH="$(CURDIR)/$(VENV)/bin:$$PATH" jlpm test
-	$(PY) -m pytest $(PYTEST_ARGS)
+	ZN_HUB_ENV=$(HUB_ENV) $(PY) -m pytest $(PYTEST_ARGS)
 
 lint: venv
 	$(VENV)/bin/ruff check zenml_notebook tests benchmarks notebooks/demo_services.py notebooks/make_notebooks.py

@@ -489,3 +489,107 @@ class PostgreSQLAccount:
     user: str
     password: str
     database: str
+
+
+# -- JupyterHub -------------------------------------------------------------------------------
+HUB_ENV = Path(os.environ.get("ZN_HUB_ENV", "/opt/zenml-notebook-hub"))  # built by `make test` (.ci/hub-env.sh)
+
+HUB_CONFIG = """
+c = get_config()  # noqa
+c.JupyterHub.bind_url = "http://127.0.0.1:{port}"
+c.JupyterHub.hub_bind_url = "http://127.0.0.1:{hub_port}"
+c.ConfigurableHTTPProxy.api_url = "http://127.0.0.1:{api_port}"
+c.ConfigurableHTTPProxy.command = [{proxy!r}]
+c.ConfigurableHTTPProxy.auth_token = {proxy_token!r}
+c.JupyterHub.db_url = "sqlite:///{root}/hub.sqlite"
+c.JupyterHub.cookie_secret_file = "{root}/cookie_secret"
+c.JupyterHub.pid_file = "{root}/hub.pid"
+c.JupyterHub.cleanup_servers = True
+c.JupyterHub.authenticator_class = "dummy"
+c.DummyAuthenticator.password = {password!r}
+c.Authenticator.allowed_users = set({users!r})
+c.JupyterHub.spawner_class = "localprocess"
+c.Spawner.cmd = [{singleuser!r}]
+c.Spawner.default_url = "/lab"
+c.Spawner.args = ["--LabApp.expose_app_in_browser=True", "--LabApp.news_url=None"]
+c.Spawner.environment = {environment!r}
+c.Spawner.start_timeout = 180
+c.Spawner.http_timeout = 180
+"""
+
+
+@dataclass
+class JupyterHub:
+    """A real JupyterHub on 127.0.0.1: configurable-http-proxy from npm, the dummy authenticator
+    (one password), and LocalProcessSpawner, which starts each person's single-user server as
+    that OS user from the hub environment's venv. Stopped by PID (its proxy and the servers it
+    spawned stop with it)."""
+
+    url: str
+    root: Path
+    password: str
+    proc: subprocess.Popen[bytes] | None = None
+
+    @classmethod
+    def start(cls, users: list[str], environment: dict[str, str]) -> JupyterHub:
+        import tempfile
+
+        if not (HUB_ENV / ".installed").exists():
+            raise RuntimeError(f"the hub environment {HUB_ENV} is missing: `make test` builds it (.ci/hub-env.sh)")
+        root = Path(tempfile.mkdtemp(prefix="zn-hub-"))
+        root.chmod(0o755)
+        port = free_port()
+        hub = cls(f"http://127.0.0.1:{port}", root, "h" + secrets.token_urlsafe(12))
+        (root / "jupyterhub_config.py").write_text(HUB_CONFIG.format(
+            port=port, hub_port=free_port(), api_port=free_port(), proxy=str(HUB_ENV / "node_modules" / ".bin" / "configurable-http-proxy"),
+            proxy_token=secrets.token_hex(16), root=root, password=hub.password, users=sorted(users),
+            singleuser=str(HUB_ENV / "venv" / "bin" / "jupyterhub-singleuser"), environment=environment,
+        ))
+        log = open(root / "hub.log", "ab")
+        env = {**os.environ, "PATH": f"{HUB_ENV / 'venv' / 'bin'}:{os.environ.get('PATH', '')}"}
+        hub.proc = subprocess.Popen([str(HUB_ENV / "venv" / "bin" / "jupyterhub"), "-f", str(root / "jupyterhub_config.py")], cwd=root,
+                                    env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        deadline = time.monotonic() + 60
+        import urllib.request
+
+        while time.monotonic() < deadline:
+            if hub.proc.poll() is not None:
+                raise RuntimeError(f"jupyterhub exited with {hub.proc.returncode}; see {root / 'hub.log'}")
+            try:
+                urllib.request.urlopen(f"{hub.url}/hub/health", timeout=1)
+                return hub
+            except OSError:
+                time.sleep(0.2)
+        hub.stop()
+        raise RuntimeError(f"jupyterhub did not answer within 60 s; see {root / 'hub.log'}")
+
+    def log(self) -> str:
+        return (self.root / "hub.log").read_text(errors="replace")
+
+    def stop(self) -> None:
+        if self.proc is None:
+            return
+        self.proc.terminate()  # the hub stops the servers it spawned (cleanup_servers) and its proxy
+        try:
+            self.proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
+        self.proc = None
+
+
+def os_user(name: str) -> Path:
+    """An OS user with a home folder (created if missing); returns the home."""
+    import pwd
+
+    try:
+        return Path(pwd.getpwnam(name).pw_dir)
+    except KeyError:
+        subprocess.run(["useradd", "--create-home", "--shell", "/bin/bash", name], check=True, capture_output=True)
+        return Path(pwd.getpwnam(name).pw_dir)
+
+
+def remove_os_user(name: str) -> None:
+    """Stop what the user still runs, then remove the user and their home."""
+    subprocess.run(["pkill", "-KILL", "-u", name], capture_output=True)
+    subprocess.run(["userdel", "--remove", name], capture_output=True)

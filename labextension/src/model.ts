@@ -77,6 +77,8 @@ export interface IRunSummary {
   steps?: number;
   cached?: number;
   stack?: string | null;
+  /** who ran it ($ZENML_NOTEBOOK_USER, the hub user, or user@host) */
+  user?: string | null;
   /** "step.param" -> value */
   parameters?: Record<string, unknown>;
 }
@@ -126,6 +128,7 @@ export interface IRun {
   stack: string;
   started?: number;
   ended?: number;
+  user?: string | null;
   steps: IRunStep[];
   /** Where the run was mirrored (an experiment tracker besides the built-in one): the server's
    * words, and the link only when it is an http(s) address. */
@@ -310,7 +313,7 @@ export function formatDuration(seconds: number | null | undefined): string {
   return `${Math.floor(whole / 3600)} h ${Math.floor((whole % 3600) / 60)} min`;
 }
 
-/** One line about a run: "complete · 0.42 s · 3/5 cached · lr=0.1". */
+/** One line about a run: "complete · 0.42 s · 3/5 cached · stack team · by ana · lr=0.1". */
 export function describeRun(run: IRunSummary): string {
   const parts = [run.state];
   const took = formatDuration(run.duration);
@@ -322,6 +325,9 @@ export function describeRun(run: IRunSummary): string {
   }
   if (run.stack) {
     parts.push(`stack ${run.stack}`);
+  }
+  if (run.user) {
+    parts.push(`by ${run.user}`);
   }
   const params = Object.entries(run.parameters ?? {})
     .map(([k, v]) => `${k.split('.').pop()}=${typeof v === 'string' ? v : JSON.stringify(v)}`)

@@ -59,7 +59,7 @@ export class RunPageView {
       el('div', { cls: 'zn-meta', zn: 'run-summary', text: [
         `pipeline ${run.pipeline}`, run.state, started ? `started ${formatWhen(started)}` : '',
         started && ended ? formatDuration(ended - started) : '', `${run.steps.length} steps`,
-        `${run.steps.filter(s => s.state === 'cached').length} cached`, `stack ${run.stack}`
+        `${run.steps.filter(s => s.state === 'cached').length} cached`, `stack ${run.stack}`, run.user ? `by ${run.user}` : ''
       ].filter(Boolean).join(' · ') }));
     if (run.tracker) {
       const href = safeHref(run.tracker.url);

@@ -158,6 +158,7 @@ describe('a run in one line', () => {
       parameters: { 'fit.lr': 0.1, 'load.path': 'data.csv' } };
     expect(describeRun(run)).toBe('complete · 0.42 s · 3/5 cached · stack team · lr=0.1, path=data.csv');
     expect(describeRun({ ...run, duration: null, steps: 0, stack: null, parameters: {} })).toBe('complete');
+    expect(describeRun({ ...run, user: 'ana@laptop', parameters: {} })).toBe('complete · 0.42 s · 3/5 cached · stack team · by ana@laptop');
     expect(formatDuration(125)).toBe('2 min 5 s');
     expect(formatDuration(72.4)).toBe('1 min 12 s');
     expect(formatDuration(3.006)).toBe('3.01 s'); // not "3006 ms"

@@ -166,7 +166,7 @@ def _run(name: str) -> dict[str, Any]:
 
     mirror = describe_mirror(run.summary.get("tracker"), run.name)
     return {"name": run.name, "pipeline": run.pipeline, "state": run.state, "started": run.started, "ended": run.ended,
-            "stack": run.stack.get("name"), "steps": steps,
+            "stack": run.stack.get("name"), "user": run.user or None, "steps": steps,
             "tracker": None if mirror is None else {"text": mirror[0], "url": mirror[1], "mirrored": bool(run.summary["tracker"].get("mirrored"))}}
 
 
