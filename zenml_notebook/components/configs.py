@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
+from ..constants import PG_SYSTEM_DATABASES, SYSTEM_DATABASES
 from ..secrets import is_ref
 from ..uris import is_remote_address, parse_artifact_uri
 
@@ -50,10 +51,6 @@ def _host(value: str) -> str:
     return value
 
 
-# the server's own schemas: a store or registry created in them would mix our tables with the
-# server's accounts and statistics
-SYSTEM_DATABASES = frozenset({"mysql", "information_schema", "performance_schema", "sys"})
-PG_SYSTEM_DATABASES = frozenset({"postgres", "template0", "template1"})
 
 
 def database_problem(value: str) -> str | None:

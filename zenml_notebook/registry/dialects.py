@@ -26,7 +26,7 @@ from typing import Any, Protocol
 
 import sqlalchemy as sa
 
-from ..components.configs import PG_SYSTEM_DATABASES, SYSTEM_DATABASES
+from ..constants import PG_SYSTEM_DATABASES, SYSTEM_DATABASES
 from ..exceptions import RegistryBusyError, StoreConnectionError, StoreUnavailableError
 
 
