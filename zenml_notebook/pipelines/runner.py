@@ -208,6 +208,7 @@ class _Context:
     produced: dict[tuple[str, str], Produced] = field(default_factory=dict)
     recorded: list[str] = field(default_factory=list)  # steps recorded complete or cached, in order
     executions: list[ExecutionInfo] = field(default_factory=list)  # every step recorded: the run's summary at its end
+    _unsettled: tuple[Node, StepResult, Callable[[], ExecutionInfo]] | None = None  # a record sent, its answer not read yet
     cancelled: threading.Event = field(default_factory=threading.Event)  # a background run's cancel(): no further step starts
     background: bool = False  # submitted with submit(): the front ends say when it ends, wherever the user is
     detached: bool = False  # submit(detach=True): driven by a task on the Dask cluster
@@ -247,6 +248,7 @@ class _Context:
 
     def use_cached(self, node: Node, key: str, hit: ExecutionInfo, artifacts: list[Any]) -> ExecutionInfo:
         """Record a cache hit: the step, reusing ``hit``'s outputs (its inputs must be recorded)."""
+        self.settle()  # the steps before: their artifact ids are this one's inputs
         now = time.time()
         info = self.md.record_step(self.run, node.name, parameters=self.params_of(node), code_hash=node.step.code_hash, cache_key=key,
                                    inputs={a: p.artifact_id for a, p in self.inputs_of(node).items()}, outputs=dict(hit.outputs),
@@ -271,12 +273,36 @@ class _Context:
         return StepTask(node.name, node.step.fn, node.step.output_names, node.params, inputs,
                         f"{self.pipeline}/{self.run.name}/{node.name}", self.store, list(_USER))
 
+    def _record_kwargs(self, node: Node, key: str, result: StepResult) -> dict[str, Any]:
+        return {"parameters": self.params_of(node), "code_hash": node.step.code_hash, "cache_key": key,
+                "inputs": {a: p.artifact_id for a, p in self.inputs_of(node).items()}, "outputs": result.specs,
+                "state": "complete", "started": result.started, "ended": result.ended, "log": result.log,
+                "load_seconds": result.load_seconds, "store_seconds": result.store_seconds, "scalars": result.scalars,
+                "metrics": result.metrics, "metric_summary": result.metric_summary, "logged": result.logged, "tags": result.tags}
+
     def record(self, node: Node, key: str, result: StepResult) -> ExecutionInfo:
-        info = self.md.record_step(self.run, node.name, parameters=self.params_of(node), code_hash=node.step.code_hash, cache_key=key,
-                                   inputs={a: p.artifact_id for a, p in self.inputs_of(node).items()}, outputs=result.specs,
-                                   state="complete", started=result.started, ended=result.ended, log=result.log,
-                                   load_seconds=result.load_seconds, store_seconds=result.store_seconds, scalars=result.scalars,
-                                   metrics=result.metrics, metric_summary=result.metric_summary, logged=result.logged, tags=result.tags)
+        self.settle()
+        return self._recorded(node, result, self.md.record_step(self.run, node.name, **self._record_kwargs(node, key, result)))
+
+    def record_later(self, node: Node, key: str, result: StepResult) -> None:
+        """Send the step's record now and take the store's answer when it is next needed (the
+        next record, a failure, the run's end): a remote store writes while the next step runs.
+        Until then the outputs are staged (downstream steps read them by URI)."""
+        self.settle()  # the step before: its artifact ids are this one's inputs
+        answer = self.md.record_step_later(self.run, node.name, **self._record_kwargs(node, key, result))
+        self.stage(node, result)
+        self._unsettled = (node, result, answer)
+        self.progress.done(node.name, "complete")  # ran and stored; a store that then fails fails the run
+
+    def settle(self) -> None:
+        """The answer to the record sent last, if any (a store failure is raised here)."""
+        if self._unsettled is None:
+            return
+        node, result, answer = self._unsettled
+        self._unsettled = None
+        self._recorded(node, result, answer())
+
+    def _recorded(self, node: Node, result: StepResult, info: ExecutionInfo) -> ExecutionInfo:
         self.executions.append(info)
         for spec in result.specs:
             self.produced[(node.name, spec.name)] = Produced(info.outputs[spec.name], spec.content_hash, spec.uri, spec.materializer)
@@ -288,6 +314,7 @@ class _Context:
         return info
 
     def record_failure(self, node: Node, key: str, state: str, started: float, error: str, exc: BaseException | None = None) -> None:
+        self.settle()
         log = getattr(exc, "zenml_log", None) if exc is not None else None
         metrics, summary = getattr(exc, "zenml_metrics", None) or (None, {})
         if log is not None:
@@ -344,10 +371,10 @@ def run_local(ctx: _Context, graph: Graph, config: dict[str, Any]) -> None:
             ctx.record_failure(node, key, "failed", started, explain(exc), exc)
             ctx.progress.done(node.name, "failed")
             raise _StepFailed(node.name, exc) from exc
-        ctx.record(node, key, result)
+        ctx.record_later(node, key, result)  # answered at the next record, a failure or the end
         for name, value in (result.values or {}).items():
             values[(node.name, name)] = value
-        ctx.progress.done(node.name, "complete")
+    ctx.settle()
 
 
 class _StepFailed(Exception):

@@ -378,6 +378,12 @@ class MLMDStore:
         except ZenMLError:
             pass  # the store is what failed; a dead owner's run reads as incomplete
 
+    def record_step_later(self, run: RunInfo, step: str, **kwargs: Any) -> Callable[[], ExecutionInfo]:
+        """:meth:`record_step` now (in this process there is nothing to overlap); its answer
+        when asked for, as the worker's deferred call gives it."""
+        info = self.record_step(run, step, **kwargs)
+        return lambda: info
+
     def record_step(
         self,
         run: RunInfo,

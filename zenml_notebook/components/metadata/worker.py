@@ -25,7 +25,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from multiprocessing.connection import Connection
 from typing import TYPE_CHECKING, Any
@@ -60,6 +60,29 @@ def _what(method: str, args: Sequence[Any], kwargs: dict[str, Any]) -> str:
                   "check": "check the server"}.get(method, method.replace("_", " ")) + "'"
 
 
+class _Later:
+    """A call sent to the worker whose answer is read later."""
+
+    __slots__ = ("args", "deadline", "error", "kwargs", "method", "settled", "value")
+
+    def __init__(self, method: str, args: Sequence[Any], kwargs: dict[str, Any], deadline: float) -> None:
+        self.method, self.args, self.kwargs, self.deadline = method, args, kwargs, deadline
+        self.settled = False
+        self.value: Any = None
+        self.error: BaseException | None = None
+
+    def done(self, value: Any) -> None:
+        self.settled, self.value = True, value
+
+    def fail(self, error: BaseException) -> None:
+        self.settled, self.error = True, error
+
+    def result(self) -> Any:
+        if self.error is not None:
+            raise self.error
+        return self.value
+
+
 class WorkerStore:
     """The metadata store of one component, served by a child process (started on first use)."""
 
@@ -74,6 +97,7 @@ class WorkerStore:
         self._conn: Connection | None = None
         self._lock = threading.Lock()
         self._pending_finish: dict[int, tuple[RunInfo, str, dict[str, Any] | None]] = {}  # runs we could not close when the store failed
+        self._inflight: _Later | None = None  # a call sent whose answer is read later (see call_later)
         _ALL.add(self)
 
     # -- the child ---------------------------------------------------------------------
@@ -100,6 +124,9 @@ class WorkerStore:
         return conn
 
     def _kill(self) -> None:
+        if self._inflight is not None:  # its answer is lost with the child: say so to whoever waits for it
+            self._inflight.fail(StoreUnavailableError(f"{self.label}: its ml-metadata worker process was stopped before it answered; run the command again"))
+            self._inflight = None
         proc, conn = self._proc, self._conn
         self._proc = self._conn = None
         if conn is not None:
@@ -144,14 +171,78 @@ class WorkerStore:
             raise {"ValueError": ValueError, "TypeError": TypeError, "KeyError": KeyError}[cls_name](message)
         raise StoreConnectionError(f"{self.label}: {message}")
 
-    def _call(self, method: str, *args: Any, **kwargs: Any) -> Any:
-        deadline = time.monotonic() + self.query_timeout
+    def _acquire(self) -> None:
         if not self._lock.acquire(timeout=self.query_timeout):  # another thread waits on a silent server
             raise StoreUnavailableError(
                 f"{self.label}: {self.where} stopped answering (another call has waited {self.query_timeout:g} s); "
                 "check that it is running and reachable, or raise --query-timeout"
             )
+
+    def _settle(self) -> None:
+        """Read the answer of the call sent earlier (under the lock), for whoever asks for it.
+        If the store stopped answering it, that is raised here too: the call that comes next
+        must not start a fresh worker as if nothing had happened."""
+        later, self._inflight = self._inflight, None
+        if later is None or self._conn is None:
+            return
         try:
+            later.done(self._reply(self._conn, later.method, later.args, later.kwargs, later.deadline, self.query_timeout))
+        except _exc.ZenMLError as exc:
+            later.fail(exc)
+            if isinstance(exc, StoreUnavailableError):
+                self._kill()
+                raise
+        except BaseException as exc:
+            later.fail(StoreUnavailableError(f"{self.label}: the answer to {_what(later.method, later.args, later.kwargs)} was not read "
+                                             f"({type(exc).__name__}); run the command again"))
+            self._kill()
+            raise
+
+    def call_later(self, method: str, *args: Any, **kwargs: Any) -> Callable[[], Any]:
+        """Send a call now and read its answer when the returned function is called (or when
+        the next call needs the connection): the store works while this process goes on. The
+        answer is due within the query timeout from now, as for any call."""
+        self._acquire()
+        try:
+            self._settle()
+            fresh = self._conn is None
+            try:
+                conn = self._conn or self._start(time.monotonic() + START_TIMEOUT)
+                if fresh and self._pending_finish:
+                    self._flush_pending(conn)
+                span = self.query_timeout + (self.connect_timeout if fresh else 0.0)
+                later = _Later(method, args, kwargs, time.monotonic() + span)
+                conn.send_bytes(pickle.dumps((method, args, kwargs)))
+                self._inflight = later
+            except StoreUnavailableError:
+                self._kill()
+                raise
+            except BaseException as exc:
+                if not isinstance(exc, _exc.ZenMLError):
+                    self._kill()
+                raise
+        finally:
+            self._lock.release()
+
+        def answer() -> Any:
+            if not later.settled:
+                self._acquire()
+                try:
+                    if self._inflight is later:
+                        self._settle()
+                except _exc.ZenMLError:
+                    pass  # kept in ``later``, raised below
+                finally:
+                    self._lock.release()
+            return later.result()
+
+        return answer
+
+    def _call(self, method: str, *args: Any, **kwargs: Any) -> Any:
+        self._acquire()
+        try:
+            self._settle()  # a call sent earlier is answered first (its answer is kept for its caller)
+            deadline = time.monotonic() + self.query_timeout
             fresh = self._conn is None
             try:
                 conn = self._conn or self._start(time.monotonic() + START_TIMEOUT)
@@ -214,6 +305,11 @@ class WorkerStore:
     def record_step(self, run: RunInfo, step: str, **kwargs: Any) -> ExecutionInfo:
         result: ExecutionInfo = self._call("record_step", run, step, **kwargs)
         return result
+
+    def record_step_later(self, run: RunInfo, step: str, **kwargs: Any) -> Callable[[], ExecutionInfo]:
+        """:meth:`record_step`, sent now, its answer read when asked for (see :meth:`call_later`)."""
+        answer: Callable[[], ExecutionInfo] = self.call_later("record_step", run, step, **kwargs)
+        return answer
 
     def runs(self, pipeline: str | None = None, *, deleted: bool = False) -> list[RunInfo]:
         result: list[RunInfo] = self._call("runs", pipeline, deleted=deleted)
