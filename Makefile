@@ -81,6 +81,7 @@ bench: venv .venv-mlflow/.installed
 	$(BENCH) benchmarks/bench_metrics.py
 	$(BENCH) benchmarks/bench_scale.py --runs 3
 	$(BENCH) benchmarks/bench_tracker.py --runs 5
+	$(BENCH) benchmarks/bench_postgresql.py --runs 5
 
 # this checkout against an earlier revision, side by side (BEFORE=<git revision>)
 bench-ab: venv
