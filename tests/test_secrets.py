@@ -39,12 +39,23 @@ def test_password_is_nowhere_but_the_secrets_file(cli, repo: Path, tmp_path: Pat
 
 
 def test_fallback_file_warns_once(cli, repo: Path) -> None:
-    first = cli("metadata", "register", "a", "--flavor", "mysql", "--no-verify", "--host", "h", "--username", "u", "--passwd-env", "X", "--database", "d")
+    fallback = {"ZENML_NOTEBOOK_SECRETS_BACKEND": ""}  # no choice made, and no keyring installed here
+    first = cli("metadata", "register", "a", "--flavor", "mysql", "--no-verify", "--host", "h", "--username", "u", "--passwd-env", "X", "--database", "d",
+                env=fallback)
     assert "no usable OS keyring" not in first.err  # an env reference stores nothing
-    second = cli("metadata", "register", "b", "--flavor", "mysql", "--no-verify", "--host", "h", "--username", "u", "--passwd", "p1", "--database", "d")
+    second = cli("metadata", "register", "b", "--flavor", "mysql", "--no-verify", "--host", "h", "--username", "u", "--passwd", "p1", "--database", "d",
+                 env=fallback)
     assert "warning: no usable OS keyring: secrets are kept in" in second.err
-    third = cli("metadata", "register", "c", "--flavor", "mysql", "--no-verify", "--host", "h", "--username", "u", "--passwd", "p2", "--database", "d")
+    third = cli("metadata", "register", "c", "--flavor", "mysql", "--no-verify", "--host", "h", "--username", "u", "--passwd", "p2", "--database", "d",
+                env=fallback)
     assert "no usable OS keyring" not in third.err
+
+
+def test_a_chosen_file_backend_says_where_without_calling_it_a_fallback(cli, repo: Path, tmp_path: Path) -> None:
+    r = cli("metadata", "register", "b", "--flavor", "mysql", "--no-verify", "--host", "h", "--username", "u", "--passwd", "p1", "--database", "d",
+            env={"ZENML_NOTEBOOK_SECRETS_BACKEND": "file"})
+    assert r.code == 0 and "no usable OS keyring" not in r.err
+    assert "secrets are kept in" in r.err and "$ZENML_NOTEBOOK_SECRETS_BACKEND=file" in r.err and "p1" not in r.err + r.out
 
 
 def test_group_readable_secrets_file_is_refused(cli, repo: Path, tmp_path: Path) -> None:
