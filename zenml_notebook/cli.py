@@ -12,6 +12,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; exit code 0 on success, 2 on a user error, 130 on Ctrl-C."""
     from .commands import execute
     from .exceptions import ZenMLError
+    from .registry.team import TeamRegistry
+
+    TeamRegistry.one_shot = True  # one command, then exit: a shared registry is read without an engine
 
     try:
         result = execute(sys.argv[1:] if argv is None else argv)

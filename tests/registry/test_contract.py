@@ -145,3 +145,31 @@ def test_a_damaged_row_names_its_registry_table_and_field(backend: Backend) -> N
     with pytest.raises(RegistryError) as info, backend.registry.read() as s:
         s.list_components()
     assert re.search(r"table 'components', row orchestrator/default: field 'config' is not a JSON object", str(info.value))
+
+
+@pytest.mark.parametrize("backend", ["mariadb", "postgresql"], indirect=True)
+def test_a_one_shot_read_sees_what_the_engine_sees(backend: Backend) -> None:
+    """The CLI reads a shared registry with the driver alone (registry.snapshot): the same rows,
+    generation and schema check as the pooled engine, and a damaged row named the same way."""
+    from zenml_notebook.registry.shared import Connection
+    from zenml_notebook.registry.snapshot import read_once
+
+    with backend.registry.write() as s:
+        s.add_component("orchestrator", "other", "local", {"n": 1})
+        s.add_stack("second", {**DEFAULTS, "orchestrator": "other"})
+    connection = Connection.parse(backend.spec["url"])
+    once = read_once(connection, backend.env["REGISTRY_TEST_PASSWORD"])
+    with backend.registry.read() as s:
+        assert once.generation() == s.generation()
+        assert once.list_stacks() == s.list_stacks()
+        assert once.list_components() == s.list_components()
+        assert once.list_components("orchestrator") == s.list_components("orchestrator")
+        assert once.stacks_using("orchestrator", "other") == s.stacks_using("orchestrator", "other") == ["second"]
+        assert once.get_stack("second") == s.get_stack("second") and once.get_component("orchestrator", "nope") is None
+    with pytest.raises(RegistryError, match="was opened for reading; add_stack needs a write"):
+        once.add_stack("x", DEFAULTS)
+    with backend.registry._connected() as conn:
+        conn.exec_driver_sql("UPDATE components SET config = 'not json' WHERE kind = 'orchestrator' AND name = 'other'")
+        conn.commit()
+    with pytest.raises(RegistryError, match=r"table 'components', row orchestrator/other: field 'config' is not a JSON object"):
+        read_once(connection, backend.env["REGISTRY_TEST_PASSWORD"])

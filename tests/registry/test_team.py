@@ -170,6 +170,19 @@ def test_two_repositories_share_stacks_and_keep_their_own_active_stack(ana: Pers
     assert _stacks(bob) == ["default", "prod"]
 
 
+def test_a_command_that_only_reads_needs_no_engine(ana: Person, url: str) -> None:
+    """`stack list` in a terminal reads the shared registry with the driver alone: SQLAlchemy is
+    not imported (its import and engine cost more than the read; see registry.snapshot)."""
+    ana.ok("registry", "connect", url, "--passwd-env", "TEAM_PASSWORD")
+    ana.ok("stack", "register", "prod", "-m", "default", "-a", "default", "-o", "default")
+    r = subprocess.run([sys.executable, "-X", "importtime", "-m", "zenml_notebook", "stack", "list"], cwd=ana.root, env=ana.env,
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0 and [line.split()[-5] for line in r.stdout.splitlines()[1:]] == ["default", "prod"], r.stdout + r.stderr[-2000:]
+    imported = {line.split("|")[-1].strip() for line in r.stderr.splitlines() if line.startswith("import time:")}
+    assert "sqlalchemy" not in imported and "zenml_notebook.registry.snapshot" in imported
+    assert "stack 'prod'" in ana.ok("stack", "describe", "prod")
+
+
 def test_secrets_stay_with_each_person(ana: Person, bob: Person, url: str, account: MySQLAccount, team_db: TeamDB) -> None:
     for p in (ana, bob):
         p.ok("registry", "connect", url, "--passwd-env", "TEAM_PASSWORD")

@@ -13,12 +13,7 @@ Never hangs, on either:
 
 from __future__ import annotations
 
-import heapq
-import itertools
 import math
-import os
-import socket
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -26,7 +21,7 @@ from typing import Any, Protocol
 
 import sqlalchemy as sa
 
-from ..constants import PG_SYSTEM_DATABASES, SYSTEM_DATABASES
+from ..deadline import Watch, cut_at
 from ..exceptions import RegistryBusyError, StoreConnectionError, StoreUnavailableError
 
 
@@ -67,9 +62,6 @@ class Dialect:
     name = "mysql"
     scheme = "mysql"
     product = "MySQL"
-    default_port = 3306
-    max_name = 64
-    system_databases: frozenset[str] = SYSTEM_DATABASES
 
     # -- connecting -------------------------------------------------------------------------
     def engine(self, c: Connection, password: str) -> sa.Engine:
@@ -161,79 +153,10 @@ class Dialect:
         return describe_failure(code, text, c.host, c.port, c.user, c.database, c.connect_timeout, flags="the URL")
 
 
-class _Watch:
-    """One armed deadline of a PostgreSQL connection (see :class:`PostgreSQLDialect`)."""
-
-    __slots__ = ("cut", "done", "fd", "lock")
-
-    def __init__(self, fd: int) -> None:
-        self.fd, self.cut, self.done = fd, False, False
-        self.lock = threading.Lock()
-
-    def fire(self) -> None:
-        with self.lock:
-            if self.done:
-                return
-            self.cut = True
-            try:  # shut the socket down (the descriptor stays libpq's): its wait ends at once
-                with socket.socket(fileno=os.dup(self.fd)) as sock:
-                    sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-
-    def stop(self) -> bool:
-        """Disarm; whether the deadline had cut the connection."""
-        with self.lock:
-            self.done = True
-        return self.cut
-
-
-class _Watchdog:
-    """One thread per process for every deadline (a thread per statement would cost more than
-    the statement): a heap of deadlines; a stopped watch is dropped when it comes up."""
-
-    def __init__(self) -> None:
-        self._cv = threading.Condition()
-        self._heap: list[tuple[float, int, _Watch]] = []
-        self._seq = itertools.count()
-        self._thread: threading.Thread | None = None
-
-    def arm(self, fd: int, seconds: float) -> _Watch:
-        watch = _Watch(fd)
-        with self._cv:
-            heapq.heappush(self._heap, (time.monotonic() + seconds, next(self._seq), watch))
-            if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(target=self._run, name="zenml-notebook-registry-watchdog", daemon=True)
-                self._thread.start()
-            elif self._heap[0][2] is watch:
-                self._cv.notify()
-        return watch
-
-    def _run(self) -> None:
-        with self._cv:
-            while True:
-                while self._heap and self._heap[0][2].done:
-                    heapq.heappop(self._heap)
-                if not self._heap:
-                    self._cv.wait()
-                    continue
-                wait = self._heap[0][0] - time.monotonic()
-                if wait > 0:
-                    self._cv.wait(wait)
-                    continue
-                heapq.heappop(self._heap)[2].fire()
-
-
-_WATCHDOG = _Watchdog()
-
-
 class PostgreSQLDialect(Dialect):
     name = "postgresql"
     scheme = "postgresql"
     product = "PostgreSQL"
-    default_port = 5432
-    max_name = 63
-    system_databases = PG_SYSTEM_DATABASES
     _KEY = "zn_watch"
     _EXTRA = "zn_lock_wait"
 
@@ -277,12 +200,12 @@ class PostgreSQLDialect(Dialect):
         return engine
 
     @staticmethod
-    def _arm(conn: sa.Connection, seconds: float) -> _Watch | None:
+    def _arm(conn: sa.Connection, seconds: float) -> Watch | None:
         try:
             fd = conn.connection.dbapi_connection.fileno()  # type: ignore[union-attr]
         except Exception:  # already closed or invalidated: nothing to watch
             return None
-        return _WATCHDOG.arm(fd, seconds)
+        return cut_at(fd, seconds)
 
     def preflight(self, c: Connection, password: str) -> None:
         from ..components.metadata.pg_check import check_postgresql
@@ -355,10 +278,6 @@ class PostgreSQLDialect(Dialect):
 
 
 DIALECTS: dict[str, Dialect] = {"mysql": Dialect(), "postgresql": PostgreSQLDialect()}
-SCHEMES = {
-    "mysql": "mysql", "mariadb": "mysql", "mysql+pymysql": "mysql", "mariadb+pymysql": "mysql",
-    "postgresql": "postgresql", "postgres": "postgresql", "postgresql+psycopg": "postgresql",
-}
 
 
 def dialect_of(c: Connection) -> Dialect:

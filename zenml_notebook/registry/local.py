@@ -33,6 +33,7 @@ from .records import (
     cut,
     identity,
     now,
+    stack_from_row,
 )
 
 __all__ = ["Registry", "Session"]
@@ -199,10 +200,7 @@ class Session:
         + " ".join(f"LEFT JOIN components k{i} ON s.{kind} = k{i}.id" for i, kind in enumerate(KINDS))
     )
 
-    @staticmethod
-    def _stack(row: tuple[Any, ...]) -> StackRecord:
-        n = len(KINDS)
-        return StackRecord(row[0], {k: v or "" for k, v in zip(KINDS, row[1:1 + n], strict=True)}, row[n + 1], row[n + 2], int(row[n + 3]), str(row[n + 4]))
+    _stack = staticmethod(stack_from_row)
 
     def list_stacks(self) -> list[StackRecord]:
         rows = self._conn.execute(self._STACK_SQL + " ORDER BY s.name").fetchall()

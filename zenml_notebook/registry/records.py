@@ -100,6 +100,12 @@ def cut(value: object, limit: int = 60) -> str:
     return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"
 
 
+def stack_from_row(row: Sequence[Any]) -> StackRecord:
+    """A row (name, one component name per kind, created, updated, version, updated_by)."""
+    n = len(KINDS)
+    return StackRecord(row[0], {k: v or "" for k, v in zip(KINDS, row[1:1 + n], strict=True)}, row[n + 1], row[n + 2], int(row[n + 3]), str(row[n + 4]))
+
+
 def component_from_row(registry: str, row: Sequence[Any], fix: str) -> ComponentRecord:
     """A row (kind, name, flavor, config, created, updated, version, updated_by), checked at the
     boundary: a damaged one names its registry, table, row and field."""

@@ -14,14 +14,11 @@ from __future__ import annotations
 
 import functools
 import json
-import re
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
-from dataclasses import dataclass
 from typing import Any, ClassVar
-from urllib.parse import unquote, urlsplit
 
 import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
@@ -30,10 +27,10 @@ from ..exceptions import (
     AlreadyExistsError,
     RegistryError,
     StoreUnavailableError,
-    UsageError,
     ZenMLError,
 )
-from .dialects import SCHEMES, busy, dialect_of
+from .connection import Connection, check_schema, missing_tables
+from .dialects import busy, dialect_of
 from .records import (
     KINDS,
     SCHEMA_VERSION,
@@ -43,91 +40,10 @@ from .records import (
     component_from_row,
     identity,
     now,
+    stack_from_row,
 )
 
 __all__ = ["TABLES", "Connection", "SharedRegistry", "SharedSession"]
-
-_DB_NAME = re.compile(r"[A-Za-z0-9_$]{1,64}")
-_FIX = "give it as mysql://USER@HOST:PORT/DATABASE or postgresql://USER@HOST:PORT/DATABASE"
-
-
-@dataclass(frozen=True)
-class Connection:
-    """Where a shared registry lives; never holds a password (only its secret reference)."""
-
-    user: str
-    host: str
-    port: int
-    database: str
-    password: dict[str, Any] | None = None  # a secret reference (see zenml_notebook.secrets)
-    connect_timeout: float = 5.0
-    ssl_ca: str | None = None
-    lock_timeout: float = 30.0  # how long a writer waits for the writer ahead of it
-    dialect: str = "mysql"  # "mysql" (MySQL/MariaDB) or "postgresql"
-
-    @property
-    def url(self) -> str:
-        return f"{self.dialect}://{self.user}@{self.host}:{self.port}/{self.database}"
-
-    @classmethod
-    def parse(cls, url: str, **options: Any) -> Connection:
-        """``mysql://USER@HOST[:PORT]/DATABASE`` or ``postgresql://…``; a password in the URL is
-        refused (it would be saved)."""
-        from .dialects import DIALECTS
-
-        try:
-            parts = urlsplit(url.strip())
-            explicit = parts.port
-        except ValueError:
-            parts, explicit = None, None
-        fix = _FIX
-        if parts is None or not parts.scheme:
-            raise UsageError(f"{url!r} is not a registry URL; {fix}")
-        kind = SCHEMES.get(parts.scheme.lower())
-        if kind is None:
-            raise UsageError(f"registry URL scheme {parts.scheme!r} is not supported (MySQL/MariaDB and PostgreSQL are); {fix}")
-        dialect = DIALECTS[kind]
-        port = explicit or dialect.default_port
-        if parts.password is not None:
-            raise UsageError(
-                "the registry URL holds a password, which would be saved in .zenml/; give the URL without it "
-                "and add --passwd (prompted) or --passwd-env VAR"
-            )
-        if not parts.username or not parts.hostname:
-            raise UsageError(f"the registry URL {url!r} needs a user and a host; {fix}")
-        database = parts.path.lstrip("/")
-        if not _DB_NAME.fullmatch(database) or len(database) > dialect.max_name:
-            raise UsageError(f"the registry URL needs a database name of up to {dialect.max_name} letters, digits, '_' or '$' after the host; {fix}")
-        if database.lower() in dialect.system_databases:
-            raise UsageError(f"the registry URL names the server's own system schema {database!r}; give a database of your own")
-        if parts.query or parts.fragment:
-            raise UsageError(f"the registry URL takes no options after '?' or '#'; use --connect-timeout and --ssl-ca; {fix}")
-        timeout = float(options.get("connect_timeout") or 5.0)
-        if not 0 < timeout <= 600:
-            raise UsageError(f"--connect-timeout {timeout:g} is outside 0-600 seconds")
-        lock = float(options.get("lock_timeout") or 30.0)
-        if not 1 <= lock <= 3600:
-            raise UsageError(f"--lock-timeout {lock:g} is outside 1-3600 seconds")
-        return cls(unquote(parts.username), parts.hostname, port, database, options.get("password"), timeout, options.get("ssl_ca"), lock, kind)
-
-    def settings(self) -> dict[str, Any]:
-        """What ``.zenml/`` records: safe to commit (a secret *reference* at most)."""
-        data: dict[str, Any] = {"url": self.url, "connect_timeout": self.connect_timeout}
-        if self.password is not None:
-            data["password"] = self.password
-        if self.ssl_ca:
-            data["ssl_ca"] = self.ssl_ca
-        if self.lock_timeout != 30.0:
-            data["lock_timeout"] = self.lock_timeout
-        return data
-
-    @classmethod
-    def from_settings(cls, data: Mapping[str, Any]) -> Connection:  # other keys (own_active) are the repository's
-        return cls.parse(
-            str(data["url"]), password=data.get("password"), connect_timeout=data.get("connect_timeout"),
-            ssl_ca=data.get("ssl_ca"), lock_timeout=data.get("lock_timeout"),
-        )
-
 
 # -- the tables ----------------------------------------------------------------------------------
 _MYSQL: dict[str, Any] = {"mysql_engine": "InnoDB", "mysql_charset": "utf8mb4"}
@@ -207,10 +123,7 @@ def classify(error: BaseException, conn: Connection) -> ZenMLError:
     dialect = dialect_of(conn)
     label = f"shared registry {conn.url}"
     if dialect.missing_tables(error):
-        return RegistryError(
-            f"{label} has no zenml-notebook tables (was the database emptied?); run "
-            f"`zenml-notebook registry connect {conn.url}` to create them again"
-        )
+        return missing_tables(conn.url)
     if isinstance(error, sa_exc.TimeoutError):
         return StoreUnavailableError(f"{label}: no free connection within {conn.connect_timeout:g} s; try again")
     why = dialect.describe(error, conn)
@@ -293,10 +206,7 @@ class SharedSession:
     def _stack_query(self) -> sa.Select[Any]:
         return _stack_query()
 
-    @staticmethod
-    def _stack(row: Sequence[Any]) -> StackRecord:
-        n = len(KINDS)
-        return StackRecord(row[0], {k: v or "" for k, v in zip(KINDS, row[1:1 + n], strict=True)}, row[n + 1], row[n + 2], int(row[n + 3]), str(row[n + 4]))
+    _stack = staticmethod(stack_from_row)
 
     def list_stacks(self) -> list[StackRecord]:
         return [self._stack(r) for r in self._conn.execute(self._stack_query().order_by(_S.c.name))]
@@ -421,24 +331,7 @@ class SharedRegistry:
             rows: dict[str, str] = dict(self._locked(conn, query.with_for_update()))
         else:
             rows = dict(conn.execute(query).all())
-        version = str(rows.get("schema_version", ""))
-        if not version.isdigit():
-            raise RegistryError(
-                f"shared registry {self.connection.url} has no schema version; run "
-                f"`zenml-notebook registry connect {self.connection.url}` to set it up"
-            )
-        if int(version) > SCHEMA_VERSION:
-            raise RegistryError(
-                f"shared registry {self.connection.url} has schema {version}, written by a newer zenml-notebook; "
-                f"this one reads schema {SCHEMA_VERSION}: upgrade with `pip install -U zenml-notebook`"
-            )
-        if int(version) < SCHEMA_VERSION:
-            raise RegistryError(
-                f"shared registry {self.connection.url} has the older schema {version} (this version uses "
-                f"{SCHEMA_VERSION}); run `zenml-notebook registry connect {self.connection.url}` to migrate it"
-            )
-        value = str(rows.get("generation", "0"))
-        generation = int(value) if value.isdigit() else 0
+        generation = check_schema(self.connection.url, rows)
         if lock:
             conn.execute(sa.update(_M).where(_M.c.key == "generation").values(value=str(generation + 1)))
             return generation + 1

@@ -23,7 +23,8 @@ from .records import ComponentRecord, Session, StackRecord, now, when
 
 if TYPE_CHECKING:
     from ..repository import Repository
-    from .shared import Connection, SharedRegistry
+    from .connection import Connection
+    from .shared import SharedRegistry
 
 __all__ = ["COPY_FILENAME", "TeamRegistry", "TeamSession", "shared_registry"]
 
@@ -85,9 +86,11 @@ class TeamRegistry:
         self.copy_path = repo.zenml_dir / COPY_FILENAME
         self.stale = False
 
+    one_shot: ClassVar[bool] = False  # a process that reads once and exits (the CLI): see read()
+
     @classmethod
     def open(cls, local: Registry, settings: dict[str, Any], repo: Repository) -> TeamRegistry:
-        from .shared import Connection
+        from .connection import Connection
 
         return cls(local, Connection.from_settings(settings), repo)
 
@@ -143,7 +146,7 @@ class TeamRegistry:
             why: ZenMLError | None = down[1] if down and down[0] > time.monotonic() else None
             if why is None:
                 try:
-                    session = stack.enter_context(shared_registry(self.connection).read())
+                    session = self._read_once() if self.one_shot else stack.enter_context(shared_registry(self.connection).read())
                     self._down.pop(url, None)
                     self._save_copy(session)
                 except StoreConnectionError as exc:
@@ -154,6 +157,13 @@ class TeamRegistry:
                 session = stack.enter_context(self._from_copy(why))
             self.stale = why is not None
             yield TeamSession(session, active, stale=self.stale)
+
+    def _read_once(self) -> Any:
+        """A one-shot process reads with the driver alone (SQLAlchemy's import and engine would
+        cost more than the read); a kernel or server keeps the pooled engine (see .snapshot)."""
+        from .snapshot import read_once
+
+        return read_once(self.connection, password_of(self.connection))
 
     @contextmanager
     def write(self) -> Iterator[Session]:
