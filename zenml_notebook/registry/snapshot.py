@@ -26,6 +26,10 @@ _STACKS = (
 )
 
 
+_CHANGES = frozenset({"add_component", "update_component", "delete_component", "add_stack", "update_stack", "rename_stack",
+                      "delete_stack", "set_active"})
+
+
 class SnapshotSession:
     """The registry as read at one moment (read-only)."""
 
@@ -54,8 +58,10 @@ class SnapshotSession:
     def get_active(self) -> str | None:
         return None  # personal: kept by each repository (see .team)
 
-    def __getattr__(self, name: str) -> Any:  # a change inside a read is a bug of ours, said plainly
-        raise RegistryError(f"the shared registry {self._url} was opened for reading; {name} needs a write")
+    def __getattr__(self, name: str) -> Any:
+        if name in _CHANGES:  # a change inside a read is a bug of ours, said plainly
+            raise RegistryError(f"the shared registry {self._url} was opened for reading; {name} needs a write")
+        raise AttributeError(name)
 
 
 def read_once(c: Connection, password: str) -> SnapshotSession:
