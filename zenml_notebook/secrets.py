@@ -21,7 +21,7 @@ from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
-from .exceptions import MASK, SecretError, ZenMLNotice, ZenMLWarning, remember_secret
+from .exceptions import MASK, SecretError, ZenMLWarning, remember_secret
 
 __all__ = [
     "ENV_CONFIG_DIR",
@@ -133,10 +133,7 @@ def _locked_file() -> Iterator[dict[str, str]]:
                 fh.flush()
                 os.fsync(fh.fileno())
             os.replace(tmp, path)
-            if created and os.environ.get(ENV_SECRETS_BACKEND, "").lower() == "file":  # chosen: say where, not "no keyring"
-                warnings.warn(f"secrets are kept in {path} (mode 0600, readable only by you; ${ENV_SECRETS_BACKEND}=file)",
-                              ZenMLNotice, stacklevel=1)
-            elif created:
+            if created and os.environ.get(ENV_SECRETS_BACKEND, "").lower() != "file":  # a file chosen on purpose needs no news
                 warnings.warn(
                     f"no usable OS keyring: secrets are kept in {path} (mode 0600, readable "
                     "only by you); `pip install keyring` with a backend to use the keyring",
