@@ -209,6 +209,7 @@ class _Context:
     recorded: list[str] = field(default_factory=list)  # steps recorded complete or cached, in order
     executions: list[ExecutionInfo] = field(default_factory=list)  # every step recorded: the run's summary at its end
     _unsettled: tuple[Node, StepResult, Callable[[], ExecutionInfo]] | None = None  # a record sent, its answer not read yet
+    _unsettled_key: str = ""  # its cache key: a step with the same key waits for it (a hit, not a second run)
     cancelled: threading.Event = field(default_factory=threading.Event)  # a background run's cancel(): no further step starts
     background: bool = False  # submitted with submit(): the front ends say when it ends, wherever the user is
     detached: bool = False  # submit(detach=True): driven by a task on the Dask cluster
@@ -232,6 +233,8 @@ class _Context:
         """The completed execution a cache hit would reuse, and its artifacts (reads only)."""
         if not (self.cache and node.step.cache):
             return None
+        if self._unsettled is not None and key == self._unsettled_key:
+            self.settle()  # the same step on the same data, recorded a moment ago: reused, as if recorded at once
         hit = self.md.find_cached(key)
         if hit is None or sorted(hit.outputs) != sorted(node.step.output_names):
             return None
@@ -291,7 +294,7 @@ class _Context:
         self.settle()  # the step before: its artifact ids are this one's inputs
         answer = self.md.record_step_later(self.run, node.name, **self._record_kwargs(node, key, result))
         self.stage(node, result)
-        self._unsettled = (node, result, answer)
+        self._unsettled, self._unsettled_key = (node, result, answer), key
         self.progress.done(node.name, "complete")  # ran and stored; a store that then fails fails the run
 
     def settle(self) -> None:
@@ -353,7 +356,9 @@ def explain(exc: BaseException) -> str:
 def run_local(ctx: _Context, graph: Graph, config: dict[str, Any]) -> None:
     """The local orchestrator: steps in order, in this process."""
     values: dict[tuple[str, str], Any] = {}
-    for node in graph.order():
+    order = graph.order()
+    ctx.md.overlap_writes(len(order))  # a long run's records are written while its next steps run
+    for node in order:
         ctx.check_cancelled()
         key = cache_key(node, ctx.inputs_of(node))
         ctx.progress.start(node.name)

@@ -225,7 +225,13 @@ def open_sqlite(record: ComponentRecord, repo: Repository) -> MLMDStore:
         _refuse_empty(record, Path(path))
         return sqlite_config(path, read_only=True)
 
-    return MLMDStore(make, _label(record), lambda: _file_lock(lock), Path(path).parent, Path(path), read_only=read_only)
+    def writer() -> Any:  # the same file, written from a worker process while this one runs the next step
+        from .worker import WorkerStore
+
+        return WorkerStore(record, repo, query_timeout=120.0, connect_timeout=0.0, where=f"the SQLite file {path} (its writer process)",
+                           hint="the disk may be failing or overloaded; check it, then run the pipeline again")
+
+    return MLMDStore(make, _label(record), lambda: _file_lock(lock), Path(path).parent, Path(path), read_only=read_only, writer=writer)
 
 
 def _refuse_empty(record: ComponentRecord, path: Path) -> None:

@@ -28,7 +28,13 @@ from ml_metadata.metadata_store import metadata_store
 from ml_metadata.proto import metadata_store_pb2 as pb
 
 from ...disk import disk_problem
-from ...exceptions import AlreadyExistsError, NotFoundError, StoreConnectionError, ZenMLError
+from ...exceptions import (
+    AlreadyExistsError,
+    NotFoundError,
+    StoreConnectionError,
+    StoreUnavailableError,
+    ZenMLError,
+)
 from .records import (
     METRICS,
     ArtifactInfo,
@@ -152,6 +158,9 @@ if not _ABSL.handlers:
 _ABSL.propagate = False
 
 
+OVERLAP_FROM = 50  # steps in a run from which a SQLite store records them in a writer process (overlap_writes)
+
+
 class MLMDStore:
     """One metadata store; connections are made on first use and remade after a loss."""
 
@@ -164,6 +173,7 @@ class MLMDStore:
         path: Path | None = None,
         *,
         read_only: Callable[[], pb.ConnectionConfig] | None = None,
+        writer: Callable[[], Any] | None = None,
     ) -> None:
         self.folder = folder  # the SQLite file's folder: failures there may be a full/read-only disk
         self.path = path  # the SQLite file itself
@@ -178,6 +188,8 @@ class MLMDStore:
         self._run_contexts: dict[int, pb.Context] = {}
         self._hits: dict[str, ExecutionInfo] = {}  # completed executions never change
         self._lock = threading.RLock()
+        self._make_writer = writer  # a worker process that can record steps while this one goes on
+        self._writer: Any = None
 
     # -- plumbing -----------------------------------------------------------
     def _connect(self) -> metadata_store.MetadataStore:
@@ -378,11 +390,39 @@ class MLMDStore:
         except ZenMLError:
             pass  # the store is what failed; a dead owner's run reads as incomplete
 
+    def overlap_writes(self, steps: int) -> None:
+        """A run of ``steps`` steps is about to record them one by one. From OVERLAP_FROM steps
+        on, a writer process is started (once per process; it opens the store while the first
+        steps run here), and once it is up, :meth:`record_step_later` hands it each record:
+        ml-metadata holds the GIL for a whole write, fsync included, so only another process
+        can write step N while this one runs step N + 1. Shorter runs would not win back its
+        start; they record here, as do all runs when no writer can be made."""
+        if self._writer is None and self._make_writer is not None and steps >= OVERLAP_FROM:
+            self._writer = self._make_writer()
+            self._writer.start_soon()
+
     def record_step_later(self, run: RunInfo, step: str, **kwargs: Any) -> Callable[[], ExecutionInfo]:
-        """:meth:`record_step` now (in this process there is nothing to overlap); its answer
-        when asked for, as the worker's deferred call gives it."""
+        """:meth:`record_step`, through the writer process once it is up (its answer read when
+        asked for), otherwise here and now."""
+        if self._writer is not None and self._writer.ready():
+            try:
+                answer: Callable[[], ExecutionInfo] = self._writer.record_step_later(run, step, **kwargs)
+            except StoreUnavailableError:
+                answer = _gone
+            return lambda: self._settled(answer, run, step, kwargs)
         info = self.record_step(run, step, **kwargs)
         return lambda: info
+
+    def _settled(self, answer: Callable[[], ExecutionInfo], run: RunInfo, step: str, kwargs: dict[str, Any]) -> ExecutionInfo:
+        """The writer's answer; if it went away (killed, stuck), the record is looked for here
+        and made here if it is not there: the writer saves time, it is never a new way to fail."""
+        try:
+            return answer()
+        except StoreUnavailableError:
+            name = f"{run.name}.{step}"
+            found = self._call(lambda s: s.get_executions_by_context(run.id))
+            done = [e for e in found if e.name == name]
+            return self._with_events(done)[0] if done else self.record_step(run, step, **kwargs)
 
     def record_step(
         self,
@@ -847,6 +887,10 @@ class MLMDStore:
         self._type_id(RUN)
         self._call(lambda s: s.get_context_types())
         return (time.perf_counter() - started) * 1000
+
+
+def _gone() -> ExecutionInfo:
+    raise StoreUnavailableError("the writer process is gone")
 
 
 def _reason(exc: Exception) -> str:

@@ -86,9 +86,11 @@ class _Later:
 class WorkerStore:
     """The metadata store of one component, served by a child process (started on first use)."""
 
-    def __init__(self, record: ComponentRecord, repo: Repository, *, query_timeout: float, connect_timeout: float, where: str) -> None:
+    def __init__(self, record: ComponentRecord, repo: Repository, *, query_timeout: float, connect_timeout: float, where: str,
+                 hint: str = "check that it is running and reachable, or raise --query-timeout") -> None:
         self.label = f"metadata store {record.name!r}"
         self.where = where  # "the MySQL server at host:port"
+        self.hint = hint  # what to do when it stops answering
         self.query_timeout = query_timeout
         self.connect_timeout = connect_timeout
         self.folder = None
@@ -98,10 +100,18 @@ class WorkerStore:
         self._lock = threading.Lock()
         self._pending_finish: dict[int, tuple[RunInfo, str, dict[str, Any] | None]] = {}  # runs we could not close when the store failed
         self._inflight: _Later | None = None  # a call sent whose answer is read later (see call_later)
+        self._failed_starts = 0  # start_soon gives up after two
         _ALL.add(self)
 
     # -- the child ---------------------------------------------------------------------
     def _start(self, deadline: float) -> Connection:
+        conn = self._spawn()
+        conn.send_bytes(pickle.dumps(("open", (), {})))
+        self._reply(conn, "open", (), {}, deadline)
+        return conn
+
+    def _spawn(self) -> Connection:
+        """The child, started; it is sent what it serves, not waited for."""
         parent, child = socket.socketpair()
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         log = os.environ.get("ZENML_NOTEBOOK_WORKER_LOG")
@@ -119,9 +129,58 @@ class WorkerStore:
         conn = Connection(parent.detach())
         self._conn = conn
         conn.send_bytes(pickle.dumps(self._init))
-        conn.send_bytes(pickle.dumps(("open", (), {})))
-        self._reply(conn, "open", (), {}, deadline)
         return conn
+
+    def start_soon(self) -> None:
+        """Start the child and let it open the store while this process goes on; :meth:`ready`
+        says when it has. Nothing happens if it is running already, or after two failed starts."""
+        self._acquire()
+        try:
+            if self._conn is not None or self._failed_starts >= 2:
+                return
+            try:
+                conn = self._spawn()
+                conn.send_bytes(pickle.dumps(("ping", (), {})))  # opens the store: ready once answered
+            except OSError:
+                self._failed_starts += 1
+                self._kill()
+                return
+            self._inflight = _Later("ping", (), {}, time.monotonic() + START_TIMEOUT)
+        finally:
+            self._lock.release()
+
+    def ready(self) -> bool:
+        """True once the child started by :meth:`start_soon` has opened its store; never waits
+        (False while another thread talks to it). A child that stopped is started again."""
+        if not self._lock.acquire(blocking=False):
+            return False
+        try:
+            later, conn = self._inflight, self._conn
+            if conn is not None and (later is None or later.method != "ping"):
+                return True
+            if conn is not None and later is not None:
+                try:
+                    if not conn.poll(0):
+                        if time.monotonic() < later.deadline:
+                            return False
+                        raise StoreUnavailableError("did not start in time")
+                    self._settle()
+                    later.result()
+                    return True
+                except (_exc.ZenMLError, OSError):
+                    self._failed_starts += 1
+                    self._kill()
+        finally:
+            self._lock.release()
+        self.start_soon()
+        return False
+
+    def _alive(self) -> Connection | None:
+        """The connection to the child if it still runs (one that ended since the last call,
+        killed or out of memory, is cleaned up: the next call starts a fresh one)."""
+        if self._conn is not None and self._proc is not None and self._proc.poll() is not None:
+            self._kill()
+        return self._conn
 
     def _kill(self) -> None:
         if self._inflight is not None:  # its answer is lost with the child: say so to whoever waits for it
@@ -151,7 +210,7 @@ class WorkerStore:
                 raise StoreUnavailableError(f"{self.label}: its ml-metadata worker process did not start within {START_TIMEOUT:g} s; the machine may be overloaded")
             raise StoreUnavailableError(
                 f"{self.label}: {self.where} stopped answering (no reply to {_what(method, args, kwargs)} "
-                f"within {span or self.query_timeout:g} s); check that it is running and reachable, or raise --query-timeout"
+                f"within {span or self.query_timeout:g} s); {self.hint}"
             )
         try:
             status, *payload = pickle.loads(conn.recv_bytes())  # noqa: S301 - our own child (or parent) over a private socketpair
@@ -174,8 +233,7 @@ class WorkerStore:
     def _acquire(self) -> None:
         if not self._lock.acquire(timeout=self.query_timeout):  # another thread waits on a silent server
             raise StoreUnavailableError(
-                f"{self.label}: {self.where} stopped answering (another call has waited {self.query_timeout:g} s); "
-                "check that it is running and reachable, or raise --query-timeout"
+                f"{self.label}: {self.where} stopped answering (another call has waited {self.query_timeout:g} s); {self.hint}"
             )
 
     def _settle(self) -> None:
@@ -205,7 +263,7 @@ class WorkerStore:
         self._acquire()
         try:
             self._settle()
-            fresh = self._conn is None
+            fresh = self._alive() is None
             try:
                 conn = self._conn or self._start(time.monotonic() + START_TIMEOUT)
                 if fresh and self._pending_finish:
@@ -217,6 +275,9 @@ class WorkerStore:
             except StoreUnavailableError:
                 self._kill()
                 raise
+            except OSError:  # the child went away as the request was sent
+                self._kill()
+                raise StoreUnavailableError(f"{self.label}: its ml-metadata worker process ended unexpectedly; run the command again") from None
             except BaseException as exc:
                 if not isinstance(exc, _exc.ZenMLError):
                     self._kill()
@@ -243,7 +304,7 @@ class WorkerStore:
         try:
             self._settle()  # a call sent earlier is answered first (its answer is kept for its caller)
             deadline = time.monotonic() + self.query_timeout
-            fresh = self._conn is None
+            fresh = self._alive() is None
             try:
                 conn = self._conn or self._start(time.monotonic() + START_TIMEOUT)
                 span = self.query_timeout
@@ -257,6 +318,9 @@ class WorkerStore:
             except StoreUnavailableError:
                 self._kill()
                 raise
+            except OSError:  # the child went away as the request was sent
+                self._kill()
+                raise StoreUnavailableError(f"{self.label}: its ml-metadata worker process ended unexpectedly; run the command again") from None
             except BaseException as exc:
                 # Ctrl-C (or anything else) while the child works: its answer would come to the
                 # next call, so it goes; a ZenMLError it raised leaves it healthy
@@ -305,6 +369,9 @@ class WorkerStore:
     def record_step(self, run: RunInfo, step: str, **kwargs: Any) -> ExecutionInfo:
         result: ExecutionInfo = self._call("record_step", run, step, **kwargs)
         return result
+
+    def overlap_writes(self, steps: int) -> None:
+        """Records already overlap with the next step here (:meth:`record_step_later`)."""
 
     def record_step_later(self, run: RunInfo, step: str, **kwargs: Any) -> Callable[[], ExecutionInfo]:
         """:meth:`record_step`, sent now, its answer read when asked for (see :meth:`call_later`)."""

@@ -1,0 +1,139 @@
+"""Long runs on the default SQLite store: each step is recorded by a writer process while this
+one runs the next step (issue 27, item 5). The records, the lineage and the cache are what an
+in-process record gives; a writer that dies costs nothing but time."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from pathlib import Path
+from typing import Any
+
+import psutil
+import pytest
+
+from zenml_notebook import api, pipeline, step
+from zenml_notebook.components.metadata import open_metadata_store
+from zenml_notebook.components.metadata.mlmd import OVERLAP_FROM
+from zenml_notebook.components.metadata.worker import WorkerStore
+
+N = OVERLAP_FROM + 30
+KILL_AT = "KILL_WRITER_AT"
+
+
+@step
+def seed(salt: int) -> int:
+    return salt
+
+
+@step
+def inc(x: int) -> int:
+    if os.environ.get(KILL_AT) == str(x):  # the writer goes away in the middle of the run
+        for child in psutil.Process().children():
+            if "zenml_notebook.components.metadata.serve" in " ".join(child.cmdline()):
+                child.send_signal(signal.SIGKILL)
+                child.wait(10)
+    return x + 1
+
+
+@pipeline(name="long")
+def long(salt: int = 0) -> None:
+    v = seed(salt=salt)
+    for _ in range(N - 1):
+        v = inc(v)
+
+
+@pipeline(name="wide")
+def wide(salt: int = 0) -> None:
+    v = seed(salt=salt)
+    for _ in range(N - 1):
+        inc(v)
+
+
+def _store() -> Any:
+    return open_metadata_store(api.get_component("metadata_store")[0], api.open_repository()[0])
+
+
+def _writer_up(md: Any) -> Any:
+    """The first long run starts the writer; wait until it has opened the store."""
+    assert md._writer is not None, "a run of OVERLAP_FROM steps or more starts a writer process"
+    deadline = time.monotonic() + 30
+    while not md._writer.ready():
+        assert time.monotonic() < deadline, "the writer process did not open the store within 30 s"
+        time.sleep(0.05)
+    return md._writer
+
+
+@pytest.fixture
+def through_writer(repo: Path, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The steps recorded by the writer process (the real one; only counted here)."""
+    sent: list[str] = []
+    real = WorkerStore.record_step_later
+
+    def counted(self: WorkerStore, run: Any, step: str, **kwargs: Any) -> Any:
+        sent.append(step)
+        return real(self, run, step, **kwargs)
+
+    monkeypatch.setattr(WorkerStore, "record_step_later", counted)
+    return sent
+
+
+def test_a_short_run_starts_no_writer(repo: Path) -> None:
+    @pipeline(name="short")
+    def short(salt: int = 0) -> None:
+        v = seed(salt=salt)
+        for _ in range(OVERLAP_FROM - 2):
+            v = inc(v)
+
+    assert short(salt=1).state == "complete"
+    assert _store()._writer is None
+
+
+def test_a_long_run_is_recorded_by_the_writer_with_its_lineage(through_writer: list[str]) -> None:
+    assert long(salt=1).state == "complete"
+    md = _store()
+    _writer_up(md)
+    through_writer.clear()
+    run = long(salt=1000)
+    assert run.state == "complete" and len(through_writer) == N
+    steps = run.steps
+    assert [s.state for s in steps] == ["complete"] * N
+    assert run.output(steps[-1].name) == 1000 + N - 1
+    # lineage, read back from ml-metadata itself: each step read what the one before it wrote
+    executions = md.executions(md.get_run(run.name))
+    assert len(executions) == N
+    for before, after in zip(executions, executions[1:], strict=False):
+        assert after.inputs == {"x": before.outputs["output"]}
+    # and a rerun is served from the cache the writer filled
+    again = long(salt=1000)
+    assert [s.state for s in again.steps] == ["cached"] * N
+
+
+def test_identical_steps_of_one_run_are_cache_hits_as_without_the_writer(through_writer: list[str]) -> None:
+    long(salt=2)
+    _writer_up(_store())
+    run = wide(salt=5000)
+    states = [s.state for s in run.steps]
+    # the first inc runs; every later one has its cache key, recorded a moment before by the writer
+    assert states == ["complete", "complete"] + ["cached"] * (N - 2)
+    assert run.output(run.steps[-1].name) == 5001
+
+
+def test_a_writer_killed_mid_run_loses_nothing(through_writer: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    long(salt=3)
+    md = _store()
+    writer = _writer_up(md)
+    before = writer._proc.pid
+    monkeypatch.setenv(KILL_AT, str(7000 + 20))
+    run = long(salt=7000)
+    monkeypatch.delenv(KILL_AT)
+    assert run.state == "complete"
+    assert [s.state for s in run.steps] == ["complete"] * N
+    executions = md.executions(md.get_run(run.name))
+    assert len(executions) == N and len({e.step for e in executions}) == N  # none lost, none twice
+    for before_, after in zip(executions, executions[1:], strict=False):
+        assert after.inputs == {"x": before_.outputs["output"]}
+    # the next long run has a writer again (a new process)
+    long(salt=8000)
+    assert _writer_up(md)._proc.pid != before
