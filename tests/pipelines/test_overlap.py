@@ -137,3 +137,29 @@ def test_a_writer_killed_mid_run_loses_nothing(through_writer: list[str], monkey
     # the next long run has a writer again (a new process)
     long(salt=8000)
     assert _writer_up(md)._proc.pid != before
+
+
+def test_a_new_sqlite_store_has_small_pages_and_an_old_one_keeps_its_own(repo: Path, tmp_path: Path) -> None:
+    """A step's record rewrites ~60 pages; 1 KiB pages make that a quarter of the bytes. A store
+    made by an earlier release (4 KiB pages) is opened as it is, and keeps working."""
+    import sqlite3
+
+    from zenml_notebook.components.metadata import PAGE_SIZE
+    from zenml_notebook.registry import ComponentRecord
+    from zenml_notebook.repository import Repository
+
+    long(salt=11)
+    db = repo / ".zenml" / "metadata.db"
+
+    def page_size(path: Path) -> int:  # read from the header: no second SQLite on the live file
+        return int.from_bytes(path.read_bytes()[16:18], "big")
+
+    assert page_size(db) == PAGE_SIZE == 1024
+    old = tmp_path / "old.db"
+    with sqlite3.connect(old) as conn:  # an earlier release's store: ml-metadata's default pages, rollback journal
+        conn.execute("PRAGMA page_size=4096")
+        conn.execute("CREATE TABLE t (x)")
+    md = open_metadata_store(ComponentRecord("metadata_store", "old", "sqlite", {"uri": str(old)}), Repository(repo))
+    run = md.start_run("p", "p-1", {})
+    assert md.get_run("p-1").id == run.id
+    assert page_size(old) == 4096
