@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import signal
 import time
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -103,7 +104,7 @@ def test_a_long_run_is_recorded_by_the_writer_with_its_lineage(through_writer: l
     # lineage, read back from ml-metadata itself: each step read what the one before it wrote
     executions = md.executions(md.get_run(run.name))
     assert len(executions) == N
-    for before, after in zip(executions, executions[1:], strict=False):
+    for before, after in pairwise(executions):
         assert after.inputs == {"x": before.outputs["output"]}
     # and a rerun is served from the cache the writer filled
     again = long(salt=1000)
@@ -132,7 +133,7 @@ def test_a_writer_killed_mid_run_loses_nothing(through_writer: list[str], monkey
     assert [s.state for s in run.steps] == ["complete"] * N
     executions = md.executions(md.get_run(run.name))
     assert len(executions) == N and len({e.step for e in executions}) == N  # none lost, none twice
-    for before_, after in zip(executions, executions[1:], strict=False):
+    for before_, after in pairwise(executions):
         assert after.inputs == {"x": before_.outputs["output"]}
     # the next long run has a writer again (a new process)
     long(salt=8000)
