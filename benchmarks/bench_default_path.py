@@ -55,7 +55,7 @@ def chain_of(n):
 
 FRESH = CHAIN + """
 if sys.argv[3] == "in-process":  # the same run with every record made in this process, as before the writer
-    import zenml_notebook.components.metadata.mlmd as m
+    import zenml_notebook.components.metadata as m
     m.OVERLAP_FROM = 10**9
 run = chain_of(int(sys.argv[1]))(salt=int(sys.argv[2]))
 assert all(s.state == "complete" for s in run.steps), "every step must be a miss"

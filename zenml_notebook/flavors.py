@@ -50,6 +50,7 @@ _TRK = "zenml_notebook.components.trackers"
 #   stop    - (record) -> str: release what this process started for it (`orchestrator stop`)
 #   module, extra - the optional dependency and the pip extra that installs it
 #   local_path - the setting that names a local path (stored relative to the repository), if any
+#   writer  - (record, repo) -> a process that records a long run's steps while this one runs the next (optional)
 # Adding a flavor touches this table (and its modules), not `if flavor == ...` branches.
 FLAVORS: MappingProxyType[tuple[str, str], MappingProxyType[str, str]] = MappingProxyType(
     {
@@ -76,6 +77,7 @@ FLAVORS: MappingProxyType[tuple[str, str], MappingProxyType[str, str]] = Mapping
         ("metadata_store", "sqlite"): MappingProxyType({
             "config": f"{_CONFIGS}:SQLiteMetadataStoreConfig", "open": f"{_MD}:open_sqlite",
             "check": f"{_MD}:check_sqlite", "verify": f"{_MD}:verify_sqlite", "stop": "", "module": "", "extra": "", "local_path": "uri",
+            "writer": f"{_MD}:sqlite_writer",
         }),
         # open: (record, repo) -> mirror(run) called when a run ends (None: nothing to mirror)
         ("experiment_tracker", "builtin"): MappingProxyType({
@@ -146,7 +148,7 @@ def behaviour(kind: str, flavor: str, what: str) -> Any:
             f"{', '.join(known)}){did_you_mean(flavor, known)}; upgrade with `pip install -U zenml-notebook`, "
             "or point the stack at another component"
         ) from None
-    target = entry[what]
+    target = entry.get(what, "")
     if not target:
         return None
     module_name, _, attr = target.partition(":")

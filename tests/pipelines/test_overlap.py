@@ -15,8 +15,7 @@ import psutil
 import pytest
 
 from zenml_notebook import api, pipeline, step
-from zenml_notebook.components.metadata import open_metadata_store
-from zenml_notebook.components.metadata.mlmd import OVERLAP_FROM
+from zenml_notebook.components.metadata import OVERLAP_FROM, open_metadata_store
 from zenml_notebook.components.metadata.worker import WorkerStore
 
 N = OVERLAP_FROM + 30

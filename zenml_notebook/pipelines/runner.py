@@ -356,9 +356,7 @@ def explain(exc: BaseException) -> str:
 def run_local(ctx: _Context, graph: Graph, config: dict[str, Any]) -> None:
     """The local orchestrator: steps in order, in this process."""
     values: dict[tuple[str, str], Any] = {}
-    order = graph.order()
-    ctx.md.overlap_writes(len(order))  # a long run's records are written while its next steps run
-    for node in order:
+    for node in graph.order():
         ctx.check_cancelled()
         key = cache_key(node, ctx.inputs_of(node))
         ctx.progress.start(node.name)
@@ -490,7 +488,7 @@ def start_run(pipeline: str, graph: Graph, *, stack: str | None = None, cache: b
     first step, in the caller's thread, also for a background run)."""
     from .. import api
     from ..components.artifacts import open_artifact_store
-    from ..components.metadata import open_metadata_store
+    from ..components.metadata import open_metadata_store, overlap_writes
     from ..flavors import behaviour
     from ..registry.records import identity
     from ..secrets import mask_config
@@ -505,6 +503,8 @@ def start_run(pipeline: str, graph: Graph, *, stack: str | None = None, cache: b
     validate_stack(stack_name, dict(records))
     snapshot = {"name": stack_name, **{k: {"name": r.name, "flavor": r.flavor, "config": mask_config(r.config)} for k, r in records.items()}}
     orchestrate = behaviour("orchestrator", records["orchestrator"].flavor, "open")  # an unknown flavor is refused, never run locally
+    if orchestrate is run_local:  # it records each step while running the next: a long run may start a writer process now
+        overlap_writes(records["metadata_store"], repo, len(graph.nodes))
     md = open_metadata_store(records["metadata_store"], repo)
     store = open_artifact_store(records["artifact_store"], repo)
     for attempt in range(8):

@@ -158,9 +158,6 @@ if not _ABSL.handlers:
 _ABSL.propagate = False
 
 
-OVERLAP_FROM = 50  # steps in a run from which a SQLite store records them in a writer process (overlap_writes)
-
-
 class MLMDStore:
     """One metadata store; connections are made on first use and remade after a loss."""
 
@@ -188,7 +185,7 @@ class MLMDStore:
         self._run_contexts: dict[int, pb.Context] = {}
         self._hits: dict[str, ExecutionInfo] = {}  # completed executions never change
         self._lock = threading.RLock()
-        self._make_writer = writer  # a worker process that can record steps while this one goes on
+        self._make_writer = writer  # the writer process started for this store, if any (overlap_writes)
         self._writer: Any = None
 
     # -- plumbing -----------------------------------------------------------
@@ -390,20 +387,11 @@ class MLMDStore:
         except ZenMLError:
             pass  # the store is what failed; a dead owner's run reads as incomplete
 
-    def overlap_writes(self, steps: int) -> None:
-        """A run of ``steps`` steps is about to record them one by one. From OVERLAP_FROM steps
-        on, a writer process is started (once per process; it opens the store while the first
-        steps run here), and once it is up, :meth:`record_step_later` hands it each record:
-        ml-metadata holds the GIL for a whole write, fsync included, so only another process
-        can write step N while this one runs step N + 1. Shorter runs would not win back its
-        start; they record here, as do all runs when no writer can be made."""
-        if self._writer is None and self._make_writer is not None and steps >= OVERLAP_FROM:
-            self._writer = self._make_writer()
-            self._writer.start_soon()
-
     def record_step_later(self, run: RunInfo, step: str, **kwargs: Any) -> Callable[[], ExecutionInfo]:
         """:meth:`record_step`, through the writer process once it is up (its answer read when
-        asked for), otherwise here and now."""
+        asked for; see :func:`overlap_writes`), otherwise here and now."""
+        if self._writer is None and self._make_writer is not None:
+            self._writer = self._make_writer()  # None until a long run has started one
         if self._writer is not None and self._writer.ready():
             try:
                 answer: Callable[[], ExecutionInfo] = self._writer.record_step_later(run, step, **kwargs)

@@ -370,9 +370,6 @@ class WorkerStore:
         result: ExecutionInfo = self._call("record_step", run, step, **kwargs)
         return result
 
-    def overlap_writes(self, steps: int) -> None:
-        """Records already overlap with the next step here (:meth:`record_step_later`)."""
-
     def record_step_later(self, run: RunInfo, step: str, **kwargs: Any) -> Callable[[], ExecutionInfo]:
         """:meth:`record_step`, sent now, its answer read when asked for (see :meth:`call_later`)."""
         answer: Callable[[], ExecutionInfo] = self.call_later("record_step", run, step, **kwargs)
