@@ -110,6 +110,43 @@ def test_a_long_run_is_recorded_by_the_writer_with_its_lineage(through_writer: l
     assert [s.state for s in again.steps] == ["cached"] * N
 
 
+def test_records_are_pipelined_the_process_never_waits_for_each_one(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Several records under way at once (each naming the step before it, whose artifact the
+    writer fills in), never more than the bound."""
+    from zenml_notebook.components.metadata import worker
+
+    long(salt=21)
+    _writer_up(_store())
+    most = [0]
+    real = WorkerStore.call_later
+
+    def watched(self: WorkerStore, method: str, *args: Any, **kwargs: Any) -> Any:
+        answer = real(self, method, *args, **kwargs)
+        most[0] = max(most[0], len(self._inflight))
+        return answer
+
+    monkeypatch.setattr(WorkerStore, "call_later", watched)
+    run = long(salt=22_000)
+    assert run.state == "complete" and run.output(run.steps[-1].name) == 22_000 + N - 1
+    assert 2 <= most[0] <= worker.MAX_INFLIGHT
+
+
+def test_two_long_background_runs_at_once_share_the_writer(through_writer: list[str]) -> None:
+    long(salt=31)
+    md = _store()
+    _writer_up(md)
+    through_writer.clear()
+    a, b = long.submit(salt=33_000), long.submit(salt=34_000)
+    ra, rb = a.wait(timeout=120), b.wait(timeout=120)
+    for run, salt in ((ra, 33_000), (rb, 34_000)):
+        assert run.state == "complete" and run.output(run.steps[-1].name) == salt + N - 1
+        executions = md.executions(md.get_run(run.name))
+        assert len(executions) == N
+        for before, after in pairwise(executions):
+            assert after.inputs == {"x": before.outputs["output"]}
+    assert through_writer  # at least some of them went through it (the other run may have held it)
+
+
 def test_identical_steps_of_one_run_are_cache_hits_as_without_the_writer(through_writer: list[str]) -> None:
     long(salt=2)
     _writer_up(_store())

@@ -139,7 +139,8 @@ def execute_step(task: StepTask, known: dict[str, Any] | None = None) -> StepRes
                       load_seconds, time.perf_counter() - storing, scalars, metrics, summary, recorder.params, recorder.tags)
 
 
-BACKGROUND_THREAD = "zenml-notebook-run"  # the name prefix of a background run's thread
+BACKGROUND_THREAD = "zenml-notebook-run"
+MAX_UNSETTLED = 8  # step records under way at once (record_later); the worker takes as many  # the name prefix of a background run's thread
 
 # the notebook's live curves: called with (step, every point so far), at most 4 times a second; in-process runs only
 LIVE: list[Callable[[str, list[tuple[str, int, float, float]]], None]] = []
@@ -208,8 +209,9 @@ class _Context:
     produced: dict[tuple[str, str], Produced] = field(default_factory=dict)
     recorded: list[str] = field(default_factory=list)  # steps recorded complete or cached, in order
     executions: list[ExecutionInfo] = field(default_factory=list)  # every step recorded: the run's summary at its end
-    _unsettled: tuple[Node, StepResult, Callable[[], ExecutionInfo]] | None = None  # a record sent, its answer not read yet
-    _unsettled_key: str = ""  # its cache key: a step with the same key waits for it (a hit, not a second run)
+    # records sent whose answers are not read yet, in order, with their cache keys (a step with the
+    # same key waits for them: a hit, as if recorded at once)
+    _unsettled: list[tuple[Node, StepResult, Callable[[], ExecutionInfo], str]] = field(default_factory=list)
     cancelled: threading.Event = field(default_factory=threading.Event)  # a background run's cancel(): no further step starts
     background: bool = False  # submitted with submit(): the front ends say when it ends, wherever the user is
     detached: bool = False  # submit(detach=True): driven by a task on the Dask cluster
@@ -233,7 +235,7 @@ class _Context:
         """The completed execution a cache hit would reuse, and its artifacts (reads only)."""
         if not (self.cache and node.step.cache):
             return None
-        if self._unsettled is not None and key == self._unsettled_key:
+        if any(k == key for *_, k in self._unsettled):
             self.settle()  # the same step on the same data, recorded a moment ago: reused, as if recorded at once
         hit = self.md.find_cached(key)
         if hit is None or sorted(hit.outputs) != sorted(node.step.output_names):
@@ -276,9 +278,14 @@ class _Context:
         return StepTask(node.name, node.step.fn, node.step.output_names, node.params, inputs,
                         f"{self.pipeline}/{self.run.name}/{node.name}", self.store, list(_USER))
 
-    def _record_kwargs(self, node: Node, key: str, result: StepResult) -> dict[str, Any]:
+    def _record_kwargs(self, node: Node, key: str, result: StepResult, *, staged: bool = False) -> dict[str, Any]:
+        """What the store records for a completed step; with ``staged``, an input whose step's
+        record is under way is named ``[step, output]`` (the store fills its artifact in)."""
+        inputs: dict[str, Any] = {a: p.artifact_id for a, p in self.inputs_of(node).items()}
+        if staged:
+            inputs = {a: i if i >= 0 else [node.inputs[a].node, node.inputs[a].name] for a, i in inputs.items()}
         return {"parameters": self.params_of(node), "code_hash": node.step.code_hash, "cache_key": key,
-                "inputs": {a: p.artifact_id for a, p in self.inputs_of(node).items()}, "outputs": result.specs,
+                "inputs": inputs, "outputs": result.specs,
                 "state": "complete", "started": result.started, "ended": result.ended, "log": result.log,
                 "load_seconds": result.load_seconds, "store_seconds": result.store_seconds, "scalars": result.scalars,
                 "metrics": result.metrics, "metric_summary": result.metric_summary, "logged": result.logged, "tags": result.tags}
@@ -288,21 +295,24 @@ class _Context:
         return self._recorded(node, result, self.md.record_step(self.run, node.name, **self._record_kwargs(node, key, result)))
 
     def record_later(self, node: Node, key: str, result: StepResult) -> None:
-        """Send the step's record now and take the store's answer when it is next needed (the
-        next record, a failure, the run's end): a remote store writes while the next step runs.
-        Until then the outputs are staged (downstream steps read them by URI)."""
-        self.settle()  # the step before: its artifact ids are this one's inputs
-        answer = self.md.record_step_later(self.run, node.name, **self._record_kwargs(node, key, result))
+        """Send the step's record now and take the store's answer when it is needed (a cache
+        hit, a failure, the run's end, or MAX_UNSETTLED records later): a worker process writes
+        while the next steps run. Until then the outputs are staged (downstream steps read them
+        by URI, and name them to the store by step)."""
+        if len(self._unsettled) >= MAX_UNSETTLED:
+            self._settle_one()
+        answer = self.md.record_step_later(self.run, node.name, **self._record_kwargs(node, key, result, staged=True))
         self.stage(node, result)
-        self._unsettled, self._unsettled_key = (node, result, answer), key
+        self._unsettled.append((node, result, answer, key))
         self.progress.done(node.name, "complete")  # ran and stored; a store that then fails fails the run
 
     def settle(self) -> None:
-        """The answer to the record sent last, if any (a store failure is raised here)."""
-        if self._unsettled is None:
-            return
-        node, result, answer = self._unsettled
-        self._unsettled = None
+        """The answers to the records under way, in order (a store failure is raised here)."""
+        while self._unsettled:
+            self._settle_one()
+
+    def _settle_one(self) -> None:
+        node, result, answer, _ = self._unsettled.pop(0)
         self._recorded(node, result, answer())
 
     def _recorded(self, node: Node, result: StepResult, info: ExecutionInfo) -> ExecutionInfo:

@@ -187,6 +187,8 @@ class MLMDStore:
         self._lock = threading.RLock()
         self._make_writer = writer  # the writer process started for this store, if any (overlap_writes)
         self._writer: Any = None
+        self._chained: dict[tuple[int, str], dict[str, int]] = {}  # (run id, step) -> its output artifacts (record_step_chained)
+        self._unread: dict[tuple[int, str], tuple[Any, Callable[[], ExecutionInfo]]] = {}  # sent to the writer, answer not read
 
     # -- plumbing -----------------------------------------------------------
     def _connect(self) -> metadata_store.MetadataStore:
@@ -388,29 +390,81 @@ class MLMDStore:
             pass  # the store is what failed; a dead owner's run reads as incomplete
 
     def record_step_later(self, run: RunInfo, step: str, **kwargs: Any) -> Callable[[], ExecutionInfo]:
-        """:meth:`record_step`, through the writer process once it is up (its answer read when
-        asked for; see :func:`overlap_writes`), otherwise here and now."""
+        """:meth:`record_step`, through the writer process once one is up (see
+        ``overlap_writes``; its answer read when asked for), otherwise here and now.
+
+        Its inputs may name steps of the run recorded this way whose answers were not read yet,
+        as ``[step, output]`` (the runner stages outputs before they are recorded): the writer,
+        which records in order, fills their artifacts in itself, so this process never waits for
+        one record before sending the next; here, their answers are read first."""
         if self._writer is None and self._make_writer is not None:
             self._writer = self._make_writer()  # None until a long run has started one
         if self._writer is not None and self._writer.ready():
+            kwargs["inputs"] = self._resolve(run, kwargs["inputs"], writer=True)
             try:
                 answer: Callable[[], ExecutionInfo] = self._writer.record_step_later(run, step, **kwargs)
             except StoreUnavailableError:
                 answer = _gone
-            return lambda: self._settled(answer, run, step, kwargs)
-        info = self.record_step(run, step, **kwargs)
+            settle = _Once(lambda: self._settled(answer, run, step, kwargs))
+            self._unread[(run.id, step)] = (answer, settle)
+            return settle
+        kwargs["inputs"] = self._resolve(run, kwargs["inputs"], writer=False)
+        info = self.record_step_chained(run, step, **kwargs)
         return lambda: info
+
+    def record_step_chained(self, run: RunInfo, step: str, **kwargs: Any) -> ExecutionInfo:
+        """:meth:`record_step`, whose inputs may name (``[step, output]``) steps of the same run
+        recorded this way before, by this process: what a writer process is sent."""
+        inputs = {}
+        for arg, ref in kwargs["inputs"].items():
+            if isinstance(ref, (list, tuple)):
+                known = self._chained.get((run.id, ref[0]))
+                if known is None:  # recorded elsewhere (before a restart of this writer): the caller records it itself
+                    raise StoreUnavailableError(f"{self.label}: step {ref[0]!r} of run {run.name!r} was not recorded by this process")
+                ref = known[ref[1]]
+            inputs[arg] = ref
+        info = self.record_step(run, step, **{**kwargs, "inputs": inputs})
+        self._remember(run, step, info)
+        return info
+
+    def _remember(self, run: RunInfo, step: str, info: ExecutionInfo) -> None:
+        if len(self._chained) > 100_000:  # a bound; only the steps of runs under way are ever asked for
+            self._chained.clear()
+        self._chained[(run.id, step)] = dict(info.outputs)
+
+    def _resolve(self, run: RunInfo, inputs: dict[str, Any], *, writer: bool) -> dict[str, Any]:
+        """Inputs by artifact id; for the writer, those it has yet to record stay by name."""
+        out: dict[str, Any] = {}
+        for arg, ref in inputs.items():
+            if isinstance(ref, (list, tuple)):
+                known = self._chained.get((run.id, ref[0]))
+                if known is not None:
+                    ref = known[ref[1]]
+                else:
+                    unread = self._unread.get((run.id, ref[0]))
+                    if unread is None:
+                        raise ValueError(f"input {arg!r} names step {ref[0]!r}, which was not recorded")
+                    answer, settle = unread
+                    ref = list(ref) if writer and getattr(answer, "pending", False) else settle().outputs[ref[1]]
+            out[arg] = ref
+        return out
 
     def _settled(self, answer: Callable[[], ExecutionInfo], run: RunInfo, step: str, kwargs: dict[str, Any]) -> ExecutionInfo:
         """The writer's answer; if it went away (killed, stuck), the record is looked for here
         and made here if it is not there: the writer saves time, it is never a new way to fail."""
         try:
-            return answer()
+            info = answer()
         except StoreUnavailableError:
             name = f"{run.name}.{step}"
             found = self._call(lambda s: s.get_executions_by_context(run.id))
             done = [e for e in found if e.name == name]
-            return self._with_events(done)[0] if done else self.record_step(run, step, **kwargs)
+            if done:
+                info = self._with_events(done)[0]
+            else:
+                info = self.record_step(run, step, **{**kwargs, "inputs": self._resolve(run, kwargs["inputs"], writer=False)})
+        self._remember(run, step, info)
+        self._unread.pop((run.id, step), None)
+        return info
 
     def record_step(
         self,
@@ -879,6 +933,29 @@ class MLMDStore:
 
 def _gone() -> ExecutionInfo:
     raise StoreUnavailableError("the writer process is gone")
+
+
+class _Once:
+    """A deferred answer, read once (the runner and a later record may both ask for it)."""
+
+    __slots__ = ("done", "error", "fn", "value")
+
+    def __init__(self, fn: Callable[[], ExecutionInfo]) -> None:
+        self.fn, self.done = fn, False
+        self.value: ExecutionInfo | None = None
+        self.error: Exception | None = None
+
+    def __call__(self) -> ExecutionInfo:
+        if not self.done:
+            try:
+                self.value = self.fn()
+            except Exception as exc:  # kept: whoever asks next gets it too (Ctrl-C is not kept)
+                self.error = exc
+            self.done = True
+        if self.error is not None:
+            raise self.error
+        assert self.value is not None
+        return self.value
 
 
 def _reason(exc: Exception) -> str:

@@ -25,6 +25,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from multiprocessing.connection import Connection
@@ -41,13 +42,14 @@ if TYPE_CHECKING:
 
 __all__ = ["WorkerStore"]
 
+MAX_INFLIGHT = 8  # calls under way at once (call_later): a bound on what a lost child takes with it
 START_TIMEOUT = 20.0  # python + ml_metadata import on a loaded 2-core machine, with margin
 _ALL: set[WorkerStore] = set()
 
 
 def _what(method: str, args: Sequence[Any], kwargs: dict[str, Any]) -> str:
     """The call in words, for 'no reply to ... within N s'."""
-    if method == "record_step":
+    if method in ("record_step", "record_step_chained"):
         return f"'record step {args[1]}'"
     if method == "start_run":
         return f"'start run {args[1]}'"
@@ -83,6 +85,23 @@ class _Later:
         return self.value
 
 
+class _Answer:
+    """The answer to a call sent with :meth:`WorkerStore.call_later`, read when called."""
+
+    __slots__ = ("later", "store")
+
+    def __init__(self, store: WorkerStore, later: _Later) -> None:
+        self.store, self.later = store, later
+
+    def __call__(self) -> Any:
+        return self.store._answer(self.later)
+
+    @property
+    def pending(self) -> bool:
+        """Sent to the child now running and not answered yet (so the child knows of it next)."""
+        return not self.later.settled
+
+
 class WorkerStore:
     """The metadata store of one component, served by a child process (started on first use)."""
 
@@ -99,7 +118,7 @@ class WorkerStore:
         self._conn: Connection | None = None
         self._lock = threading.Lock()
         self._pending_finish: dict[int, tuple[RunInfo, str, dict[str, Any] | None]] = {}  # runs we could not close when the store failed
-        self._inflight: _Later | None = None  # a call sent whose answer is read later (see call_later)
+        self._inflight: deque[_Later] = deque()  # calls sent whose answers are read later, in order (see call_later)
         self._failed_starts = 0  # start_soon gives up after two
         _ALL.add(self)
 
@@ -145,7 +164,7 @@ class WorkerStore:
                 self._failed_starts += 1
                 self._kill()
                 return
-            self._inflight = _Later("ping", (), {}, time.monotonic() + START_TIMEOUT)
+            self._inflight.append(_Later("ping", (), {}, time.monotonic() + START_TIMEOUT))
         finally:
             self._lock.release()
 
@@ -155,7 +174,7 @@ class WorkerStore:
         if not self._lock.acquire(blocking=False):
             return False
         try:
-            later, conn = self._inflight, self._conn
+            later, conn = (self._inflight[0] if self._inflight else None), self._conn
             if conn is not None and (later is None or later.method != "ping"):
                 return True
             if conn is not None and later is not None:
@@ -164,7 +183,7 @@ class WorkerStore:
                         if time.monotonic() < later.deadline:
                             return False
                         raise StoreUnavailableError("did not start in time")
-                    self._settle()
+                    self._settle(upto=later)
                     later.result()
                     return True
                 except (_exc.ZenMLError, OSError):
@@ -183,9 +202,9 @@ class WorkerStore:
         return self._conn
 
     def _kill(self) -> None:
-        if self._inflight is not None:  # its answer is lost with the child: say so to whoever waits for it
-            self._inflight.fail(StoreUnavailableError(f"{self.label}: its ml-metadata worker process was stopped before it answered; run the command again"))
-            self._inflight = None
+        while self._inflight:  # their answers are lost with the child: say so to whoever waits for them
+            self._inflight.popleft().fail(StoreUnavailableError(
+                f"{self.label}: its ml-metadata worker process was stopped before it answered; run the command again"))
         proc, conn = self._proc, self._conn
         self._proc = self._conn = None
         if conn is not None:
@@ -236,33 +255,37 @@ class WorkerStore:
                 f"{self.label}: {self.where} stopped answering (another call has waited {self.query_timeout:g} s); {self.hint}"
             )
 
-    def _settle(self) -> None:
-        """Read the answer of the call sent earlier (under the lock), for whoever asks for it.
-        If the store stopped answering it, that is raised here too: the call that comes next
-        must not start a fresh worker as if nothing had happened."""
-        later, self._inflight = self._inflight, None
-        if later is None or self._conn is None:
-            return
-        try:
-            later.done(self._reply(self._conn, later.method, later.args, later.kwargs, later.deadline, self.query_timeout))
-        except _exc.ZenMLError as exc:
-            later.fail(exc)
-            if isinstance(exc, StoreUnavailableError):
+    def _settle(self, upto: _Later | None = None) -> None:
+        """Read the answers of the calls sent earlier, in order (under the lock): all of them, or
+        up to ``upto``; each is kept for whoever asks for it. If the store stopped answering, that
+        is raised here too: the call that comes next must not start a fresh worker as if nothing
+        had happened."""
+        while self._inflight and self._conn is not None:
+            later = self._inflight.popleft()
+            try:
+                later.done(self._reply(self._conn, later.method, later.args, later.kwargs, later.deadline, self.query_timeout))
+            except _exc.ZenMLError as exc:
+                later.fail(exc)
+                if isinstance(exc, StoreUnavailableError):
+                    self._kill()
+                    raise
+            except BaseException as exc:
+                later.fail(StoreUnavailableError(f"{self.label}: the answer to {_what(later.method, later.args, later.kwargs)} was not read "
+                                                 f"({type(exc).__name__}); run the command again"))
                 self._kill()
                 raise
-        except BaseException as exc:
-            later.fail(StoreUnavailableError(f"{self.label}: the answer to {_what(later.method, later.args, later.kwargs)} was not read "
-                                             f"({type(exc).__name__}); run the command again"))
-            self._kill()
-            raise
+            if later is upto:
+                return
 
-    def call_later(self, method: str, *args: Any, **kwargs: Any) -> Callable[[], Any]:
+    def call_later(self, method: str, *args: Any, **kwargs: Any) -> _Answer:
         """Send a call now and read its answer when the returned function is called (or when
-        the next call needs the connection): the store works while this process goes on. The
+        a call that needs the connection comes): the store works while this process goes on.
+        Up to MAX_INFLIGHT calls may be under way at once; the child answers them in order. The
         answer is due within the query timeout from now, as for any call."""
         self._acquire()
         try:
-            self._settle()
+            if len(self._inflight) >= MAX_INFLIGHT:
+                self._settle(upto=self._inflight[0])
             fresh = self._alive() is None
             try:
                 conn = self._conn or self._start(time.monotonic() + START_TIMEOUT)
@@ -271,7 +294,7 @@ class WorkerStore:
                 span = self.query_timeout + (self.connect_timeout if fresh else 0.0)
                 later = _Later(method, args, kwargs, time.monotonic() + span)
                 conn.send_bytes(pickle.dumps((method, args, kwargs)))
-                self._inflight = later
+                self._inflight.append(later)
             except StoreUnavailableError:
                 self._kill()
                 raise
@@ -285,19 +308,19 @@ class WorkerStore:
         finally:
             self._lock.release()
 
-        def answer() -> Any:
-            if not later.settled:
-                self._acquire()
-                try:
-                    if self._inflight is later:
-                        self._settle()
-                except _exc.ZenMLError:
-                    pass  # kept in ``later``, raised below
-                finally:
-                    self._lock.release()
-            return later.result()
+        return _Answer(self, later)
 
-        return answer
+    def _answer(self, later: _Later) -> Any:
+        if not later.settled:
+            self._acquire()
+            try:
+                if later in self._inflight:
+                    self._settle(upto=later)
+            except _exc.ZenMLError:
+                pass  # kept in ``later``, raised below
+            finally:
+                self._lock.release()
+        return later.result()
 
     def _call(self, method: str, *args: Any, **kwargs: Any) -> Any:
         self._acquire()
@@ -371,8 +394,10 @@ class WorkerStore:
         return result
 
     def record_step_later(self, run: RunInfo, step: str, **kwargs: Any) -> Callable[[], ExecutionInfo]:
-        """:meth:`record_step`, sent now, its answer read when asked for (see :meth:`call_later`)."""
-        answer: Callable[[], ExecutionInfo] = self.call_later("record_step", run, step, **kwargs)
+        """:meth:`record_step`, sent now, its answer read when asked for (see :meth:`call_later`).
+        Its inputs may name steps sent earlier and not answered yet (``[step, output]``): the
+        child, which records in order, knows their artifacts by then."""
+        answer: Callable[[], ExecutionInfo] = self.call_later("record_step_chained", run, step, **kwargs)
         return answer
 
     def runs(self, pipeline: str | None = None, *, deleted: bool = False) -> list[RunInfo]:
