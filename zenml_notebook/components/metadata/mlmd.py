@@ -753,7 +753,7 @@ class MLMDStore:
     def find_cached(self, cache_key: str) -> ExecutionInfo | None:
         """The newest completed execution with this cache key, or None."""
         self._type_id(STEP)
-        if not all(c in "0123456789abcdef" for c in cache_key):
+        if not _HEX.fullmatch(cache_key):
             raise ValueError("cache keys are hex digests")
         if cache_key in self._hits:
             return self._hits[cache_key]
@@ -929,6 +929,9 @@ class MLMDStore:
         self._type_id(RUN)
         self._call(lambda s: s.get_context_types())
         return (time.perf_counter() - started) * 1000
+
+
+_HEX = re.compile(r"[0-9a-f]*")
 
 
 def _gone() -> ExecutionInfo:
