@@ -73,7 +73,7 @@ bench: venv .venv-mlflow/.installed
 	$(BENCH) benchmarks/bench_server.py
 	$(BENCH) benchmarks/bench_worker.py
 	$(BENCH) benchmarks/bench_steps.py --runs 3 --long --kernel
-	$(BENCH) benchmarks/bench_default_path.py --runs 7
+	$(BENCH) benchmarks/bench_default_path.py --runs 15
 	$(BENCH) benchmarks/bench_big.py --runs 3 --stores local,gcs,s3
 	$(BENCH) benchmarks/bench_registry.py
 	$(BENCH) benchmarks/bench_lifecycle.py

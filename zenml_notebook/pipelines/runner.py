@@ -311,6 +311,15 @@ class _Context:
         while self._unsettled:
             self._settle_one()
 
+    def salvage(self) -> None:
+        """After a store failure: the records written before it (answers not read yet) count
+        as recorded; the first that failed, and every one after it, do not."""
+        while self._unsettled:
+            try:
+                self._settle_one()
+            except Exception:  # the failure itself is what the caller reports
+                self._unsettled.clear()
+
     def _settle_one(self) -> None:
         node, result, answer, _ = self._unsettled.pop(0)
         self._recorded(node, result, answer())
@@ -558,6 +567,7 @@ def drive_run(started: Started) -> Any:
             f"step {failed.step!r} of run {name!r} failed: {explain(failed.error)}", result
         ) from failed.error
     except StoreConnectionError as exc:  # a store failed: say so in one line, and how far the run got
+        ctx.salvage()
         md.close_run(run, "failed")
         progress.close("failed")
         where = f"is recorded up to step {ctx.recorded[-1]!r}" if ctx.recorded else "has no recorded step"
