@@ -157,6 +157,18 @@ def test_identical_steps_of_one_run_are_cache_hits_as_without_the_writer(through
     assert run.output(run.steps[-1].name) == 5001
 
 
+def test_the_memory_of_recorded_steps_is_bounded_without_forgetting_the_run_under_way(
+        through_writer: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    from zenml_notebook.components.metadata import mlmd
+
+    monkeypatch.setattr(mlmd, "CHAINED_MAX", 5)  # far below one run: only other runs' steps may go
+    long(salt=41)
+    _writer_up(_store())
+    run = long(salt=42_000)
+    assert run.state == "complete" and run.output(run.steps[-1].name) == 42_000 + N - 1
+    assert len(_store()._chained) <= N + 1
+
+
 def test_a_writer_killed_mid_run_loses_nothing(through_writer: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
     long(salt=3)
     md = _store()

@@ -428,8 +428,8 @@ class MLMDStore:
         return info
 
     def _remember(self, run: RunInfo, step: str, info: ExecutionInfo) -> None:
-        if len(self._chained) > 100_000:  # a bound; only the steps of runs under way are ever asked for
-            self._chained.clear()
+        if len(self._chained) > CHAINED_MAX:  # a bound over runs: this run's steps may still be named
+            self._chained = {k: v for k, v in self._chained.items() if k[0] == run.id}
         self._chained[(run.id, step)] = dict(info.outputs)
 
     def _resolve(self, run: RunInfo, inputs: dict[str, Any], *, writer: bool) -> dict[str, Any]:
@@ -932,6 +932,7 @@ class MLMDStore:
 
 
 _HEX = re.compile(r"[0-9a-f]*")
+CHAINED_MAX = 100_000  # steps whose artifacts record_step_chained remembers, beyond those of the run being recorded
 
 
 def _gone() -> ExecutionInfo:
