@@ -42,6 +42,36 @@ def _parser(prog: str) -> argparse.ArgumentParser:
     return _PARSERS[prog]
 
 
+_SINGLE: dict[int, frozenset[str]] = {}
+
+
+def _single_positionals(parser: argparse.ArgumentParser) -> frozenset[str]:
+    """The names of one-word positional arguments anywhere in the command tree (never a list)."""
+    if id(parser) not in _SINGLE:
+        single: set[str] = set()
+        listed: set[str] = set()
+        todo = [parser]
+        while todo:
+            current = todo.pop()
+            for action in current._actions:
+                if isinstance(action, argparse._SubParsersAction):
+                    todo.extend(action.choices.values())
+                elif not action.option_strings and action.nargs is None:
+                    single.add(action.dest)
+                else:
+                    listed.add(action.dest)
+        _SINGLE[id(parser)] = frozenset(single - listed)
+    return _SINGLE[id(parser)]
+
+
+def _refuse_swallowed(args: argparse.Namespace, single: frozenset[str]) -> None:
+    """Python 3.11's argparse drops a literal '--' given as a value after '--', leaving an empty
+    list where one word belongs: say so instead of failing somewhere else."""
+    for dest in single:
+        if isinstance(getattr(args, dest, None), list):
+            raise UsageError(f"{dest.upper()} is missing ('--' cannot be used as a value); give {dest.upper()} as a plain word")
+
+
 def split_line(line: str) -> list[str]:
     """Split a command line like a POSIX shell would (quotes), without running one."""
     try:
@@ -91,6 +121,7 @@ def execute(argv: Sequence[str], prog: str = "zenml-notebook", err: Any = None, 
             warnings.simplefilter("always", ZenMLWarning)
             try:
                 args = _parser(prog).parse_args(list(argv))
+                _refuse_swallowed(args, _single_positionals(_parser(prog)))
                 if args.handler not in setup.CREATE_NOTHING:
                     api.ensure_repository()  # a user's command: the one place besides `init` that creates one
                 return args.handler(args)
