@@ -17,6 +17,7 @@ import pytest
 from zenml_notebook import api, pipeline, step
 from zenml_notebook.components.metadata import OVERLAP_FROM, open_metadata_store
 from zenml_notebook.components.metadata.worker import WorkerStore
+from zenml_notebook.exceptions import StoreUnavailableError
 
 N = OVERLAP_FROM + 30
 KILL_AT = "KILL_WRITER_AT"
@@ -212,3 +213,113 @@ def test_a_new_sqlite_store_has_small_pages_and_an_old_one_keeps_its_own(repo: P
     run = md.start_run("p", "p-1", {})
     assert md.get_run("p-1").id == run.id
     assert page_size(old) == 4096
+
+
+# -- records gathered by the writer: one transaction, read back as if made one by one ----------
+def _spec(name: str, step_: str) -> Any:
+    from zenml_notebook.components.metadata import ArtifactSpec
+
+    return ArtifactSpec(name, f"/nowhere/{step_}/{name}", "int", "json", f"hash-{step_}")
+
+
+def _call(run: Any, step_: str, key: str, inputs: dict[str, Any]) -> tuple[tuple[Any, ...], dict[str, Any]]:
+    return (run, step_), {"parameters": {"p": step_}, "code_hash": "c0de", "cache_key": key, "inputs": inputs,
+                          "outputs": [_spec("output", step_)], "state": "complete", "started": 1.0, "ended": 2.0,
+                          "log": _spec("logs", step_), "scalars": {"output": 1}, "tags": {"t": step_}}
+
+
+@pytest.fixture
+def puts(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
+    """ml-metadata's write transactions, counted by kind (each is one commit, one fsync)."""
+    from ml_metadata.metadata_store import metadata_store
+
+    counted = {"put_lineage_subgraph": 0, "put_execution": 0}
+    for name in counted:
+        real = getattr(metadata_store.MetadataStore, name)
+
+        def wrapped(self: Any, *args: Any, _real: Any = real, _name: str = name, **kwargs: Any) -> Any:
+            counted[_name] += 1
+            return _real(self, *args, **kwargs)
+
+        monkeypatch.setattr(metadata_store.MetadataStore, name, wrapped)
+    return counted
+
+
+def test_records_gathered_are_one_transaction_and_read_back_as_recorded_one_by_one(repo: Path, puts: dict[str, int]) -> None:
+    md = _store()
+    run = md.start_run("g", "g-1", {"orchestrator": "local"})
+    first = md.record_step(run, "s0", **_call(run, "s0", "a0", {})[1])
+    k = ["a1", "b2", "c3"]
+    calls = [_call(run, "s1", k[0], {"x": first.outputs["output"]}),
+             _call(run, "s2", k[1], {"x": ["s1", "output"]}),  # named by step: an output of this same group
+             _call(run, "s3", k[2], {"x": ["s2", "output"]}),
+             _call(run, "s4", k[0], {"x": ["s1", "output"]})]  # s1's key again: recorded by itself, after
+    puts.update(put_lineage_subgraph=0, put_execution=0)
+    s1, s2, s3, s4 = md.record_steps_chained(calls)
+    assert puts == {"put_lineage_subgraph": 1, "put_execution": 1}
+    # what was answered is what a reader gets, field by field, and the lineage runs through the group
+    by_id = {e.id: e for e in md.executions(md.get_run("g-1"))}
+    assert [by_id[i.id] for i in (s1, s2, s3, s4)] == [s1, s2, s3, s4]
+    assert s1.inputs == {"x": first.outputs["output"]} and s2.inputs == {"x": s1.outputs["output"]}
+    assert s3.inputs == {"x": s2.outputs["output"]} and s4.inputs == {"x": s1.outputs["output"]}
+    assert s1.logs["logs"] not in (s1.outputs["output"], s2.logs["logs"]) and s2.tags == {"t": "s2"}
+    # the cache finds each key, the newest execution first, whichever way it was kept
+    fresh = _store()
+    fresh._hits.clear()
+    assert fresh.find_cached(k[1]).id == s2.id and fresh.find_cached(k[2]).id == s3.id
+    assert fresh.find_cached(k[0]).id == s4.id > s1.id
+    assert fresh.find_cached("a0").id == first.id and fresh.find_cached("dd") is None
+    # the run context is found by name, never re-written
+    assert md.get_run("g-1").stack == {"orchestrator": "local"} and md.get_run("g-1").state == "running"
+
+
+def test_a_key_taken_meanwhile_or_a_bad_record_costs_only_time(repo: Path, puts: dict[str, int], monkeypatch: pytest.MonkeyPatch) -> None:
+    md = _store()
+    run = md.start_run("g", "g-2", {})
+    (s1,) = md.record_steps_chained([_call(run, "s1", "e1", {})])
+    monkeypatch.setattr(md, "_held_keys", lambda keys: set())  # as if another process took "e1" after the check
+    puts.update(put_lineage_subgraph=0, put_execution=0)
+    s2, s3 = md.record_steps_chained([_call(run, "s2", "e2", {"x": ["s1", "output"]}), _call(run, "s3", "e1", {"x": ["s2", "output"]})])
+    # the group failed as a whole (nothing written), then each record was made by itself, in order
+    assert puts == {"put_lineage_subgraph": 1, "put_execution": 2}
+    assert s3.inputs == {"x": s2.outputs["output"]}
+    # a record naming a step nobody recorded: its own error; the one after it is recorded
+    bad, s5 = md.record_steps_chained([_call(run, "s4", "e4", {"x": ["nowhere", "output"]}), _call(run, "s5", "e5", {"x": ["s3", "output"]})])
+    assert isinstance(bad, StoreUnavailableError) and "'nowhere'" in str(bad)
+    assert s5.inputs == {"x": s3.outputs["output"]}
+    recorded = md.executions(md.get_run("g-2"))
+    assert sorted(e.step for e in recorded) == ["s1", "s2", "s3", "s5"]  # none twice, none lost
+    md._hits.clear()
+    assert md.find_cached("e1").id == s3.id > s1.id
+
+
+def test_the_writer_gathers_the_records_sent_while_it_was_busy(repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from zenml_notebook.components.metadata import sqlite_writer
+
+    log = tmp_path / "writer.log"
+    monkeypatch.setenv("ZENML_NOTEBOOK_WORKER_LOG", str(log))
+    record, repository = api.get_component("metadata_store")[0], api.open_repository()[0]
+    md = _store()
+    run = md.start_run("g", "g-3", {})
+    writer = sqlite_writer(record, repository)
+    try:
+        writer.start_soon()
+        deadline = time.monotonic() + 30
+        while not writer.ready():
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+        os.kill(writer._proc.pid, signal.SIGSTOP)  # busy: what is sent meanwhile waits for it
+        try:
+            answers = [writer.record_step_later(run, "s0", **_call(run, "s0", "f0", {})[1])]
+            answers += [writer.record_step_later(run, f"s{i}", **_call(run, f"s{i}", f"f{i}", {"x": [f"s{i - 1}", "output"]})[1])
+                        for i in range(1, 6)]
+        finally:
+            os.kill(writer._proc.pid, signal.SIGCONT)
+        infos = [a() for a in answers]
+    finally:
+        writer.close()
+    assert "gathered 6 records" in log.read_text()
+    for before, after in pairwise(infos):
+        assert after.inputs == {"x": before.outputs["output"]}
+    assert sorted(e.id for e in md.executions(md.get_run("g-3"))) == [i.id for i in infos]
+    assert md.find_cached("f5").id == infos[-1].id

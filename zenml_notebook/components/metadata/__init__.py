@@ -231,7 +231,7 @@ def open_sqlite(record: ComponentRecord, repo: Repository) -> MLMDStore:
 
     key = store_key(record, repo)
     return MLMDStore(make, _label(record), lambda: _file_lock(lock), Path(path).parent, Path(path), read_only=read_only,
-                     writer=lambda: _WRITERS.get(key))
+                     writer=lambda: _WRITERS.get(key), keyed_executions=True)
 
 
 def overlap_writes(record: ComponentRecord, repo: Repository, steps: int) -> None:

@@ -11,6 +11,7 @@ Resilience: a lost MySQL connection is retried once on a fresh connection; SQLit
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import logging
@@ -171,6 +172,7 @@ class MLMDStore:
         *,
         read_only: Callable[[], pb.ConnectionConfig] | None = None,
         writer: Callable[[], Any] | None = None,
+        keyed_executions: bool = False,
     ) -> None:
         self.folder = folder  # the SQLite file's folder: failures there may be a full/read-only disk
         self.path = path  # the SQLite file itself
@@ -186,6 +188,7 @@ class MLMDStore:
         self._hits: dict[str, ExecutionInfo] = {}  # completed executions never change
         self._lock = threading.RLock()
         self._make_writer = writer  # the writer process started for this store, if any (overlap_writes)
+        self._keyed = keyed_executions  # cache keys may be executions' external ids (record_steps_chained: SQLite's writer)
         self._writer: Any = None
         self._chained: dict[tuple[int, str], dict[str, int]] = {}  # (run id, step) -> its output artifacts (record_step_chained)
         self._unread: dict[tuple[int, str], tuple[Any, Callable[[], ExecutionInfo]]] = {}  # sent to the writer, answer not read
@@ -466,7 +469,138 @@ class MLMDStore:
         self._unread.pop((run.id, step), None)
         return info
 
-    def record_step(
+    def record_step(self, run: RunInfo, step: str, **kwargs: Any) -> ExecutionInfo:
+        """One execution with its INPUT/OUTPUT events, in one MLMD transaction (the arguments
+        are :meth:`_step_record`'s). ``outputs`` are new artifacts (specs), or for a cache hit the
+        ids of the artifacts being reused."""
+        record = self._step_record(run, step, **kwargs)
+        # the run context by id only, never re-written (force_reuse_context); a cache-key context by
+        # name, created by the first execution that completes with that key
+        contexts = [pb.Context(id=run.id)]
+        if record.info.state == "complete" and record.info.cache_key:
+            contexts.append(pb.Context(type_id=self._type_id(CACHE), name=record.info.cache_key))
+
+        def put(store: metadata_store.MetadataStore) -> tuple[int, list[int]]:
+            exec_id, artifact_ids, _ = store.put_execution(record.execution, record.pairs, contexts, reuse_context_if_already_exist=True,
+                                                           force_reuse_context=True)
+            return int(exec_id), [int(a) for a in artifact_ids]
+
+        return record.recorded(*self._call(put))
+
+    def record_steps_chained(self, calls: Sequence[tuple[Sequence[Any], dict[str, Any]]]) -> list[ExecutionInfo | Exception]:
+        """Several :meth:`record_step_chained` calls at once (what a writer process found waiting
+        for it), in order, each answered with its ExecutionInfo or its error, as if made one by one.
+
+        The completed steps of one run whose cache keys no execution holds yet are committed in
+        one ``put_lineage_subgraph`` (one transaction, one fsync for them all), each keyed for the
+        cache by its execution's external id (unique: an indexed lookup, as the cache-key context
+        is). The rest -- a key held already, a step that did not complete -- are recorded one by
+        one as :meth:`record_step` does, and so is a whole group that fails, so that each error is
+        its own record's."""
+        results: list[ExecutionInfo | Exception] = []
+        if not self._keyed:  # a store whose find_cached does not look at external ids (MySQL, PostgreSQL)
+            return [self._one_chained(args, kwargs) for args, kwargs in calls]
+        keys = [kw.get("cache_key") or "" for _, kw in calls]
+        held = self._held_keys([k for k in keys if k and _HEX.fullmatch(k)])
+        group: list[int] = []
+
+        def one(n: int) -> ExecutionInfo | Exception:
+            return self._one_chained(*calls[n])
+
+        def flush() -> None:
+            if not group:
+                return
+            done = None
+            try:
+                done = self._record_group(calls[group[0]][0][0], [(calls[n][0][1], calls[n][1]) for n in group])
+            except Exception:  # noqa: S110 - the records are made one by one below, each with its own error
+                pass
+            results.extend(done if done is not None else [one(n) for n in group])
+            group.clear()
+
+        for n, (args, kwargs) in enumerate(calls):
+            if group and calls[group[0]][0][0].id != args[0].id:
+                flush()
+            if len(args) != 2 or kwargs.get("state") != "complete" or not keys[n] or keys[n] in held or not _HEX.fullmatch(keys[n]):
+                flush()
+                results.append(one(n))
+                continue
+            held.add(keys[n])  # a second step with the same key after this one is recorded by itself
+            group.append(n)
+        flush()
+        return results
+
+    def _one_chained(self, args: Sequence[Any], kwargs: dict[str, Any]) -> ExecutionInfo | Exception:
+        try:
+            return self.record_step_chained(*args, **kwargs)
+        except Exception as exc:  # answered as this record's error; the next ones go on
+            return exc
+
+    def _held_keys(self, keys: list[str]) -> set[str]:
+        """The cache keys among ``keys`` that an execution holds as its external id."""
+        if not keys:
+            return set()
+        return {e.external_id for e in self._call(lambda s: _keyed(s, keys))}
+
+    def _record_group(self, run: RunInfo, items: list[tuple[str, dict[str, Any]]]) -> list[ExecutionInfo] | None:
+        """Completed steps of one run in one transaction (see :meth:`record_steps_chained`); None
+        if one of their keys was taken meanwhile (nothing is written then)."""
+        pending: dict[str, dict[str, int]] = {}  # a step of this group -> its outputs' indexes in ``artifacts``
+        records: list[_StepRecord] = []
+        executions: list[pb.Execution] = []
+        artifacts: list[pb.Artifact] = []
+        edges: list[tuple[int, int | None, pb.Event]] = []
+        slots: list[list[int]] = []  # per record: its events' artifacts, an id (>= 0) or ~index in ``artifacts``
+        for index, (step, kwargs) in enumerate(items):
+            refs: dict[str, int] = {}  # input -> its artifact's id (> 0), or ~its index in ``artifacts`` (< 0)
+            for arg, ref in kwargs["inputs"].items():
+                if isinstance(ref, (list, tuple)):
+                    known = pending.get(ref[0]) or self._chained.get((run.id, ref[0]))
+                    if known is None:  # recorded elsewhere (before a restart of this writer): the caller records it itself
+                        raise StoreUnavailableError(f"{self.label}: step {ref[0]!r} of run {run.name!r} was not recorded by this process")
+                    ref = known[ref[1]]
+                refs[arg] = ref
+            record = self._step_record(run, step, **{**kwargs, "inputs": {arg: max(ref, 0) for arg, ref in refs.items()}})
+            record.execution.external_id = kwargs["cache_key"]
+            mine: list[int] = []
+            for artifact, event in record.pairs:
+                if artifact is not None:
+                    slot = ~len(artifacts)
+                    artifacts.append(artifact)
+                elif event.type == pb.Event.INPUT and refs[event.path.steps[0].key] < 0:  # an output of this group
+                    slot = refs[event.path.steps[0].key]
+                    event.ClearField("artifact_id")
+                else:
+                    slot = event.artifact_id
+                edges.append((index, ~slot if slot < 0 else None, event))
+                mine.append(slot)
+            pending[step] = {event.path.steps[0].key: slot for (_, event), slot in zip(record.pairs, mine, strict=True)
+                             if event.type == pb.Event.OUTPUT}
+            records.append(record)
+            executions.append(record.execution)
+            slots.append(mine)
+        context = pb.Context(type_id=self._type_id(RUN), name=run.name)  # found by name and reused: never re-written
+
+        def put(store: metadata_store.MetadataStore) -> tuple[list[int], list[int]] | None:
+            try:
+                exec_ids, artifact_ids, _ = store.put_lineage_subgraph(executions, artifacts, [context], edges,
+                                                                       reuse_context_if_already_exist=True)
+            except mlmd_errors.AlreadyExistsError:  # a key taken since _held_keys: each is recorded by itself
+                return None
+            return [int(e) for e in exec_ids], [int(a) for a in artifact_ids]
+
+        ids = self._call(put)
+        if ids is None:
+            return None
+        exec_ids, artifact_ids = ids
+        done = []
+        for (step, _), record, exec_id, mine in zip(items, records, exec_ids, slots, strict=True):
+            info = record.recorded(exec_id, [a if a >= 0 else artifact_ids[~a] for a in mine])
+            self._remember(run, step, info)
+            done.append(info)
+        return done
+
+    def _step_record(
         self,
         run: RunInfo,
         step: str,
@@ -488,12 +622,9 @@ class MLMDStore:
         metric_summary: dict[str, dict[str, float]] | None = None,
         logged: dict[str, Any] | None = None,
         tags: dict[str, str] | None = None,
-    ) -> ExecutionInfo:
-        """One execution with its INPUT/OUTPUT events, in one MLMD transaction.
-
-        ``outputs`` are new artifacts (specs), or for a cache hit the ids of the
-        artifacts being reused.
-        """
+    ) -> _StepRecord:
+        """A step's execution and its events, as ml-metadata takes them; what is recorded is
+        read back from it by :meth:`_StepRecord.recorded` once the store gave the ids."""
         execution = pb.Execution(type_id=self._type_id(STEP), name=f"{run.name}.{step}", last_known_state=_STATE_TO_PB[state])
         props = execution.properties
         props["step"].string_value = step
@@ -535,24 +666,9 @@ class MLMDStore:
             pairs.append((None, _event(pb.Event.INTERNAL_OUTPUT, METRICS, metrics)))
         elif metrics is not None:  # the step's logged series: linked like its log, never a cache key
             pairs.append((_new_artifact(artifact_type, metrics), _event(pb.Event.INTERNAL_OUTPUT, METRICS)))
-        # the run context by id only, never re-written (force_reuse_context); a cache-key context by
-        # name, created by the first execution that completes with that key
-        contexts = [pb.Context(id=run.id)]
-        if state == "complete" and cache_key:
-            contexts.append(pb.Context(type_id=self._type_id(CACHE), name=cache_key))
-
-        def put(store: metadata_store.MetadataStore) -> tuple[int, list[int]]:
-            exec_id, artifact_ids, _ = store.put_execution(execution, pairs, contexts, reuse_context_if_already_exist=True,
-                                                           force_reuse_context=True)
-            return int(exec_id), [int(a) for a in artifact_ids]
-
-        exec_id, artifact_ids = self._call(put)
-        names = [(p[1].type, p[1].path.steps[0].key) for p in pairs]
-        ins = {n: a for (t, n), a in zip(names, artifact_ids, strict=True) if t == pb.Event.INPUT}
-        outs = {n: a for (t, n), a in zip(names, artifact_ids, strict=True) if t == pb.Event.OUTPUT}
-        logs = {n: a for (t, n), a in zip(names, artifact_ids, strict=True) if t == pb.Event.INTERNAL_OUTPUT}
-        return ExecutionInfo(exec_id, step, state, {**parameters, **(logged or {})}, code_hash, cache_key, started, ended, run.name, error,
-                             ins, outs, logs, load_seconds, store_seconds, dict(scalars or {}), dict(metric_summary or {}), dict(tags or {}))
+        info = ExecutionInfo(0, step, state, {**parameters, **(logged or {})}, code_hash, cache_key, started, ended, run.name, error,
+                             {}, {}, {}, load_seconds, store_seconds, dict(scalars or {}), dict(metric_summary or {}), dict(tags or {}))
+        return _StepRecord(execution, pairs, info)
 
     # -- reading ------------------------------------------------------------
     def runs(self, pipeline: str | None = None, *, deleted: bool = False) -> list[RunInfo]:
@@ -760,13 +876,14 @@ class MLMDStore:
         self._type_id(CACHE)
 
         def lookup(store: metadata_store.MetadataStore) -> list[pb.Execution]:
+            # only completed executions hold a key (as external id: record_steps_chained) or join a
+            # cache-key context: the newest of them is the answer
+            found = [e for e in _keyed(store, [cache_key]) if e.last_known_state == pb.Execution.COMPLETE] if self._keyed else []
             ctx = store.get_context_by_type_and_name(CACHE, cache_key)
-            if ctx is None:
-                return []
-            # only completed executions join a cache-key context: the newest one is the answer
-            newest = metadata_store.ListOptions(limit=1, order_by=metadata_store.OrderByField.ID, is_asc=False)
-            found: list[pb.Execution] = store.get_executions_by_context(ctx.id, list_options=newest)
-            return [e for e in found if e.last_known_state == pb.Execution.COMPLETE]
+            if ctx is not None:
+                newest = metadata_store.ListOptions(limit=1, order_by=metadata_store.OrderByField.ID, is_asc=False)
+                found += [e for e in store.get_executions_by_context(ctx.id, list_options=newest) if e.last_known_state == pb.Execution.COMPLETE]
+            return sorted(found, key=lambda e: e.id)[-1:]
 
         found = self._call(lookup)
         if not found:
@@ -960,6 +1077,32 @@ class _Once:
             raise self.error
         assert self.value is not None
         return self.value
+
+
+class _StepRecord:
+    """One step's execution and events, before the store gave them ids (MLMDStore._step_record)."""
+
+    __slots__ = ("execution", "info", "pairs")
+
+    def __init__(self, execution: pb.Execution, pairs: list[tuple[pb.Artifact | None, pb.Event]], info: ExecutionInfo) -> None:
+        self.execution, self.pairs, self.info = execution, pairs, info
+
+    def recorded(self, exec_id: int, artifact_ids: list[int]) -> ExecutionInfo:
+        """What was recorded, given the ids of the execution and of its events' artifacts (in order)."""
+        by_kind: dict[int, dict[str, int]] = {pb.Event.INPUT: {}, pb.Event.OUTPUT: {}, pb.Event.INTERNAL_OUTPUT: {}}
+        for (_, event), artifact_id in zip(self.pairs, artifact_ids, strict=True):
+            by_kind[event.type][event.path.steps[0].key] = artifact_id
+        return dataclasses.replace(self.info, id=exec_id, inputs=by_kind[pb.Event.INPUT], outputs=by_kind[pb.Event.OUTPUT],
+                                   logs=by_kind[pb.Event.INTERNAL_OUTPUT])
+
+
+def _keyed(store: metadata_store.MetadataStore, keys: list[str]) -> list[pb.Execution]:
+    """The executions holding these external ids (ml-metadata says NotFound for none)."""
+    try:
+        found: list[pb.Execution] = store.get_executions_by_external_ids(keys)
+    except mlmd_errors.NotFoundError:
+        return []
+    return found
 
 
 def _reason(exc: Exception) -> str:

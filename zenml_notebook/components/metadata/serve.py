@@ -39,33 +39,72 @@ def serve(fd: int) -> None:
 
     record = ComponentRecord(**init["record"])
     store: Any = None
+
+    def opened() -> Any:
+        nonlocal store
+        if store is None:
+            # MySQL is what workers are for; SQLite for a long run's writer (overlap_writes) and benchmarks/bench_worker.py
+            opener = {"sqlite": open_sqlite, "postgresql": open_postgresql_here}.get(record.flavor, open_mysql_here)
+            store = opener(record, Repository(init["root"]))
+        return store
+
+    def answer(method: str, args: Any, kwargs: Any) -> Any:
+        if method == "open":
+            return None
+        if method == "check":  # the pre-flight alone: what `metadata test` reports
+            return preflight(record)
+        return getattr(opened(), method)(*args, **kwargs)
+
+    held: Any = None  # a call read while gathering records, answered next
     while True:
         try:
-            method, args, kwargs = pickle.loads(conn.recv_bytes())  # noqa: S301 - our own child (or parent) over a private socketpair
+            message = held or pickle.loads(conn.recv_bytes())  # noqa: S301 - our own child (or parent) over a private socketpair
         except (EOFError, OSError):
             return
+        held = None
+        method, args, kwargs = message
+        replies: list[tuple[Any, ...]] = []
+        if method == "record_step_chained":
+            # the records sent while the last ones were written: committed together (record_steps_chained)
+            calls = [(args, kwargs)]
+            try:
+                while len(calls) < GATHER_MAX and conn.poll(0):
+                    method, args, kwargs = pickle.loads(conn.recv_bytes())  # noqa: S301 - as above
+                    if method != "record_step_chained":
+                        held = (method, args, kwargs)
+                        break
+                    calls.append((args, kwargs))
+            except (EOFError, OSError):
+                pass  # what was read is written; the loop then ends
+            if len(calls) > 1:  # into ZENML_NOTEBOOK_WORKER_LOG when set (what tests read), else nowhere
+                print(f"gathered {len(calls)} records", file=sys.stderr)
+            try:
+                outcomes: list[Any] = opened().record_steps_chained(calls)
+            except Exception as error:  # the store could not be opened: every record gets that answer
+                outcomes = [error] * len(calls)
+            replies = [_classified(o) if isinstance(o, Exception) else ("ok", o) for o in outcomes]
+        else:
+            try:
+                replies = [("ok", answer(method, args, kwargs))]
+            except Exception as error:
+                replies = [_classified(error)]
         try:
-            if method == "open":
-                value = None
-            elif method == "check":  # the pre-flight alone: what `metadata test` reports
-                value = preflight(record)
-            else:
-                if store is None:
-                    # MySQL is what workers are for; SQLite only when benchmarks/bench_worker.py compares
-                    opener = {"sqlite": open_sqlite, "postgresql": open_postgresql_here}.get(record.flavor, open_mysql_here)
-                    store = opener(record, Repository(init["root"]))
-                value = getattr(store, method)(*args, **kwargs)
-            reply: tuple[Any, ...] = ("ok", value)
-        except _exc.ZenMLError as error:
-            reply = ("error", type(error).__name__, str(error))
-        except (ValueError, TypeError, KeyError) as error:  # a bad argument: raised as such in the caller
-            reply = ("error", type(error).__name__, str(error))
-        except Exception as error:
-            reply = ("error", "StoreConnectionError", f"ml-metadata failed ({type(error).__name__}: {error})")
-        try:
-            conn.send_bytes(pickle.dumps(reply))
+            for reply in replies:
+                conn.send_bytes(pickle.dumps(reply))
         except OSError:
             return
+
+
+GATHER_MAX = 64  # records committed at once by a writer at most
+
+
+def _classified(error: Exception) -> tuple[Any, ...]:
+    """An error as the parent raises it again (see worker.WorkerStore._reply)."""
+    if isinstance(error, _exc.ZenMLError):
+        return ("error", type(error).__name__, str(error))
+    if isinstance(error, (ValueError, TypeError, KeyError)):  # a bad argument: raised as such in the caller
+        return ("error", type(error).__name__, str(error))
+    return ("error", "StoreConnectionError", f"ml-metadata failed ({type(error).__name__}: {error})")
 
 
 if __name__ == "__main__":
