@@ -412,8 +412,10 @@ class MLMDStore:
             self._unread[(run.id, step)] = (answer, settle)
             return settle
         kwargs["inputs"] = self._resolve(run, kwargs["inputs"], writer=False)
-        info = self.record_step_chained(run, step, **kwargs)
-        return lambda: info
+        (made,) = self.record_steps_chained([((run, step), kwargs)])  # keyed by external id where it can: the cheaper record
+        if isinstance(made, Exception):
+            raise made
+        return lambda: made
 
     def record_step_chained(self, run: RunInfo, step: str, **kwargs: Any) -> ExecutionInfo:
         """:meth:`record_step`, whose inputs may name (``[step, output]``) steps of the same run
