@@ -192,6 +192,11 @@ def test_a_run_ending_behind_another_tab_notifies_once_and_the_status_bar_switch
         status = page.locator("[data-zn='status-stack']")
         status.filter(has_text="stack default").wait_for()
         _open_explorer(page)  # the notebook is behind the explorer tab now
+        for _ in range(50):  # a notebook Lab is still restoring may take the front back even later
+            if page.evaluate(EXPLORER_IN_FRONT):
+                break
+            page.evaluate("() => window.jupyterapp.shell.activateById('zenml-notebook-explorer')")
+            page.wait_for_timeout(200)
         page.locator(EXPLORER).wait_for()
         proc = subprocess.Popen([sys.executable, str(script)], cwd=folder, env=lab["env"])
         try:

@@ -532,6 +532,12 @@ class MLMDStore:
         flush()
         return results
 
+    @property
+    def keyed(self) -> bool:
+        """Whether completed steps may be found by their execution's external id (and so be
+        committed together: :meth:`record_steps_chained`)."""
+        return self._keyed
+
     def _one_chained(self, args: Sequence[Any], kwargs: dict[str, Any]) -> ExecutionInfo | Exception:
         try:
             return self.record_step_chained(*args, **kwargs)

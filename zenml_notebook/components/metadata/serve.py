@@ -64,7 +64,7 @@ def serve(fd: int) -> None:
         held = None
         method, args, kwargs = message
         replies: list[tuple[Any, ...]] = []
-        if method == "record_step_chained":
+        if method == "record_step_chained" and _gathers(opened):
             # the records sent while the last ones were written: committed together (record_steps_chained)
             calls = [(args, kwargs)]
             try:
@@ -96,6 +96,15 @@ def serve(fd: int) -> None:
 
 
 GATHER_MAX = 64  # records committed at once by a writer at most
+
+
+def _gathers(opened: Any) -> bool:
+    """Whether the store commits records together (SQLite); on the others each record is
+    answered as soon as it is written, so that what the parent reads is what is written."""
+    try:
+        return bool(opened().keyed)
+    except Exception:  # it cannot be opened: the single-call path says why
+        return False
 
 
 def _classified(error: Exception) -> tuple[Any, ...]:
