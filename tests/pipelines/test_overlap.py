@@ -189,6 +189,26 @@ def test_a_writer_killed_mid_run_loses_nothing(through_writer: list[str], monkey
     assert _writer_up(md)._proc.pid != before
 
 
+def test_an_idle_writer_goes_away_and_the_next_long_run_starts_another(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from zenml_notebook.components import metadata
+
+    monkeypatch.setattr(metadata, "WRITER_IDLE", 1.0)
+    long(salt=61)
+    md = _store()
+    writer = _writer_up(md)
+    first = writer._proc.pid
+    assert long(salt=62_000).state == "complete"
+    deadline = time.monotonic() + 20
+    while writer._proc is not None and writer._proc.poll() is None:  # it ends by itself, unasked
+        assert time.monotonic() < deadline, "an idle writer process must end by itself"
+        time.sleep(0.1)
+    run = long(salt=63_000)  # recorded in-process until another writer is up: nothing lost
+    assert [s.state for s in run.steps] == ["complete"] * N and run.output(run.steps[-1].name) == 63_000 + N - 1
+    executions = md.executions(md.get_run(run.name))
+    assert len(executions) == N and len({e.step for e in executions}) == N
+    assert _writer_up(md)._proc.pid != first
+
+
 def test_a_new_sqlite_store_has_small_pages_and_an_old_one_keeps_its_own(repo: Path, tmp_path: Path) -> None:
     """A step's record rewrites ~60 pages; 1 KiB pages make that a quarter of the bytes. A store
     made by an earlier release (4 KiB pages) is opened as it is, and keeps working."""

@@ -49,6 +49,7 @@ __all__ = [
 _STORES: dict[str, MLMDStore] = {}
 _WRITERS: dict[str, Any] = {}  # store key -> its writer process (a WorkerStore), see overlap_writes
 OVERLAP_FROM = 50  # steps in a run from which a SQLite store records them in a writer process
+WRITER_IDLE = 600.0  # seconds without a record after which that writer process ends (the next long run starts another)
 _LOCK = threading.Lock()
 
 
@@ -260,7 +261,7 @@ def sqlite_writer(record: ComponentRecord, repo: Repository) -> Any:
     """The writer process of a SQLite store: the same file, written while this process runs the next step."""
     from .worker import WorkerStore
 
-    return WorkerStore(record, repo, query_timeout=120.0, connect_timeout=0.0,
+    return WorkerStore(record, repo, query_timeout=120.0, connect_timeout=0.0, idle_exit=WRITER_IDLE,
                        where=f"the SQLite file {sqlite_path(record, repo)} (its writer process)",
                        hint="the disk may be failing or overloaded; check it, then run the pipeline again")
 

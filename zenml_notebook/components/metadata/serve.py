@@ -56,8 +56,11 @@ def serve(fd: int) -> None:
         return getattr(opened(), method)(*args, **kwargs)
 
     held: Any = None  # a call read while gathering records, answered next
+    idle = float(init.get("idle_exit") or 0)
     while True:
         try:
+            if held is None and idle and not conn.poll(idle):
+                return  # nothing asked for that long (a long run's writer): the parent starts another when needed
             message = held or pickle.loads(conn.recv_bytes())  # noqa: S301 - our own child (or parent) over a private socketpair
         except (EOFError, OSError):
             return

@@ -106,14 +106,16 @@ class WorkerStore:
     """The metadata store of one component, served by a child process (started on first use)."""
 
     def __init__(self, record: ComponentRecord, repo: Repository, *, query_timeout: float, connect_timeout: float, where: str,
-                 hint: str = "check that it is running and reachable, or raise --query-timeout") -> None:
+                 hint: str = "check that it is running and reachable, or raise --query-timeout", idle_exit: float = 0.0) -> None:
         self.label = f"metadata store {record.name!r}"
         self.where = where  # "the MySQL server at host:port"
         self.hint = hint  # what to do when it stops answering
         self.query_timeout = query_timeout
         self.connect_timeout = connect_timeout
         self.folder = None
-        self._init = {"record": asdict(record), "root": str(repo.root), "env_owner": _secrets.ENV_OWNER.get()}
+        # idle_exit: the child ends by itself after that many seconds without a call (0: never);
+        # the next call, or ready(), starts another
+        self._init = {"record": asdict(record), "root": str(repo.root), "env_owner": _secrets.ENV_OWNER.get(), "idle_exit": idle_exit}
         self._proc: subprocess.Popen[bytes] | None = None
         self._conn: Connection | None = None
         self._lock = threading.Lock()
@@ -174,6 +176,8 @@ class WorkerStore:
         if not self._lock.acquire(blocking=False):
             return False
         try:
+            if not self._inflight:
+                self._alive()  # one that ended since (idle, killed) is cleaned up: started again below
             later, conn = (self._inflight[0] if self._inflight else None), self._conn
             if conn is not None and (later is None or later.method != "ping"):
                 return True
