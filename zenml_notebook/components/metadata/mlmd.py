@@ -3,7 +3,10 @@
 Model: a ``zenml.Pipeline`` context per pipeline, a ``zenml.Run`` context per run, one
 ``zenml.Step`` execution per step (parameters, code hash, cache key, start/end,
 state), ``zenml.Artifact`` artifacts (URI, data type, materializer, content hash) and
-INPUT/OUTPUT events between them.
+INPUT/OUTPUT events between them. A completed step is found by its cache key: on a keyed store
+(SQLite) the key is the execution's external id, which lets several steps share one transaction
+(``record_steps_chained``); otherwise, and when an earlier execution holds the key, a
+``zenml.CacheKey`` context named by it.
 
 Resilience: a lost MySQL connection is retried once on a fresh connection; SQLite's
 "Concurrent writes aborted"/"database is locked" are retried with jittered back-off.
