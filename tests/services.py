@@ -425,7 +425,23 @@ class PostgreSQL:
                                     "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c", "max_connections=200"],
                                    stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         _wait_port(pg.port, pg.proc, root / "postgres.log", "postgres", timeout=60)
+        pg._wait_ready(timeout=60)
         return pg
+
+    def _wait_ready(self, timeout: float) -> None:
+        """The port listens before the server takes sessions ("the database system is starting
+        up"): wait until one is taken."""
+        import psycopg
+
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                with self.connect():
+                    return
+            except psycopg.OperationalError:
+                if time.monotonic() > deadline or (self.proc is not None and self.proc.poll() is not None):
+                    raise
+                time.sleep(0.2)
 
     def connect(self, database: str = "postgres") -> Any:
         import psycopg
