@@ -180,3 +180,16 @@ def test_delete_refusals(shell, repo: Path) -> None:
         "orchestrator 'default' is used by stack(s) default; point them at another with "
         "`stack update STACK --orchestrator OTHER` or delete them first"
     )
+
+
+def test_a_path_too_long_for_the_file_system_is_one_line(cli, repo: Path) -> None:
+    """Found by the hostile sweep: a local artifact store whose folder name is longer than the
+    file system allows (255 bytes) raised a raw OSError when checked, and again when listed."""
+    too_long = str(repo / ("x" * 300))
+    checked = cli("config", "artifacts", "set", too_long)
+    assert checked.code != 0 and "Traceback" not in checked.err
+    assert "cannot write to the folder" in checked.err and "File name too long" in checked.err
+    assert cli("config", "artifacts", "set", too_long, "--no-verify").code == 0  # kept unchecked, as asked
+    listed = cli("artifacts", "ls")
+    assert listed.code != 0 and "Traceback" not in listed.err
+    assert "cannot list" in listed.err and "check the artifact store's path" in listed.err

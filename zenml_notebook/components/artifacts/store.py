@@ -489,6 +489,9 @@ class ArtifactStore:
             raise NotFoundError(f"{shown!r} does not exist in {self.label}") from None
         except NotADirectoryError:
             raise UsageError(f"{shown!r} in {self.label} is a file; preview it with `artifacts preview {shown}`") from None
+        except OSError as exc:  # a name too long for the file system, no permission, a failing disk: said, never raised raw
+            raise StoreConnectionError(f"{self.label}: cannot list {str(folder)[:200]!r} ({exc.strerror or exc}); "
+                                       "check the artifact store's path (`stack describe`)") from None
         found.sort(key=lambda item: (not item[1], item[0]))
         return found
 

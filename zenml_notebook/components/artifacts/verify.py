@@ -74,10 +74,10 @@ def _verify_folder(root: Path) -> None:
     created: a refused (or merely checked) registration leaves nothing behind."""
     created: list[Path] = []
     folder = root
-    while not folder.exists():
-        created.append(folder)
-        folder = folder.parent
     try:
+        while not folder.exists():  # exists() itself raises for a name too long for the file system
+            created.append(folder)
+            folder = folder.parent
         if not folder.is_dir():
             raise StoreConnectionError(f"{folder} is a file, so the folder {root} cannot be created; pick another path")
         for path in reversed(created):
