@@ -70,6 +70,21 @@ def _wait_in_explorer(page: Any, selector: str) -> Any:
     return found
 
 
+def _act_in_explorer(page: Any, selector: str, action: str = "click", *args: Any) -> None:
+    """Click (or check, uncheck, fill) something inside the explorer. A notebook Lab is still restoring
+    may take the front back at any moment, even after the explorer was seen in front; then the
+    element is hidden and the action waits in vain. So each attempt is short, and after one fails
+    the explorer is brought forward again."""
+    found = page.locator(EXPLORER).locator(selector)
+    for _ in range(6):
+        try:
+            getattr(found, action)(*args, timeout=10_000)
+            return
+        except Exception:  # playwright's TimeoutError
+            page.evaluate("() => window.jupyterapp.shell.activateById('zenml-notebook-explorer')")
+    getattr(found, action)(*args, timeout=10_000)
+
+
 def test_explorer_table_compare_run_page_versions_and_delete(lab: dict) -> None:
     folder = lab["root"] / "explore"
     folder.mkdir()

@@ -10,7 +10,7 @@ from typing import Any
 
 from nbformat.v4 import new_code_cell, new_notebook
 
-from .test_explorer import EXPLORER, _open_explorer, _wait_in_explorer
+from .test_explorer import EXPLORER, _act_in_explorer, _open_explorer
 from .test_sidebar import ARTIFACTS, WAIT, execute_cells, in_browser, open_notebook
 from .test_sidebar import lab as lab
 
@@ -70,13 +70,13 @@ def test_the_explorer_overlays_a_metric_across_three_runs(lab: dict) -> None:
         _open_explorer(page)
         ex = page.locator(EXPLORER)
         ex.locator("th[data-column='metric:fit.loss']").wait_for()  # a metric column (its last value)
-        ex.locator("[data-zn='runs-search']").fill("sweep-")
+        _act_in_explorer(page, "[data-zn='runs-search']", "fill", "sweep-")
         page.wait_for_function("() => document.querySelectorAll(\"#zenml-notebook-explorer [data-zn='run-row']\").length === 3")
         for name in ("sweep-0", "sweep-1", "sweep-2"):
-            _wait_in_explorer(page, f"tr[data-run='{name}'] input[type=checkbox]").check()
-        ex.locator("[data-zn='compare-selected']").click()
+            _act_in_explorer(page, f"tr[data-run='{name}'] input[type=checkbox]", "check")
+        _act_in_explorer(page, "[data-zn='compare-selected']")
         page.wait_for_function("s => document.querySelectorAll(s).length === 3", arg=paths)
-        ex.locator("[data-zn='overlay-log']").check()
+        _act_in_explorer(page, "[data-zn='overlay-log']", "check")
         page.wait_for_function("s => document.querySelectorAll(s).length === 3", arg=paths)
         page.screenshot(path=str(ARTIFACTS / "explorer-overlay.png"))
         # the dark theme: the explorer's text follows Lab's colours (light text on a dark page)
@@ -93,10 +93,10 @@ def test_the_explorer_overlays_a_metric_across_three_runs(lab: dict) -> None:
         assert light_text[0] > 150 and light_text[1] < 80, light_text
         page.evaluate("async () => { await window.jupyterapp.commands.execute('apputils:change-theme', {theme: 'JupyterLab Light'}); }")
         # the figure: 10 runs x 100 000 points, from the request to the lines in the page
-        ex.locator("[data-zn='tab-runs']").click()
+        _act_in_explorer(page, "[data-zn='tab-runs']")
         for name in ("sweep-0", "sweep-1", "sweep-2"):
-            ex.locator(f"tr[data-run='{name}'] input[type=checkbox]").uncheck()
-        ex.locator("[data-zn='runs-search']").fill("big-")
+            _act_in_explorer(page, f"tr[data-run='{name}'] input[type=checkbox]", "uncheck")
+        _act_in_explorer(page, "[data-zn='runs-search']", "fill", "big-")
         page.wait_for_function("() => document.querySelectorAll(\"#zenml-notebook-explorer [data-zn='run-row']\").length === 10")
         took = page.evaluate("""async () => {
             const view = document.querySelector('#zenml-notebook-explorer');

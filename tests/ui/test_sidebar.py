@@ -136,9 +136,10 @@ def in_browser(scenario, lab: dict) -> None:
 
 
 def open_notebook(page: Any, lab: dict, path: str) -> None:
-    """Open a notebook and wait until it is the current, loaded document: on a busy machine Lab
-    restores the earlier tabs and shows a spinner over a loading notebook, so clicking into it
-    is not a way to focus it (the click lands on the spinner, or on a tab being hidden)."""
+    """Open a notebook and wait until it is the current, loaded document, and every tab Lab
+    restored has loaded: on a busy machine Lab restores the earlier tabs and shows a spinner over
+    a loading notebook, so clicking into it is not a way to focus it (the click lands on the
+    spinner, or on a tab being hidden)."""
     page.goto(f"{lab['url']}/lab/tree/{path}?token={lab['token']}")
     page.wait_for_function("window.jupyterapp && window.jupyterapp.shell")
     page.evaluate("async p => { await window.jupyterapp.restored; await window.jupyterapp.commands.execute('docmanager:open', {path: p}); }", path)
@@ -147,6 +148,10 @@ def open_notebook(page: Any, lab: dict, path: str) -> None:
         return !!w && !!w.context && w.context.path === p && w.context.isReady && !!w.content && !!w.content.activeCell
             && !w.node.querySelector('.jp-Spinner');
     }""", arg=path)
+    # and every tab Lab restored from an earlier test has loaded too: a restored notebook that is
+    # still loading may take the front once it is ready, hiding whatever the test opens next
+    page.wait_for_function("""() => [...window.jupyterapp.shell.widgets('main')].every(w => !w.context || w.context.isReady)
+        && !document.querySelector('.jp-Spinner')""")
 
 
 def show_sidebar(page: Any) -> Any:
