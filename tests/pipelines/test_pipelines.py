@@ -384,6 +384,7 @@ from zenml_notebook import pipeline, step
 
 @step
 def seed(salt: int) -> bytes:
+    open("started", "w").close()  # the test times its kill from here, not from the process's start
     return bytes([salt % 256]) * 2_000_000
 
 @step
@@ -398,6 +399,7 @@ from zenml_notebook import pipeline, step
 
 @step
 def seed(salt: int) -> np.ndarray:
+    open("started", "w").close()
     return np.full(250_000, float(salt))
 
 @step
@@ -421,6 +423,12 @@ def test_kill_9_mid_run_never_leaves_a_complete_step_without_its_output(repo: Pa
 
     (repo / "heavy.py").write_text(KILLED_RUN if kind == "bytes" else KILLED_NUMPY_RUN)
     proc = subprocess.Popen([sys.executable, "heavy.py", str(int(after * 10))], cwd=repo)
+    # the kill lands `after` seconds into the run: a loaded machine may take seconds to import
+    deadline = time.monotonic() + 120
+    while not (repo / "started").exists():
+        assert proc.poll() is None, "the run ended before its first step"
+        assert time.monotonic() < deadline, "the run's first step never started"
+        time.sleep(0.01)
     time.sleep(after)
     proc.send_signal(signal.SIGKILL)
     proc.wait()

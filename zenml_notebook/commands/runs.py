@@ -15,10 +15,12 @@ __all__ = ["add_parsers"]
 
 def _pipelines_list(args: argparse.Namespace) -> Table:
     client = open_client(args)
-    runs = client.runs()
+    by_pipeline: dict[str, list[Any]] = {}
+    for run in client.runs():  # newest first: each pipeline's first is its last run
+        by_pipeline.setdefault(run.pipeline, []).append(run)
     rows = []
     for name in client.pipelines():
-        mine = [r for r in runs if r.pipeline == name]
+        mine = by_pipeline.get(name, [])
         last = mine[0] if mine else None
         rows.append([name, len(mine), last.name if last else "", client.run_state(last) if last else ""])
     return Table(["PIPELINE", "RUNS", "LAST RUN", "STATE"], rows, title=f"stack {client.stack!r}", empty="(no pipelines have run on this stack yet)")
