@@ -609,3 +609,16 @@ def remove_os_user(name: str) -> None:
     """Stop what the user still runs, then remove the user and their home."""
     subprocess.run(["pkill", "-KILL", "-u", name], capture_output=True)
     subprocess.run(["userdel", "--remove", name], capture_output=True)
+
+
+def wait_for_steps(mark: Path, n: int, proc: subprocess.Popen[Any], timeout: float = 120) -> None:
+    """Wait until a pipeline running in ``proc`` has begun its ``n``-th marked step: each step
+    that is told ``STEP_MARK`` adds a line to that file. A fault test then hits the run mid-way
+    however long the process took to start (a loaded machine may take seconds to import)."""
+    deadline = time.monotonic() + timeout
+    while not mark.exists() or len(mark.read_text().splitlines()) < n:
+        if proc.poll() is not None:
+            out, err = proc.communicate()
+            raise AssertionError(f"the run ended before its steps began: {out!s:.2000} {err!s:.2000}")
+        assert time.monotonic() < deadline, f"the run did not begin {n} steps within {timeout:.0f} s"
+        time.sleep(0.01)

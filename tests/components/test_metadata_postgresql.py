@@ -15,6 +15,8 @@ import pytest
 
 from zenml_notebook import Client, api
 
+from ..services import wait_for_steps
+
 CHAIN = """
 import os, sys, time
 from zenml_notebook import pipeline, step
@@ -25,6 +27,9 @@ def first() -> int:
 
 @step
 def inc(x: int) -> int:
+    if os.environ.get("STEP_MARK"):
+        with open(os.environ["STEP_MARK"], "a") as mark:
+            print("inc", file=mark)
     time.sleep(float(os.environ.get("STEP_SLEEP", "0")))
     return x + 1
 
@@ -90,10 +95,11 @@ def test_a_paused_server_mid_run_fails_within_the_deadline_and_recovers(repo: Pa
                                                                     "database": a.database, "query_timeout": 3, "connect_timeout": 2})
     api.register_stack("team", "team", "default", "default", activate=True)
     (repo / "chain.py").write_text(CHAIN)
-    proc = subprocess.Popen([sys.executable, "chain.py"], cwd=repo, env={**os.environ, "STEP_SLEEP": "0.15"},
+    mark = repo.parent / "steps-begun"
+    proc = subprocess.Popen([sys.executable, "chain.py"], cwd=repo, env={**os.environ, "STEP_SLEEP": "0.15", "STEP_MARK": str(mark)},
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        time.sleep(2.5)  # python start + a few steps recorded
+        wait_for_steps(mark, 3, proc)  # a few steps recorded, however long python took to start
         assert proc.poll() is None, proc.communicate()
         postgres.pause()
         paused = time.monotonic()

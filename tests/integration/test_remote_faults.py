@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from ..services import MariaDB, MySQLAccount
+from ..services import MariaDB, MySQLAccount, wait_for_steps
 
 PASSWORD = "fault-pw-Zq81xv"  # long enough for redaction; looked for in every output below
 
@@ -60,6 +60,9 @@ CHAIN = textwrap.dedent(
 
     @step
     def inc(x: int) -> int:
+        if os.environ.get("STEP_MARK"):
+            with open(os.environ["STEP_MARK"], "a") as mark:
+                print("inc", file=mark)
         time.sleep(float(os.environ.get("STEP_SLEEP", "0")))
         return x + 1
 
@@ -101,10 +104,11 @@ def _runs(workdir: Path) -> list[list[str]]:
 
 
 def test_silent_server_mid_run_fails_within_the_deadline_and_recovers(mysql_repo: Path, fault_db: MariaDB) -> None:
-    proc = subprocess.Popen([sys.executable, "chain.py", "one"], cwd=mysql_repo, env={**os.environ, "STEP_SLEEP": "0.15"},
+    mark = mysql_repo.parent / "steps-begun"
+    proc = subprocess.Popen([sys.executable, "chain.py", "one"], cwd=mysql_repo, env={**os.environ, "STEP_SLEEP": "0.15", "STEP_MARK": str(mark)},
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        time.sleep(2.0)  # python start + a few steps recorded
+        wait_for_steps(mark, 3, proc)  # a few steps recorded, however long python took to start
         assert proc.poll() is None, proc.communicate()
         fault_db.pause()
         paused = time.monotonic()

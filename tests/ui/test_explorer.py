@@ -57,24 +57,16 @@ def _open_explorer(page: Any, run: str | None = None) -> None:
 
 
 def _wait_in_explorer(page: Any, selector: str) -> Any:
-    """A locator inside the explorer once it is visible; on a loaded machine a notebook Lab is still
-    restoring may take the front back, then the explorer is brought forward again."""
-    found = page.locator(EXPLORER).locator(selector)
-    for _ in range(6):
-        try:
-            found.wait_for(timeout=10_000)
-            return found
-        except Exception:  # playwright's TimeoutError
-            page.evaluate("() => window.jupyterapp.shell.activateById('zenml-notebook-explorer')")
-    found.wait_for(timeout=10_000)
-    return found
+    """A locator inside the explorer once it is visible (see `_act_in_explorer`)."""
+    _act_in_explorer(page, selector, "wait_for")
+    return page.locator(EXPLORER).locator(selector)
 
 
 def _act_in_explorer(page: Any, selector: str, action: str = "click", *args: Any) -> None:
-    """Click (or check, uncheck, fill) something inside the explorer. A notebook Lab is still restoring
-    may take the front back at any moment, even after the explorer was seen in front; then the
-    element is hidden and the action waits in vain. So each attempt is short, and after one fails
-    the explorer is brought forward again."""
+    """Click (or check, uncheck, fill, wait for) something inside the explorer. A notebook Lab is
+    still restoring may take the front back at any moment, even after the explorer was seen in
+    front; then the element is hidden and the action waits in vain. So each attempt is short, and
+    after one fails the explorer is brought forward again."""
     found = page.locator(EXPLORER).locator(selector)
     for _ in range(6):
         try:

@@ -100,6 +100,32 @@ def run_cells(lab: dict, *cells: str) -> list[str]:
     return ["".join(o.get("text", "") or o.get("data", {}).get("text/plain", "") for o in c.outputs) for c in nb.cells]
 
 
+# what the page showed when a scenario failed: which tab was in front, which main-area tabs were
+# hidden, which explorer tab was showing, and any dialog or spinner (read from the CI log)
+PAGE_STATE = """() => {
+    const shell = window.jupyterapp && window.jupyterapp.shell;
+    if (!shell) { return 'no jupyterapp'; }
+    const current = shell.currentWidget;
+    const tabs = [...shell.widgets('main')].map(w => `${w.title.label}${w.isVisible ? ' (visible)' : ''}`);
+    const ex = document.querySelector('#zenml-notebook-explorer');
+    const shown = ex ? [...ex.querySelectorAll('.zn-explorer-tabs button, [data-zn^="tab-"]')].filter(b => b.classList.contains('zn-active') || b.getAttribute('aria-selected') === 'true').map(b => b.textContent) : [];
+    return JSON.stringify({current: current ? current.title.label : null, main: tabs,
+        explorer: ex ? {hidden: ex.classList.contains('lm-mod-hidden'), shown: ex.offsetParent !== null, tab: shown} : null,
+        dialog: !!document.querySelector('.jp-Dialog'), spinners: document.querySelectorAll('.jp-Spinner').length,
+        focused: document.activeElement ? document.activeElement.tagName + '.' + document.activeElement.className : null});
+}"""
+
+
+def _describe_failure(page: Any, exc: BaseException) -> None:
+    """Add what the page showed to a failed scenario's error, and keep a screenshot of it."""
+    try:
+        exc.add_note(f"the page when it failed: {page.evaluate(PAGE_STATE)}")
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "failed-scenario.png"))
+    except Exception as why:  # the page itself may be gone
+        exc.add_note(f"(the page could not be described: {why})")
+
+
 def in_browser(scenario, lab: dict) -> None:
     """Run ``scenario(page, lab)`` with Chromium in its own thread: playwright's sync API runs
     an event loop, which must not be the test session's (pytest-jupyter owns that one)."""
@@ -118,7 +144,11 @@ def in_browser(scenario, lab: dict) -> None:
                 try:
                     page = browser.new_page(viewport={"width": 1400, "height": 900})
                     page.set_default_timeout(WAIT)
-                    scenario(page, lab)
+                    try:
+                        scenario(page, lab)
+                    except BaseException as exc:
+                        _describe_failure(page, exc)
+                        raise
                 finally:
                     browser.close()
         except BaseException as exc:
@@ -148,9 +178,12 @@ def open_notebook(page: Any, lab: dict, path: str) -> None:
         return !!w && !!w.context && w.context.path === p && w.context.isReady && !!w.content && !!w.content.activeCell
             && !w.node.querySelector('.jp-Spinner');
     }""", arg=path)
-    # and every tab Lab restored from an earlier test has loaded too: a restored notebook that is
-    # still loading may take the front once it is ready, hiding whatever the test opens next
-    page.wait_for_function("""() => [...window.jupyterapp.shell.widgets('main')].every(w => !w.context || w.context.isReady)
+    # and Lab is done with the page's URL and its earlier tabs. The file browser opens the URL's
+    # notebook (again) once it has restored itself, which activates it; it is marked
+    # jp-mod-restoring until then. A test that opened something in front before that would see it
+    # hidden. A restored notebook that is still loading may take the front once it is ready too.
+    page.wait_for_function("""() => !document.querySelector('.jp-mod-restoring')
+        && [...window.jupyterapp.shell.widgets('main')].every(w => !w.context || w.context.isReady)
         && !document.querySelector('.jp-Spinner')""")
 
 
