@@ -4,6 +4,7 @@ logs apart; in a real kernel the next cell runs while the run goes."""
 
 from __future__ import annotations
 
+import threading
 import time
 from pathlib import Path
 
@@ -13,9 +14,12 @@ from jupyter_client.manager import start_new_kernel
 from zenml_notebook import Client, pipeline, step
 from zenml_notebook.exceptions import PipelineRunError, UsageError
 
+NAPPING = threading.Event()  # set when a nap step begins (the local orchestrator runs it in this process)
+
 
 @step(cache=False)
 def nap(seconds: float = 0.5, tag: str = "a") -> str:
+    NAPPING.set()
     print(f"step says {tag}")
     time.sleep(seconds)
     return tag
@@ -75,8 +79,9 @@ def test_a_failure_comes_back_on_wait(repo: Path) -> None:
 
 
 def test_cancel_starts_no_further_step_and_records_cancelled(repo: Path) -> None:
+    NAPPING.clear()
     handle = two_steps.submit(seconds=1.0)
-    time.sleep(0.3)  # the first step is running
+    assert NAPPING.wait(60)  # the first step is running
     handle.cancel()
     with pytest.raises(UsageError, match="was cancelled"):
         handle.wait(60)
